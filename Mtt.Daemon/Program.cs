@@ -1,6 +1,100 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Mtt.Core.Control;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Listening;
+using Mtt.Core.Routing;
+
 namespace Mtt.Daemon;
 
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    // What a start-up failure (a bad certificate, a port in use) exits with; 2 stays for command-line errors.
+    private const int StartFailedExitCode = 1;
+
+    public static async Task<int> Main(string[] args)
+    {
+        var parsed = CommandLine.Parse(args);
+        if (parsed.Output is not null) Console.Out.Write(parsed.Output);
+        if (parsed.Error is not null) Console.Error.Write(parsed.Error);
+        if (parsed.Options is not { } options) return parsed.ExitCode;
+
+        var log = new ServerLog(Console.Error, options.Verbose);
+        using var stop = new CancellationTokenSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        return await RunAsync(options, log, stop.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the tunnel and controller listeners and serves until <paramref name="stop"/> fires.</summary>
+    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop)
+    {
+        SslStreamCertificateContext? certificate;
+        try
+        {
+            certificate = LoadCertificate(options, log);
+        }
+        catch (CertificateLoadException e)
+        {
+            log.Error(e.Message);
+            return StartFailedExitCode;
+        }
+
+        var routes = new RouteStore();
+        var tunnelOptions = new TunnelServerOptions
+        {
+            Bind = ResolveEndPoint(options.Bind),
+            Certificate = certificate,
+            MuxByDefault = options.Mux,
+            IdleTimeout = options.Timeout,
+        };
+
+        await using var tunnels = new TunnelListener(tunnelOptions, routes, log);
+        await using var controller = new ControllerServer(ResolveEndPoint(options.Controller), routes, log);
+        try
+        {
+            tunnels.Start();
+            controller.Start();
+        }
+        catch (SocketException e)
+        {
+            log.Error($"cannot listen: {e.Message} (tunnel {options.Bind}, controller {options.Controller})");
+            return StartFailedExitCode;
+        }
+
+        log.Info($"tunnel listener on {tunnels.LocalEndPoint} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)})");
+        log.Info($"controller on http://{controller.LocalEndPoint}");
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        log.Info("stopping");
+        return 0;
+    }
+
+    private static SslStreamCertificateContext? LoadCertificate(ServerOptions options, ServerLog log)
+    {
+        if (options.CertPath is not null) return CertificateLoader.Load(options.CertPath, options.KeyPath!);
+        if (!options.ForceTls) return null;
+        log.Info($"generated a self-signed ECDSA P-256 certificate for {options.ServerName}");
+        return SelfSignedCertificate.CreateContext(options.ServerName);
+    }
+
+    // The command line has already checked the form host:port; a host name is resolved once, at start.
+    private static IPEndPoint ResolveEndPoint(string hostPort)
+    {
+        if (IPEndPoint.TryParse(hostPort, out var endPoint)) return endPoint;
+        int colon = hostPort.LastIndexOf(':');
+        string host = hostPort[..colon];
+        int port = int.Parse(hostPort.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
+        if (host.Length == 0) return new IPEndPoint(IPAddress.IPv6Any, port);
+        var address = Dns.GetHostAddresses(host)[0];
+        return new IPEndPoint(address, port);
+    }
 }

@@ -1,0 +1,93 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mtt.Core.Listening;
+
+/// <summary>
+/// A connected socket, bare or under TLS, as a pair of pipes. A flush returns once the bytes are in the
+/// kernel (or encrypted and there), so a close right after it loses nothing, and a peer that stops
+/// reading stops our flushes: that is the backpressure. Reads are zero-byte reads first, so an idle
+/// connection holds no receive buffer.
+/// </summary>
+internal sealed class SocketTransport : IAsyncDisposable
+{
+    // One TLS record carries at most 16 KiB of plaintext; reading that much at a time keeps records whole.
+    private const int ReadBufferSize = 16 * 1024;
+    private const int MinimumReadSize = 4 * 1024;
+    private const int MinimumWriteBuffer = 4 * 1024;
+
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+
+    private SocketTransport(Socket socket, Stream stream)
+    {
+        _socket = socket;
+        _stream = stream;
+        RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferSize, minimumReadSize: MinimumReadSize, leaveOpen: true, useZeroByteReads: true));
+        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: MinimumWriteBuffer, leaveOpen: true));
+    }
+
+    public PipeReader Input { get; }
+
+    public PipeWriter Output { get; }
+
+    public IPEndPoint? RemoteEndPoint { get; }
+
+    public static SocketTransport CreatePlain(Socket socket) => new(socket, new NetworkStream(socket, ownsSocket: false));
+
+    /// <summary>Runs the server side of the TLS handshake; throws on failure or cancellation, leaving the socket to the caller.</summary>
+    public static async Task<SocketTransport> CreateTlsAsync(Socket socket, SslStreamCertificateContext certificate, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            var options = new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = certificate,
+                ClientCertificateRequired = false,
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            };
+            await ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new SocketTransport(socket, ssl);
+    }
+
+    /// <summary>Tells the peer we will send no more (TCP FIN); reading goes on.</summary>
+    public void ShutdownSend()
+    {
+        try { _socket.Shutdown(SocketShutdown.Send); }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Input.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await Output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or NotSupportedException)
+        {
+            // Whatever was still buffered had no one left to go to.
+        }
+        try
+        {
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+        }
+        _socket.Dispose();
+    }
+}

@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Relay;
+using Mtt.Core.Routing;
+using Mtt.Core.Upgrade;
+using Mtt.Core.WebSockets;
+
+namespace Mtt.Core.Listening;
+
+/// <summary>
+/// One accepted connection, from the first byte to the last: TLS, the upgrade request, the route,
+/// the 101 or a refusal, the backend dial, and then the relay.
+/// </summary>
+internal sealed class TunnelConnection
+{
+    private readonly Socket _socket;
+    private readonly TunnelServerOptions _options;
+    private readonly RouteStore _routes;
+    private readonly ServerLog _log;
+    private readonly string _client;
+
+    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log)
+    {
+        _socket = socket;
+        _options = options;
+        _routes = routes;
+        _log = log;
+        _client = socket.RemoteEndPoint?.ToString() ?? "unknown";
+    }
+
+    public async Task RunAsync(CancellationToken serverStopping)
+    {
+        SocketTransport? transport = null;
+        try
+        {
+            using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
+            handshakeTimeout.CancelAfter(_options.HandshakeTimeout);
+
+            (UpgradeRequest Request, Route Route)? accepted;
+            try
+            {
+                transport = _options.Certificate is { } certificate
+                    ? await SocketTransport.CreateTlsAsync(_socket, certificate, handshakeTimeout.Token).ConfigureAwait(false)
+                    : SocketTransport.CreatePlain(_socket);
+                accepted = await ReadUpgradeAsync(transport, handshakeTimeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !serverStopping.IsCancellationRequested)
+            {
+                _log.Verbose($"{_client}: handshake not complete within {_options.HandshakeTimeout.TotalSeconds:0.#} s, dropped");
+                return;
+            }
+            catch (AuthenticationException e)
+            {
+                _log.Verbose($"{_client}: TLS handshake failed: {e.Message}");
+                return;
+            }
+            catch (IOException e)
+            {
+                _log.Verbose($"{_client}: connection lost during the handshake: {e.Message}");
+                return;
+            }
+
+            if (accepted is not { } upgrade) return;
+            await RelayAsync(transport, upgrade.Request, upgrade.Route, serverStopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (serverStopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A bug, not a peer's doing: say so loudly, but one connection's failure never takes the server down.
+            _log.Error($"{_client}: connection failed unexpectedly: {e}");
+        }
+        finally
+        {
+            if (transport is not null) await transport.DisposeAsync().ConfigureAwait(false);
+            else _socket.Dispose();
+        }
+    }
+
+    /// <summary>Reads the upgrade request and refuses it if it must; returns it and its route when a tunnel should follow.</summary>
+    private async Task<(UpgradeRequest Request, Route Route)?> ReadUpgradeAsync(SocketTransport transport, CancellationToken cancellationToken)
+    {
+        var input = transport.Input;
+        UpgradeParseResult parsed;
+        while (true)
+        {
+            var read = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            parsed = UpgradeParser.Parse(read.Buffer);
+            if (parsed.Status == UpgradeParseStatus.Complete)
+            {
+                input.AdvanceTo(parsed.End);
+                break;
+            }
+            input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            if (parsed.Status == UpgradeParseStatus.Invalid)
+            {
+                _log.Verbose($"{_client}: refused with {parsed.RefusalStatus}: {parsed.RefusalReason}");
+                await RefuseAsync(transport, parsed.RefusalStatus, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            if (read.IsCompleted)
+            {
+                if (!read.Buffer.IsEmpty) _log.Verbose($"{_client}: closed before sending a whole request head");
+                return null;
+            }
+        }
+
+        var request = parsed.Request!;
+        if (request.Method != "GET")
+        {
+            _log.Verbose($"{_client}: refused with 405: method {request.Method}");
+            await RefuseAsync(transport, 405, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        // The route decides before the WebSocket headers do: a prober without a valid path learns
+        // nothing but 404, whatever it sends.
+        if (!_routes.Current.TryGet(request.Path, out var route))
+        {
+            _log.Verbose($"{_client}: refused with 404: no user for path {request.Path}");
+            await RefuseAsync(transport, 404, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        int status = UpgradeValidator.Validate(request, out string? reason);
+        if (status != 0)
+        {
+            _log.Verbose($"{_client}: refused with {status}: {reason}");
+            await RefuseAsync(transport, status, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        return (request, route);
+    }
+
+    private async Task RelayAsync(SocketTransport transport, UpgradeRequest request, Route route, CancellationToken serverStopping)
+    {
+        bool mux = request.OfferedSubprotocol switch
+        {
+            Subprotocol.SmuxOn => true,
+            Subprotocol.SmuxOff => false,
+            _ => _options.MuxByDefault,
+        };
+        if (mux)
+        {
+            // Multiplexed sessions are a later piece of work; refusing before the upgrade keeps the
+            // client's error clear instead of a tunnel that would carry garbage.
+            _log.Verbose($"{_client}: refused with 501: multiplexed (smux) sessions are not supported yet");
+            await RefuseAsync(transport, 501, serverStopping).ConfigureAwait(false);
+            return;
+        }
+
+        HandshakeResponse.WriteAccept(transport.Output, request.WebSocketKey!, request.OfferedSubprotocol);
+        await transport.Output.FlushAsync(serverStopping).ConfigureAwait(false);
+        var webSocket = new WebSocketConnection(transport.Input, transport.Output);
+
+        var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, _options.DialTimeout, serverStopping).ConfigureAwait(false);
+        if (backend is null)
+        {
+            _log.Warn($"{_client}: backend {route.Backend} failed: {dialError}; closed the tunnel with 1011");
+            await webSocket.SendCloseAsync(WebSocketCloseCodes.InternalError, serverStopping).ConfigureAwait(false);
+            return;
+        }
+
+        if (_log.IsVerbose) _log.Verbose($"{_client}: tunnel open for path {route.Path} to {route.Backend}");
+        long started = Environment.TickCount64;
+        var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout);
+        var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
+        if (_log.IsVerbose)
+        {
+            _log.Verbose($"{_client}: tunnel closed ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
+                $"{result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
+        }
+    }
+
+    private static async Task RefuseAsync(SocketTransport transport, int status, CancellationToken cancellationToken)
+    {
+        HandshakeResponse.WriteRefusal(transport.Output, status);
+        await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Routing;
+
+namespace Mtt.Core.Listening;
+
+/// <summary>
+/// The tunnel listener: accepts connections and hands each to its own <see cref="TunnelConnection"/>,
+/// so that no client, however slow or hostile, delays the accept loop or another client's handshake.
+/// </summary>
+public sealed class TunnelListener : IAsyncDisposable
+{
+    // Pending connections the kernel queues while the accept loop catches up.
+    private const int Backlog = 512;
+
+    private readonly TunnelServerOptions _options;
+    private readonly RouteStore _routes;
+    private readonly ServerLog _log;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _activeConnections;
+    private Socket? _listenSocket;
+    private Task? _acceptLoop;
+
+    public TunnelListener(TunnelServerOptions options, RouteStore routes, ServerLog log)
+    {
+        _options = options;
+        _routes = routes;
+        _log = log;
+    }
+
+    /// <summary>The bound address; with port 0 in the options, the port the system chose.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)(_listenSocket ?? throw new InvalidOperationException("not started")).LocalEndPoint!;
+
+    /// <summary>Connections accepted and not yet finished.</summary>
+    public int ActiveConnections => Volatile.Read(ref _activeConnections);
+
+    /// <summary>Binds and starts accepting; throws <see cref="SocketException"/> when the address cannot be bound.</summary>
+    public void Start()
+    {
+        var socket = new Socket(_options.Bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (_options.Bind.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = true;
+            socket.Bind(_options.Bind);
+            socket.Listen(Backlog);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        _listenSocket = socket;
+        _acceptLoop = AcceptLoopAsync(socket);
+    }
+
+    private async Task AcceptLoopAsync(Socket listenSocket)
+    {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listenSocket.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+            {
+                // The client gave up while queued: nothing to do.
+                continue;
+            }
+            catch (SocketException e)
+            {
+                // Out of file descriptors and the like: back off instead of spinning, and keep serving.
+                _log.Error($"accept failed: {e.SocketErrorCode} ({e.Message}); retrying in 1 s");
+                try { await Task.Delay(TimeSpan.FromSeconds(1), token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+                continue;
+            }
+
+            client.NoDelay = true;
+            Interlocked.Increment(ref _activeConnections);
+            _ = RunConnectionAsync(client, token);
+        }
+    }
+
+    private async Task RunConnectionAsync(Socket client, CancellationToken stopping)
+    {
+        // Off the accept loop at once: whatever this connection does next, the loop is free.
+        await Task.Yield();
+        try
+        {
+            await new TunnelConnection(client, _options, _routes, _log).RunAsync(stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _activeConnections) == 0 && stopping.IsCancellationRequested) _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>Stops accepting and ends every connection (tunnels get close 1001).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _listenSocket?.Dispose();
+        if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
+        if (Volatile.Read(ref _activeConnections) > 0) await _drained.Task.ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,217 @@
+using Mtt.Core.Listening;
+using Mtt.Core.WebSockets;
+
+namespace Mtt.Core.Relay;
+
+/// <summary>
+/// One plain (smux_off) tunnel: the client's WebSocket byte stream relayed to and from one backend
+/// connection, with backpressure both ways and an idle timeout.
+/// </summary>
+internal sealed class WebSocketTunnel
+{
+    // Client payload decoded between two flushes to the backend: bounds what one read can queue
+    // before the backend's pipe pushes back.
+    private const int MaxPayloadPerFlush = 64 * 1024;
+
+    private readonly WebSocketConnection _client;
+    private readonly SocketTransport _backend;
+    private readonly TimeSpan _idleTimeout;
+    private readonly TimeSpan _closeHandshakeTimeout;
+    private readonly CancellationTokenSource _stop = new();
+    private Timer? _idleTimer;
+    private long _lastActivity = Environment.TickCount64;
+    private long _bytesFromClient;
+    private long _bytesToClient;
+    private int _endReason = -1;
+
+    public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout)
+    {
+        _client = client;
+        _backend = backend;
+        _idleTimeout = idleTimeout;
+        _closeHandshakeTimeout = closeHandshakeTimeout;
+    }
+
+    public async Task<TunnelResult> RunAsync(CancellationToken serverStopping)
+    {
+        using var stopRegistration = serverStopping.UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.ServerStopping), this);
+        _idleTimer = new Timer(static state => ((WebSocketTunnel)state!).CheckIdle(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
+        var upstream = CopyClientToBackendAsync();
+        var downstream = CopyBackendToClientAsync();
+        var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
+
+        if (first == downstream && EndReason == TunnelEndReason.BackendClosed)
+        {
+            // Our close 1000 is out; give the client a moment to answer it before dropping the connection.
+            await Task.WhenAny(upstream, Task.Delay(_closeHandshakeTimeout)).ConfigureAwait(false);
+        }
+
+        // Whichever side ended first, the other is done too.
+        _stop.Cancel();
+        await _idleTimer.DisposeAsync().ConfigureAwait(false);
+        await upstream.ConfigureAwait(false);
+        await downstream.ConfigureAwait(false);
+
+        var reason = EndReason ?? TunnelEndReason.ServerStopping;
+        if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping)
+        {
+            using var closeTimeout = new CancellationTokenSource(_closeHandshakeTimeout);
+            var code = reason == TunnelEndReason.IdleTimeout ? WebSocketCloseCodes.NormalClosure : WebSocketCloseCodes.GoingAway;
+            await _client.SendCloseAsync(code, closeTimeout.Token).ConfigureAwait(false);
+        }
+
+        await _backend.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+        return new TunnelResult(reason, Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
+    }
+
+    private TunnelEndReason? EndReason
+    {
+        get
+        {
+            int value = Volatile.Read(ref _endReason);
+            return value < 0 ? null : (TunnelEndReason)value;
+        }
+    }
+
+    private async Task CopyClientToBackendAsync()
+    {
+        var token = _stop.Token;
+        var backendOutput = _backend.Output;
+        try
+        {
+            while (true)
+            {
+                var received = await _client.ReceiveAsync(backendOutput, MaxPayloadPerFlush, token).ConfigureAwait(false);
+                Touch();
+                if (received.Bytes > 0)
+                {
+                    Interlocked.Add(ref _bytesFromClient, received.Bytes);
+                    var flush = await backendOutput.FlushAsync(token).ConfigureAwait(false);
+                    if (flush.IsCompleted)
+                    {
+                        End(TunnelEndReason.BackendFailed);
+                        return;
+                    }
+                }
+
+                switch (received.Status)
+                {
+                    case ReceiveStatus.Data:
+                        continue;
+                    case ReceiveStatus.Closed:
+                        End(TunnelEndReason.ClientClosed);
+                        return;
+                    case ReceiveStatus.Ended:
+                        End(TunnelEndReason.ClientDisconnected);
+                        return;
+                    default:
+                        End(TunnelEndReason.ClientProtocolError);
+                        return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception)
+        {
+            // A reset or a TLS failure on the client's connection: the tunnel is over either way.
+            End(TunnelEndReason.ClientDisconnected);
+        }
+        finally
+        {
+            // Client close or EOF: the backend sees the end of its input (PROTOCOL §3).
+            try
+            {
+                await backendOutput.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+            _backend.ShutdownSend();
+        }
+    }
+
+    private async Task CopyBackendToClientAsync()
+    {
+        var token = _stop.Token;
+        var backendInput = _backend.Input;
+        while (true)
+        {
+            System.IO.Pipelines.ReadResult read;
+            try
+            {
+                read = await backendInput.ReadAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                End(TunnelEndReason.BackendFailed);
+                await _client.SendCloseAsync(WebSocketCloseCodes.InternalError, token).ConfigureAwait(false);
+                return;
+            }
+
+            var buffer = read.Buffer;
+            if (!buffer.IsEmpty)
+            {
+                Touch();
+                bool delivered;
+                try
+                {
+                    delivered = await _client.SendAsync(buffer, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception)
+                {
+                    delivered = false;
+                }
+
+                if (!delivered)
+                {
+                    End(TunnelEndReason.ClientDisconnected);
+                    return;
+                }
+                Interlocked.Add(ref _bytesToClient, buffer.Length);
+            }
+            backendInput.AdvanceTo(buffer.End);
+
+            if (read.IsCompleted)
+            {
+                End(TunnelEndReason.BackendClosed);
+                await _client.SendCloseAsync(WebSocketCloseCodes.NormalClosure, token).ConfigureAwait(false);
+                return;
+            }
+        }
+    }
+
+    private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
+
+    private void CheckIdle()
+    {
+        long idleMs = Environment.TickCount64 - Volatile.Read(ref _lastActivity);
+        long timeoutMs = (long)_idleTimeout.TotalMilliseconds;
+        if (idleMs < timeoutMs)
+        {
+            // Data flowed since the timer was set: look again when the quiet period could next run out.
+            try { _idleTimer?.Change(TimeSpan.FromMilliseconds(timeoutMs - idleMs), Timeout.InfiniteTimeSpan); }
+            catch (ObjectDisposedException) { }
+            return;
+        }
+        Stop(TunnelEndReason.IdleTimeout);
+    }
+
+    private void Stop(TunnelEndReason reason)
+    {
+        End(reason);
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    private void End(TunnelEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, -1);
+}

@@ -1,0 +1,168 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+
+namespace Mtt.Core.WebSockets;
+
+/// <summary>
+/// The byte-stream view of an upgraded connection (PROTOCOL §3): the payload of the client's binary
+/// messages read as one stream, and bytes sent as binary messages. Pings are answered here; every
+/// protocol violation ends in the one close path, <see cref="SendCloseAsync"/>.
+/// </summary>
+public sealed class WebSocketConnection
+{
+    // Large enough that the frame header is noise, small enough that one frame is one or two TLS
+    // records and a client's read buffer never has to grow for us.
+    public const int MaxOutgoingFramePayload = 16 * 1024;
+
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly FrameDecoder _decoder = new();
+    // The relay's two directions both write to the client (data one way, pong and close the other).
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private bool _closeSent;
+
+    public WebSocketConnection(PipeReader input, PipeWriter output)
+    {
+        _input = input;
+        _output = output;
+    }
+
+    /// <summary>True once our close frame went out: nothing else may be sent after it (RFC 6455 §5.5.1).</summary>
+    public bool CloseSent => Volatile.Read(ref _closeSent);
+
+    /// <summary>
+    /// Reads client frames and writes their payload to <paramref name="sink"/>, returning as soon as some
+    /// payload was written (at most <paramref name="maxBytes"/>, so the caller can flush the sink for
+    /// backpressure) or the connection's state changed. Never returns Data with zero bytes.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ReceiveResult> ReceiveAsync(IBufferWriter<byte> sink, int maxBytes, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            int written = 0;
+            while (true)
+            {
+                var decoded = _decoder.Decode(ref buffer, sink, maxBytes - written);
+                written += decoded.PayloadBytes;
+                switch (decoded.Status)
+                {
+                    case DecodeStatus.NeedMoreData:
+                        _input.AdvanceTo(buffer.Start, buffer.End);
+                        if (written > 0) return new ReceiveResult(ReceiveStatus.Data, written, 0);
+                        if (read.IsCompleted || read.IsCanceled) return new ReceiveResult(ReceiveStatus.Ended, 0, 0);
+                        goto readMore;
+
+                    case DecodeStatus.SinkLimitReached:
+                        // Leave the rest unexamined so the next call parses it without waiting for the network.
+                        _input.AdvanceTo(buffer.Start);
+                        return new ReceiveResult(ReceiveStatus.Data, written, 0);
+
+                    case DecodeStatus.Ping:
+                        await SendPongAsync(cancellationToken).ConfigureAwait(false);
+                        continue;
+
+                    case DecodeStatus.Pong:
+                        continue;
+
+                    case DecodeStatus.Close:
+                        _input.AdvanceTo(buffer.Start);
+                        // RFC 6455 §5.5.1: answer with a close frame, echoing the status code.
+                        await SendCloseAsync(CloseCodeToEcho(decoded.CloseCode), cancellationToken).ConfigureAwait(false);
+                        return new ReceiveResult(ReceiveStatus.Closed, written, decoded.CloseCode);
+
+                    default:
+                        _input.AdvanceTo(buffer.Start);
+                        await SendCloseAsync(decoded.CloseCode, cancellationToken).ConfigureAwait(false);
+                        return new ReceiveResult(ReceiveStatus.ProtocolError, written, decoded.CloseCode);
+                }
+            }
+
+        readMore:;
+        }
+    }
+
+    /// <summary>Sends <paramref name="payload"/> as binary frames; false when the client can take no more (gone or closing).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> SendAsync(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_closeSent) return false;
+            while (!payload.IsEmpty)
+            {
+                int length = (int)Math.Min(payload.Length, MaxOutgoingFramePayload);
+                // Header and payload go into the same pipe buffer and leave in one write.
+                int headerLength = FrameWriter.WriteHeader(_output.GetSpan(FrameWriter.MaxHeaderLength), WebSocketOpcode.Binary, fin: true, length);
+                _output.Advance(headerLength);
+                var frame = payload.Slice(0, length);
+                foreach (var segment in frame) _output.Write(segment.Span);
+                payload = payload.Slice(length);
+            }
+            var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return !flush.IsCompleted && !flush.IsCanceled;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends our close frame once; later calls do nothing. Failures to deliver it are ignored: the peer is going anyway.</summary>
+    public async ValueTask SendCloseAsync(ushort code, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_closeSent) return;
+            Volatile.Write(ref _closeSent, true);
+            FrameWriter.WriteClose(_output, code);
+            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection is already broken or being torn down (a completed writer is the
+            // InvalidOperationException): there is no one left to tell.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask SendPongAsync(CancellationToken cancellationToken)
+    {
+        // The ping's payload is a span over the decoder's buffer and cannot live across the await.
+        int length = _decoder.ControlPayload.Length;
+        byte[] payload = ArrayPool<byte>.Shared.Rent(length);
+        _decoder.ControlPayload.CopyTo(payload);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_closeSent) return;
+            FrameWriter.WritePong(_output, payload.AsSpan(0, length));
+            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+            ArrayPool<byte>.Shared.Return(payload);
+        }
+    }
+
+    // 1005 means "no code was given" and must not be sent on the wire (RFC 6455 §7.4.1).
+    private static ushort CloseCodeToEcho(ushort received) =>
+        received == WebSocketCloseCodes.NoStatusReceived ? WebSocketCloseCodes.NormalClosure : received;
+}

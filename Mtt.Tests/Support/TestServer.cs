@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Listening;
+using Mtt.Core.Routing;
+
+namespace Mtt.Tests.Support;
+
+/// <summary>A real tunnel listener on a loopback port, with its own route table.</summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly TunnelListener _listener;
+
+    private TestServer(TunnelListener listener, RouteStore routes, X509Certificate2? certificate)
+    {
+        _listener = listener;
+        Routes = routes;
+        Certificate = certificate;
+    }
+
+    public RouteStore Routes { get; }
+
+    /// <summary>The self-signed certificate when the server speaks TLS, for clients to pin.</summary>
+    public X509Certificate2? Certificate { get; }
+
+    public int Port => _listener.LocalEndPoint.Port;
+
+    public TunnelListener Listener => _listener;
+
+    public Uri UriFor(string path) => new($"{(Certificate is null ? "ws" : "wss")}://127.0.0.1:{Port}{path}");
+
+    public static TestServer Start(bool tls = false, bool mux = false, TimeSpan? idleTimeout = null, TimeSpan? handshakeTimeout = null, ServerLog? log = null)
+    {
+        X509Certificate2? certificate = tls ? SelfSignedCertificate.Create("localhost") : null;
+        var options = new TunnelServerOptions
+        {
+            Bind = new IPEndPoint(IPAddress.Loopback, 0),
+            Certificate = certificate is null ? null : SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
+            MuxByDefault = mux,
+            IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(1),
+            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+        };
+        var routes = new RouteStore();
+        var listener = new TunnelListener(options, routes, log ?? ServerLog.Silent);
+        listener.Start();
+        return new TestServer(listener, routes, certificate);
+    }
+
+    public void AddUser(string path, string dst)
+    {
+        if (!BackendAddress.TryParse(dst, out var backend, out var error)) throw new ArgumentException(error);
+        Routes.Update(table => table.WithAdded([new Route(path, backend)]));
+    }
+
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
+}
