@@ -1,0 +1,13 @@
+namespace Mtt.Core.Upgrade;
+
+/// <summary>
+/// The WebSocket subprotocol the client offered and the server echoes (PROTOCOL.md section 2):
+/// <c>smux_on</c> means multiplexed, <c>smux_off</c> one tunnel; <see cref="None"/> means the client
+/// offered neither and the <c>-mux</c> flag decides.
+/// </summary>
+public enum Subprotocol
+{
+    None,
+    SmuxOff,
+    SmuxOn,
+}
