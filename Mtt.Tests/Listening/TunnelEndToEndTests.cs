@@ -120,7 +120,7 @@ public sealed class TunnelEndToEndTests
         await using var client = await RawWebSocketClient.ConnectAsync(server.Port, server.Certificate);
         var (status, head) = await client.UpgradeAsync("/9f3c1e?ed=2048");
         Assert.Equal(101, status);
-        Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaWbYl9TR0r1JtkCyw=\r\n", head);
+        Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", head);
         Assert.Contains("Sec-WebSocket-Protocol: smux_off\r\n", head);
 
         await client.SendBinaryAsync("hello"u8.ToArray());
