@@ -45,6 +45,8 @@ public static class CommandProcessor
     private static bool TryRead(ReadOnlySpan<byte> json, out ControllerCommand command, [NotNullWhen(false)] out string? error)
     {
         command = null!;
+        // RFC 8259 section 8.1 allows ignoring a byte order mark; editors on Windows save users.json with one.
+        if (json.StartsWith("\uFEFF"u8)) json = json[3..];
         ReadOnlySpan<byte> trimmed = json.TrimStart(" \t\r\n"u8);
         if (trimmed.IsEmpty) { error = "body is empty: expected a JSON command"; return false; }
         if (trimmed[0] != (byte)'{') { error = "body must be a JSON object"; return false; }
