@@ -112,7 +112,7 @@ internal sealed class ControllerConnection
         if (head.ContentLength > _limits.MaxBodyBytes) return await RefuseAsync(BodyTooLarge(), token);
         // RFC 9110 section 10.1.1: curl waits a second for this before sending a body over 1 MiB.
         if (head.ExpectsContinue && (head.IsChunked || head.ContentLength > 0))
-            await _stream.WriteAsync(ControllerResponse.Continue.ToArray(), token);
+            await _stream.WriteAsync(ControllerResponse.Continue, token);
 
         int capacity = head.IsChunked ? _limits.MaxBodyBytes : (int)Math.Max(head.ContentLength, 0);
         using var body = new PooledBodyBuffer(capacity);

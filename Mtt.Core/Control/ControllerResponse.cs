@@ -7,7 +7,7 @@ namespace Mtt.Core.Control;
 internal static class ControllerResponse
 {
     /// <summary>RFC 9110 section 15.2.1: the interim answer to <c>Expect: 100-continue</c>.</summary>
-    public static ReadOnlySpan<byte> Continue => "HTTP/1.1 100 Continue\r\n\r\n"u8;
+    public static readonly byte[] Continue = "HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray();
 
     public static byte[] Build(int statusCode, ControllerReply reply, bool close)
     {

@@ -199,7 +199,7 @@ public class ControllerHttpFramingTests
     [Fact]
     public async Task OversizedHead_Gets431()
     {
-        await using var controller = RunningController.Start(new ControllerLimits { MaxHeadBytes = 1024 });
+        await using var controller = RunningController.Start(new ControllerLimits { MaxHeadBytes = 1024, ReadTimeout = RunningController.LongReadTimeout });
         await using var connection = await controller.ConnectAsync();
 
         await connection.SendAsync($"POST / HTTP/1.1\r\nHost: x\r\nX-Filler: {new string('a', 2000)}\r\n");
@@ -235,7 +235,7 @@ public class ControllerHttpFramingTests
     [Fact]
     public async Task ConnectionsBeyondTheLimit_Get503()
     {
-        await using var controller = RunningController.Start(new ControllerLimits { MaxConnections = 1 });
+        await using var controller = RunningController.Start(new ControllerLimits { MaxConnections = 1, ReadTimeout = RunningController.LongReadTimeout });
         await using var first = await controller.ConnectAsync();
         await first.SendAsync(Post("""{"opt":9}"""));
         Assert.Equal(200, (await first.ReadResponseAsync()).Status);

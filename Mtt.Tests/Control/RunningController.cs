@@ -13,6 +13,9 @@ internal sealed class RunningController : IAsyncDisposable
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
+    /// <summary>Longer than <see cref="Bound"/>: a close that a test sees within it came from the behaviour under test, not an idle timeout.</summary>
+    public static readonly TimeSpan LongReadTimeout = TimeSpan.FromMinutes(1);
+
     private readonly StringWriter _logText = new();
     private readonly TextWriter _logWriter;
 
@@ -21,7 +24,7 @@ internal sealed class RunningController : IAsyncDisposable
         // A synchronised writer locks on itself, so reading under the same lock sees whole lines.
         _logWriter = TextWriter.Synchronized(_logText);
         Log = new ServerLog(_logWriter, verbose);
-        Server = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, limits);
+        Server = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, limits ?? new ControllerLimits { ReadTimeout = LongReadTimeout });
         Server.Start();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.LocalEndPoint.Port}/"), Timeout = Bound };
     }
