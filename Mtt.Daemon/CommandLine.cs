@@ -1,0 +1,87 @@
+using System.Globalization;
+using Mtt.Core.Listening;
+using CommandLine;
+using GnuParser = CommandLine.Parser;
+
+namespace Mtt.Daemon;
+
+/// <summary>
+/// The server's command line (PROTOCOL.md section 1): Go <c>flag</c> syntax, the original server's flag names,
+/// exit code 2 with the usage text on a mistake.
+/// </summary>
+/// <remarks>
+/// <c>-h</c>, <c>-help</c> and <c>--help</c> put the usage on stdout and exit 0, where Go writes it to stderr:
+/// help that was asked for is output, so <c>mtt-mu-server -h | less</c> works. Errors go to stderr as in Go.
+/// <c>-cert</c> with <c>-force-tls</c> is accepted and the certificate files win: both ask for TLS, and refusing
+/// to start over a redundant flag would help nobody.
+/// </remarks>
+public static class CommandLine
+{
+    public const string ProgramName = "mtt-mu-server";
+
+    /// <summary>The usage text, every flag with its default, in the layout of Go's <c>PrintDefaults</c>.</summary>
+    public static string Usage { get; } = GoUsage.Format(ProgramName, FlagDeclaration.All);
+
+    /// <summary>Never throws or exits; returns what Program should do.</summary>
+    public static CommandLineResult Parse(IReadOnlyList<string> args)
+    {
+        var syntax = GoFlagSyntax.Normalise(args, FlagDeclaration.All);
+        if (syntax.HelpRequested) return new CommandLineResult { ExitCode = 0, Output = Usage };
+        if (syntax.Error is not null) return Fail(syntax.Error);
+
+        ServerFlags? flags = null;
+        string? libraryError = null;
+        using (var parser = new GnuParser(settings =>
+        {
+            settings.CaseSensitive = true;
+            settings.HelpWriter = null; // the usage text is ours, in Go's layout
+            settings.AutoHelp = false;
+            settings.AutoVersion = false;
+            settings.ParsingCulture = CultureInfo.InvariantCulture;
+        }))
+        {
+            parser.ParseArguments<ServerFlags>(syntax.Arguments!)
+                .WithParsed(parsed => flags = parsed)
+                .WithNotParsed(errors => libraryError = string.Join(", ", errors.Select(e => e.Tag.ToString())));
+        }
+        // The normaliser only passes declared flags in the form the library reads, so this is a bug, not a typo.
+        if (flags is null) return Fail($"cannot read the flags: {libraryError}");
+
+        return Validate(flags);
+    }
+
+    private static CommandLineResult Validate(ServerFlags flags)
+    {
+        if (!ListenAddress.TryParse(flags.Bind, out var bind, out string? error)) return InvalidValue("b", flags.Bind, error);
+        if (!ListenAddress.TryParse(flags.Controller, out var controller, out error)) return InvalidValue("c", flags.Controller, error);
+        if (bind.Port != 0 && bind == controller) return Fail("-b and -c name the same address; the tunnel and the controller need one each");
+
+        if (!GoDuration.TryParse(flags.Timeout, out var timeout))
+            return InvalidValue("timeout", flags.Timeout, "not a Go duration such as 30s, 1m0s or 1h30m");
+        if (timeout <= TimeSpan.Zero) return InvalidValue("timeout", flags.Timeout, "must be positive");
+
+        // As in the original, an empty path is the same as no flag.
+        string? cert = string.IsNullOrEmpty(flags.Cert) ? null : flags.Cert;
+        string? key = string.IsNullOrEmpty(flags.Key) ? null : flags.Key;
+        if (cert is not null && key is null) return Fail("-cert given without -key: TLS needs both the certificate and its private key");
+        if (key is not null && cert is null) return Fail("-key given without -cert: TLS needs both the certificate and its private key");
+
+        if (flags.DisableTls && cert is not null) return Fail("-disable-tls contradicts -cert/-key");
+        if (flags.DisableTls && flags.ForceTls) return Fail("-disable-tls contradicts -force-tls");
+
+        if (cert is null && flags.ForceTls && !SelfSignedCertificate.IsValidServerName(flags.ServerName))
+            return InvalidValue("n", flags.ServerName, "the self-signed certificate needs a DNS name or an IP address");
+
+        return new CommandLineResult
+        {
+            Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
+                flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller),
+        };
+    }
+
+    private static CommandLineResult InvalidValue(string flag, string value, string reason)
+        => Fail($"invalid value {MessageText.Quote(value)} for flag -{flag}: {MessageText.Escape(reason)}");
+
+    private static CommandLineResult Fail(string message)
+        => new() { ExitCode = CommandLineResult.UsageErrorExitCode, Error = message + "\n" + Usage };
+}

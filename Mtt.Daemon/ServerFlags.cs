@@ -1,0 +1,63 @@
+using CommandLine;
+
+namespace Mtt.Daemon;
+
+/// <summary>
+/// The flags as declared, one property each, filled by CommandLineParser from the argv that
+/// <see cref="GoFlagSyntax"/> rewrote. Values are still raw text here; <see cref="CommandLine"/> validates them.
+/// </summary>
+/// <remarks>
+/// Go has no short/long distinction, but the library insists that a long name has two letters or more, so the
+/// one-letter flags are declared as short names and the rest as long names; <see cref="GoFlagSyntax"/> writes each
+/// in the form the library reads. <c>MetaValue</c> is the type word Go's usage text
+/// shows after the name ("string", "duration"; none for a boolean). The names are the original server's, so the
+/// operators' systemd units keep working.
+/// </remarks>
+internal sealed class ServerFlags
+{
+    public const string DefaultBind = "127.0.0.1:8443";
+    public const string DefaultController = "127.0.0.1:8080";
+    public const string DefaultTimeout = "1m0s";
+    public const string DefaultServerName = "localhost";
+
+    [Option('b', Default = DefaultBind, MetaValue = "string",
+        HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface")]
+    public string Bind { get; set; } = DefaultBind;
+
+    [Option('c', Default = DefaultController, MetaValue = "string",
+        HelpText = "[host:port] controller listener (JSON commands over HTTP POST); keep it off public interfaces")]
+    public string Controller { get; set; } = DefaultController;
+
+    [Option("mux", HelpText = "treat a client that offers no subprotocol as multiplexed (smux)")]
+    public bool Mux { get; set; }
+
+    [Option("cert", MetaValue = "string",
+        HelpText = "[path] PEM certificate chain, leaf first; with -key the listener speaks TLS")]
+    public string? Cert { get; set; }
+
+    [Option("key", MetaValue = "string",
+        HelpText = "[path] PEM private key of -cert (PKCS#8, PKCS#1 or SEC1; not encrypted)")]
+    public string? Key { get; set; }
+
+    [Option("force-tls", HelpText = "speak TLS even without -cert/-key, with a self-signed certificate for -n made at start")]
+    public bool ForceTls { get; set; }
+
+    [Option('n', Default = DefaultServerName, MetaValue = "string",
+        HelpText = "server name (DNS name or IP) put in the self-signed certificate of -force-tls")]
+    public string ServerName { get; set; } = DefaultServerName;
+
+    [Option("timeout", Default = DefaultTimeout, MetaValue = "duration",
+        HelpText = "idle timeout of a connection, e.g. 30s, 5m, 1h30m")]
+    public string Timeout { get; set; } = DefaultTimeout;
+
+    [Option("verbose", HelpText = "log each connection, route miss and error")]
+    public bool Verbose { get; set; }
+
+    // The original server's flags that old units still pass. -disable-tls: plain HTTP is already the default
+    // here, so it only has to agree with the rest. -fast-open: a request the listener may honour.
+    [Option("disable-tls", HelpText = "speak plain HTTP behind a TLS-terminating proxy (the default; kept for old command lines)")]
+    public bool DisableTls { get; set; }
+
+    [Option("fast-open", HelpText = "(Linux) ask for TCP Fast Open on the tunnel listener")]
+    public bool FastOpen { get; set; }
+}

@@ -1,0 +1,64 @@
+namespace Mtt.Daemon;
+
+/// <summary>The command line, parsed and validated: everything here is usable as it is.</summary>
+public sealed class ServerOptions
+{
+    internal ServerOptions(
+        ListenAddress bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
+        TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText)
+    {
+        BindAddress = bind;
+        ControllerAddress = controller;
+        Bind = bindText;
+        Controller = controllerText;
+        Mux = mux;
+        CertPath = certPath;
+        KeyPath = keyPath;
+        ForceTls = forceTls;
+        Timeout = timeout;
+        Verbose = verbose;
+        ServerName = serverName;
+        FastOpen = fastOpen;
+    }
+
+    /// <summary><c>-b</c> as given: the tunnel listener. Loopback by default so the bare command serves out of the box.</summary>
+    public string Bind { get; }
+
+    /// <summary><c>-c</c> as given: the controller listener.</summary>
+    public string Controller { get; }
+
+    /// <summary><see cref="Bind"/> parsed; <see cref="ListenAddress.IsAnyHost"/> for <c>:port</c>.</summary>
+    public ListenAddress BindAddress { get; }
+
+    /// <summary><see cref="Controller"/> parsed.</summary>
+    public ListenAddress ControllerAddress { get; }
+
+    /// <summary><c>-mux</c>: a client that offers no subprotocol is multiplexed.</summary>
+    public bool Mux { get; }
+
+    /// <summary><c>-cert</c>; set if and only if <see cref="KeyPath"/> is.</summary>
+    public string? CertPath { get; }
+
+    /// <summary><c>-key</c>; set if and only if <see cref="CertPath"/> is.</summary>
+    public string? KeyPath { get; }
+
+    /// <summary><c>-force-tls</c> as given; with <c>-cert</c> it changes nothing (the certificate files win).</summary>
+    public bool ForceTls { get; }
+
+    /// <summary><c>-timeout</c>: idle timeout of a connection, always positive.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary><c>-verbose</c>.</summary>
+    public bool Verbose { get; }
+
+    /// <summary><c>-n</c>: the name in the self-signed certificate.</summary>
+    public string ServerName { get; }
+
+    /// <summary><c>-fast-open</c>: the original server's TCP Fast Open request, for the listener to honour where it can.</summary>
+    public bool FastOpen { get; }
+
+    public bool UseTls => CertPath is not null || ForceTls;
+
+    /// <summary>TLS with a certificate made at start for <see cref="ServerName"/>, because no files were given.</summary>
+    public bool UseSelfSignedCertificate => CertPath is null && ForceTls;
+}

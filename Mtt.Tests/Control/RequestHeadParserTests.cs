@@ -1,0 +1,83 @@
+using System.Text;
+using Mtt.Core.Control;
+
+namespace Mtt.Tests.Control;
+
+public class RequestHeadParserTests
+{
+    private static (bool Ok, RequestHead Head, HttpRejection Rejection) Parse(string head)
+    {
+        bool ok = RequestHeadParser.TryParse(Encoding.ASCII.GetBytes(head), out var parsed, out var rejection);
+        return (ok, parsed, rejection);
+    }
+
+    [Fact]
+    public void CurlStyleHead_IsParsed()
+    {
+        var (ok, head, _) = Parse("POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n"
+            + "Content-Length: 1800000\r\nContent-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue");
+
+        Assert.True(ok);
+        Assert.True(head.IsPost);
+        Assert.Equal(1_800_000, head.ContentLength);
+        Assert.False(head.IsChunked);
+        Assert.True(head.ExpectsContinue);
+        Assert.True(head.KeepAlive);
+    }
+
+    [Fact]
+    public void ChunkedWithConnectionClose_IsParsed()
+    {
+        var (ok, head, _) = Parse("POST /any/path?x=1 HTTP/1.1\r\nhost: x\r\ntransfer-encoding: Chunked\r\nConnection: keep-alive, CLOSE");
+
+        Assert.True(ok);
+        Assert.True(head.IsChunked);
+        Assert.Equal(RequestHead.NoContentLength, head.ContentLength);
+        Assert.False(head.KeepAlive);
+    }
+
+    [Fact]
+    public void Http10_IsClosedAfterOneExchange_AndNeedsNoHost()
+    {
+        var (ok, head, _) = Parse("POST / HTTP/1.0\r\nContent-Length: 2");
+
+        Assert.True(ok);
+        Assert.False(head.KeepAlive);
+    }
+
+    [Fact]
+    public void HugeContentLength_IsALengthNotAnError()
+    {
+        var (ok, head, _) = Parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999999");
+
+        Assert.True(ok);
+        Assert.Equal(long.MaxValue, head.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked", 400, "both Content-Length and Transfer-Encoding")]
+    [InlineData("POST / HTTP/1.1\r\nContent-Length: 5", 400, "missing Host")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nHost: y", 400, "more than one Host")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6", 400, "conflicting Content-Length")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5", 400, "invalid Content-Length")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5", 400, "invalid Content-Length")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked", 501, "only chunked")]
+    [InlineData("POST / HTTP/1.0\r\nTransfer-Encoding: chunked", 400, "HTTP/1.0")]
+    [InlineData("POST / HTTP/1.1\r\nHost : x", 400, "invalid header line")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\n folded", 400, "invalid header line")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\ny", 400, "invalid character")]
+    [InlineData("POST /  HTTP/1.1\r\nHost: x", 400, "invalid request target")]
+    [InlineData("POST / HTTP/2.0\r\nHost: x", 505, "version not supported")]
+    [InlineData("POST / HTTPS/1.1\r\nHost: x", 400, "invalid HTTP version")]
+    [InlineData("POST /\r\nHost: x", 400, "request line")]
+    [InlineData("P(ST / HTTP/1.1\r\nHost: x", 400, "invalid method")]
+    [InlineData("", 400, "request line")]
+    public void MalformedHead_IsRefusedWithStatusAndReason(string text, int status, string reason)
+    {
+        var (ok, _, rejection) = Parse(text);
+
+        Assert.False(ok);
+        Assert.Equal(status, rejection.StatusCode);
+        Assert.Contains(reason, rejection.Reason);
+    }
+}
