@@ -70,17 +70,14 @@ internal sealed class SocketTransport : IAsyncDisposable
         catch (ObjectDisposedException) { }
     }
 
+    /// <summary>
+    /// Drops the connection. Whatever was meant to arrive has been flushed before this; what is still
+    /// buffered belongs to a peer that stopped reading, and closing the socket first keeps the
+    /// writer's completion from waiting on it.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await Input.CompleteAsync().ConfigureAwait(false);
-        try
-        {
-            await Output.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or NotSupportedException)
-        {
-            // Whatever was still buffered had no one left to go to.
-        }
+        _socket.Dispose();
         try
         {
             await _stream.DisposeAsync().ConfigureAwait(false);
@@ -88,6 +85,13 @@ internal sealed class SocketTransport : IAsyncDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
         }
-        _socket.Dispose();
+        await Input.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await Output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or NotSupportedException)
+        {
+        }
     }
 }

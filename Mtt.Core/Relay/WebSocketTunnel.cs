@@ -121,14 +121,8 @@ internal sealed class WebSocketTunnel
         }
         finally
         {
-            // Client close or EOF: the backend sees the end of its input (PROTOCOL §3).
-            try
-            {
-                await backendOutput.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
-            {
-            }
+            // Client close or EOF: the backend sees the end of its input (PROTOCOL §3). Every payload
+            // byte was flushed before we got here; only an aborted flush leaves any behind.
             _backend.ShutdownSend();
         }
     }

