@@ -65,7 +65,6 @@ public static class Program
         }
 
         log.Info($"tunnel listener on {tunnels.LocalEndPoint} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)})");
-        log.Info($"controller on http://{controller.LocalEndPoint}");
 
         try
         {

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -28,5 +29,13 @@ public sealed class ControllerReply
 
     public static ControllerReply Error(string errString) => new() { Res = Failure, ErrString = errString };
 
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, ControllerJsonContext.Default.ControllerReply);
+    // The default encoder writes quotes in err_string as \u0022, which an operator reading curl's output
+    // should not have to decode; the reply is never embedded in HTML, so the relaxed encoder is safe.
+    private static readonly ControllerJsonContext ReplyContext = new(new JsonSerializerOptions
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    });
+
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, ReplyContext.ControllerReply);
 }

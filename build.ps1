@@ -1,0 +1,39 @@
+#!/usr/bin/env pwsh
+# Build, test, publish and benchmark mtt-mu-server. On Linux, PowerShell comes from the repository's
+# tool manifest: `dotnet tool restore && dotnet pwsh ./build.ps1 <target>`.
+param(
+    [ValidateSet('build', 'test', 'publish', 'bench')]
+    [string] $Target = 'build',
+    [string] $Configuration = 'Release',
+    # Passed on to the underlying command, e.g. `bench -- --filter '*Framer*'`.
+    [Parameter(ValueFromRemainingArguments = $true)]
+    [string[]] $Rest = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-Location $PSScriptRoot
+
+function Invoke-Step([string] $Command, [string[]] $Arguments) {
+    Write-Host "> $Command $($Arguments -join ' ')"
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+switch ($Target) {
+    'build' {
+        Invoke-Step dotnet (@('build', 'MosTlsTunnel.sln', '-c', $Configuration) + $Rest)
+    }
+    'test' {
+        $prerequisites = Join-Path $PSScriptRoot '.ci/install-test-prerequisites.sh'
+        if ($IsLinux -and (Test-Path $prerequisites)) { Invoke-Step bash @($prerequisites) }
+        Invoke-Step dotnet (@('test', 'MosTlsTunnel.sln', '-c', $Configuration, '--logger', 'console;verbosity=normal') + $Rest)
+    }
+    'publish' {
+        Invoke-Step dotnet (@('publish', 'Mtt.Daemon/Mtt.Daemon.csproj', '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'false', '-o', 'artifacts/mtt-mu-server') + $Rest)
+        Write-Host "published: artifacts/mtt-mu-server/mtt-mu-server"
+    }
+    'bench' {
+        $arguments = if ($Rest.Count -gt 0) { $Rest } else { @('--filter', '*') }
+        Invoke-Step dotnet (@('run', '-c', 'Release', '--project', 'Mtt.Benchmarks', '--') + $arguments)
+    }
+}
