@@ -42,17 +42,29 @@ public static class Program
             return StartFailedExitCode;
         }
 
+        IPEndPoint bind, controllerBind;
+        try
+        {
+            bind = ResolveEndPoint(options.BindAddress);
+            controllerBind = ResolveEndPoint(options.ControllerAddress);
+        }
+        catch (SocketException e)
+        {
+            log.Error($"cannot resolve a listen address: {e.Message} (tunnel {options.Bind}, controller {options.Controller})");
+            return StartFailedExitCode;
+        }
+
         var routes = new RouteStore();
         var tunnelOptions = new TunnelServerOptions
         {
-            Bind = ResolveEndPoint(options.Bind),
+            Bind = bind,
             Certificate = certificate,
             MuxByDefault = options.Mux,
             IdleTimeout = options.Timeout,
         };
 
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log);
-        await using var controller = new ControllerServer(ResolveEndPoint(options.Controller), routes, log);
+        await using var controller = new ControllerServer(controllerBind, routes, log);
         try
         {
             tunnels.Start();
@@ -85,15 +97,11 @@ public static class Program
         return SelfSignedCertificate.CreateContext(options.ServerName);
     }
 
-    // The command line has already checked the form host:port; a host name is resolved once, at start.
-    private static IPEndPoint ResolveEndPoint(string hostPort)
+    // A host name is resolved once, at start, as Go's net.Listen does; ":port" means every interface.
+    private static IPEndPoint ResolveEndPoint(ListenAddress address)
     {
-        if (IPEndPoint.TryParse(hostPort, out var endPoint)) return endPoint;
-        int colon = hostPort.LastIndexOf(':');
-        string host = hostPort[..colon];
-        int port = int.Parse(hostPort.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
-        if (host.Length == 0) return new IPEndPoint(IPAddress.IPv6Any, port);
-        var address = Dns.GetHostAddresses(host)[0];
-        return new IPEndPoint(address, port);
+        if (address.IsAnyHost) return new IPEndPoint(IPAddress.IPv6Any, address.Port);
+        if (IPAddress.TryParse(address.Host, out var ip)) return new IPEndPoint(ip, address.Port);
+        return new IPEndPoint(Dns.GetHostAddresses(address.Host)[0], address.Port);
     }
 }

@@ -108,14 +108,8 @@ internal sealed class TunnelConnection
             }
         }
 
+        // The parser has refused every method but GET already (405).
         var request = parsed.Request!;
-        if (request.Method != "GET")
-        {
-            _log.Verbose($"{_client}: refused with 405: method {request.Method}");
-            await RefuseAsync(transport, 405, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-
         // The route decides before the WebSocket headers do: a prober without a valid path learns
         // nothing but 404, whatever it sends.
         if (!_routes.Current.TryGet(request.Path, out var route))

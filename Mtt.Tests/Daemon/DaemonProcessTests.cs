@@ -1,0 +1,77 @@
+using System.Net.Http;
+using System.Net.WebSockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Daemon;
+
+/// <summary>The executable as an operator runs it: flags, start-up errors, a user added with a POST, a TLS tunnel, SIGTERM.</summary>
+public sealed class DaemonProcessTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ForceTls_ServesATunnel_ForAUserAddedThroughTheController_AndStopsOnSigterm()
+    {
+        await using var backend = new EchoBackend();
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "--c=127.0.0.1:0", "-force-tls", "-timeout=30s");
+        var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
+
+        using var http = new HttpClient();
+        var body = $$"""{"opt":1,"args_bunch":[{"path":"/u1","dst":"{{backend.Address}}"}]}""";
+        var reply = await http.PostAsync($"http://127.0.0.1:{controllerPort}", new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded")).WaitAsync(Bound);
+        Assert.Equal("""{"res":1}""", await reply.Content.ReadAsStringAsync());
+
+        X509Certificate2? presented = null;
+        using var client = new ClientWebSocket();
+        client.Options.AddSubProtocol("smux_off");
+        client.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            presented = certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            return true;
+        };
+        await client.ConnectAsync(new Uri($"wss://127.0.0.1:{tunnelPort}/u1"), CancellationToken.None).WaitAsync(Bound);
+        Assert.NotNull(presented);
+        Assert.NotNull(presented.GetECDsaPublicKey());
+        Assert.Equal("localhost", presented.GetNameInfo(X509NameType.DnsName, forIssuer: false));
+
+        var message = Encoding.ASCII.GetBytes("through the daemon");
+        await client.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
+        var buffer = new byte[256];
+        var received = await client.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(Bound);
+        Assert.Equal(message, buffer.AsSpan(0, received.Count).ToArray());
+
+        await daemon.TerminateAsync();
+        Assert.Equal(0, await daemon.WaitForExitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task MissingCertificateFile_StopsTheStart_NamingTheFile()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"mtt-missing-{Guid.NewGuid():N}.pem");
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-cert", missing, "-key", missing);
+        Assert.Equal(1, await daemon.WaitForExitAsync(Bound));
+        Assert.Contains(missing, daemon.Stderr);
+    }
+
+    [Fact]
+    public async Task UnknownFlag_ExitsWith2_AndPrintsTheUsage()
+    {
+        await using var daemon = DaemonProcess.Start("-no-such-flag");
+        Assert.Equal(2, await daemon.WaitForExitAsync(Bound));
+        Assert.Contains("flag provided but not defined: -no-such-flag", daemon.Stderr);
+        Assert.Contains("-force-tls", daemon.Stderr);
+    }
+
+    [Fact]
+    public async Task PortInUse_StopsTheStart_WithAClearError()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        await using var daemon = DaemonProcess.Start("-b", $"127.0.0.1:{port}", "-c", "127.0.0.1:0");
+        Assert.Equal(1, await daemon.WaitForExitAsync(Bound));
+        Assert.Contains("cannot listen", daemon.Stderr);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Mtt.Tests.Support;
+
+/// <summary>The real <c>mtt-mu-server</c> executable (built next to the tests) run as its own process.</summary>
+public sealed partial class DaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+    private readonly StringBuilder _stdout = new();
+    private readonly TaskCompletionSource<(int Tunnel, int Controller)> _ports = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _tunnelPort;
+    private int _controllerPort;
+
+    private DaemonProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public string Stderr
+    {
+        get { lock (_stderr) return _stderr.ToString(); }
+    }
+
+    public string Stdout
+    {
+        get { lock (_stdout) return _stdout.ToString(); }
+    }
+
+    public static DaemonProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"))
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var daemon = new DaemonProcess(process);
+        process.ErrorDataReceived += (_, e) => daemon.OnStderr(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (daemon._stdout) daemon._stdout.AppendLine(e.Data);
+        };
+        process.Start();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return daemon;
+    }
+
+    /// <summary>The ports the daemon reports in its start-up lines (it may have been given port 0).</summary>
+    public Task<(int Tunnel, int Controller)> Ports => _ports.Task;
+
+    private void OnStderr(string? line)
+    {
+        if (line is null) return;
+        lock (_stderr) _stderr.AppendLine(line);
+        if (TunnelLine().Match(line) is { Success: true } tunnel) _tunnelPort = int.Parse(tunnel.Groups[1].Value);
+        if (ControllerLine().Match(line) is { Success: true } controller) _controllerPort = int.Parse(controller.Groups[1].Value);
+        if (_tunnelPort != 0 && _controllerPort != 0) _ports.TrySetResult((_tunnelPort, _controllerPort));
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    /// <summary>Asks the daemon to stop as systemd would, with SIGTERM.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        await kill.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"tunnel listener on [^ ]*:(\d+) ")]
+    private static partial Regex TunnelLine();
+
+    [GeneratedRegex(@"controller listening on [^ ]*:(\d+)")]
+    private static partial Regex ControllerLine();
+}
