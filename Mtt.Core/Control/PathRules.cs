@@ -17,6 +17,10 @@ internal static class PathRules
             // A request target ends at whitespace (RFC 9112 section 3), and control characters never reach the router.
             if (Rune.IsWhiteSpace(rune) || Rune.IsControl(rune))
                 return "path must not contain whitespace or control characters";
+            // The router matches the path without its query, and a fragment is never sent: a user
+            // whose path held either could never be reached.
+            if (rune.Value is '?' or '#')
+                return "path must not contain '?' or '#' (the query is not part of the routed path)";
         }
         return null;
     }

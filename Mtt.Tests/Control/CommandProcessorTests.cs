@@ -166,6 +166,8 @@ public class CommandProcessorTests
     [InlineData("""{"opt":1,"args_bunch":[{"path":"/a b","dst":"127.0.0.1:1"}]}""", "(path \"/a b\"): path must not contain whitespace or control characters")]
     [InlineData("""{"opt":1,"args_bunch":[{"path":"/a\tb","dst":"127.0.0.1:1"}]}""", "must not contain whitespace or control characters")]
     [InlineData("""{"opt":1,"args_bunch":[{"path":"/a\u0001","dst":"127.0.0.1:1"}]}""", "must not contain whitespace or control characters")]
+    [InlineData("""{"opt":1,"args_bunch":[{"path":"/a?b=1","dst":"127.0.0.1:1"}]}""", "must not contain '?' or '#'")]
+    [InlineData("""{"opt":1,"args_bunch":[{"path":"/a#b","dst":"127.0.0.1:1"}]}""", "must not contain '?' or '#'")]
     [InlineData("""{"opt":1,"args_bunch":[{"path":"/a\u00a0","dst":"127.0.0.1:1"}]}""", "must not contain whitespace or control characters")]
     [InlineData("""{"opt":1,"args_bunch":[{"path":"/a"}]}""", "args_bunch[0] (path \"/a\"): dst is missing")]
     [InlineData("""{"opt":1,"args_bunch":[{"path":"/a","dst":8080}]}""", "args_bunch[0] (path \"/a\"): dst must be a string")]
