@@ -1,0 +1,18 @@
+namespace Mtt.Benchmarks.Load;
+
+/// <summary>Server memory around N idle tunnels: each RSS figure is the minimum of a few samples after a settle.</summary>
+internal sealed record IdleMeasurement(
+    int Connections,
+    bool Tls,
+    double OpenSeconds,
+    long RssBeforeKiB,
+    long RssOpenKiB,
+    long RssAfterKiB,
+    long RssMaxKiB,
+    double KiBPerConnection,
+    double AfterBeforeRatio,
+    long ThreadsBefore,
+    long ThreadsOpen,
+    long ThreadsAfter,
+    double CloseSeconds,
+    int BackendsLeftOpen);
