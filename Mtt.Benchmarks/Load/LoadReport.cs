@@ -34,6 +34,16 @@ internal sealed class LoadReport
     {
         string name = $"{process.Name} (pid {process.Pid}, exit {process.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "?"})";
         LogLineCounts[name] = process.Lines.Count;
+        int shown = 0;
+        foreach (string line in process.Lines)
+        {
+            if (shown++ == NotableLinesKept)
+            {
+                Progress.Write($"  {process.Name}: ... {process.Lines.Count - NotableLinesKept} more lines");
+                break;
+            }
+            Progress.Write($"  {process.Name}: {line}");
+        }
         foreach (string line in process.Lines)
         {
             if (NotableLogLines.Count >= NotableLinesKept) break;
