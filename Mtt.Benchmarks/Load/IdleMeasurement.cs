@@ -1,6 +1,7 @@
 namespace Mtt.Benchmarks.Load;
 
-/// <summary>Server memory around N idle tunnels: each RSS figure is the minimum of a few samples after a settle.</summary>
+/// <summary>Server memory around N idle tunnels: each RSS figure is the minimum of a few samples after a settle;
+/// the single figures are the first open/close cycle's, the lists hold every cycle's.</summary>
 internal sealed record IdleMeasurement(
     int Connections,
     bool Tls,
@@ -15,4 +16,6 @@ internal sealed record IdleMeasurement(
     long ThreadsOpen,
     long ThreadsAfter,
     double CloseSeconds,
-    int BackendsLeftOpen);
+    int BackendsLeftOpen,
+    List<long> RssOpenKiBByCycle,
+    List<long> RssAfterKiBByCycle);

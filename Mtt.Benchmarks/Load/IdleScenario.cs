@@ -46,53 +46,43 @@ internal static class IdleScenario
             var (before, threadsBefore) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
             Progress.Write($"before: RSS {before:N0} KiB, {threadsBefore} threads; opening {n} idle tunnels");
 
-            var clock = Stopwatch.StartNew();
-            using (var gate = new SemaphoreSlim(ConnectParallelism))
+            var openByCycle = new List<long>();
+            var afterByCycle = new List<long>();
+            double openSeconds = 0, closeSeconds = 0;
+            long threadsOpen = 0, threadsAfter = 0;
+            // Later cycles tell retained-but-reused memory (flat after each close) from a leak (growing).
+            for (int cycle = 1; cycle <= options.Cycles; cycle++)
             {
-                var opens = new Task[n];
-                for (int i = 0; i < n; i++)
-                {
-                    int index = i;
-                    opens[i] = Task.Run(async () =>
-                    {
-                        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                        try { tunnels[index] = await server.OpenIdleAsync(cancellationToken).ConfigureAwait(false); }
-                        finally { gate.Release(); }
-                    }, cancellationToken);
-                }
-                await Task.WhenAll(opens).ConfigureAwait(false);
-            }
-            // Every client has its 101; the server has also dialled every backend once they are all accepted here.
-            await WaitForActiveAtLeastAsync(backend, n, TeardownTimeout).ConfigureAwait(false);
-            double openSeconds = clock.Elapsed.TotalSeconds;
-            var (open, threadsOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
-            Progress.Write($"open: {n} tunnels in {openSeconds:F1} s, RSS {open:N0} KiB, {threadsOpen} threads; closing them");
+                var clock = Stopwatch.StartNew();
+                Array.Clear(tunnels);
+                await OpenAllAsync(server, tunnels, cancellationToken).ConfigureAwait(false);
+                // Every client has its 101; the server has also dialled every backend once they are all accepted here.
+                await WaitForActiveAtLeastAsync(backend, n, TeardownTimeout).ConfigureAwait(false);
+                double opened = clock.Elapsed.TotalSeconds;
+                var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+                Progress.Write($"cycle {cycle} open: {n} tunnels in {opened:F1} s, RSS {open:N0} KiB, {threadsWhenOpen} threads; closing them");
 
-            clock.Restart();
-            using (var gate = new SemaphoreSlim(ConnectParallelism * 2))
-            {
-                var closes = new Task[n];
-                for (int i = 0; i < n; i++)
+                clock.Restart();
+                await CloseAllAsync(tunnels, cancellationToken).ConfigureAwait(false);
+                bool allClosed = await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
+                double closed = clock.Elapsed.TotalSeconds;
+                var (after, threadsWhenClosed) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+                Progress.Write($"cycle {cycle} after: closed in {closed:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsWhenClosed} threads");
+                foreach (var tunnel in tunnels) await tunnel.DisposeAsync().ConfigureAwait(false);
+                Array.Clear(tunnels);
+                openByCycle.Add(open);
+                afterByCycle.Add(after);
+                if (cycle == 1)
                 {
-                    var tunnel = tunnels[i];
-                    closes[i] = Task.Run(async () =>
-                    {
-                        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                        try { await tunnel.CloseAsync().ConfigureAwait(false); }
-                        finally { gate.Release(); }
-                    }, cancellationToken);
+                    (openSeconds, closeSeconds, threadsOpen, threadsAfter) = (opened, closed, threadsWhenOpen, threadsWhenClosed);
                 }
-                await Task.WhenAll(closes).ConfigureAwait(false);
             }
-            bool allClosed = await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
-            double closeSeconds = clock.Elapsed.TotalSeconds;
-            var (after, threadsAfter) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
-            Progress.Write($"after: closed in {closeSeconds:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsAfter} threads");
             await rss.StopAsync().ConfigureAwait(false);
             server.Process.ThrowIfExited();
 
-            return new IdleMeasurement(n, tls, openSeconds, before, open, after, rss.MaxKiB,
-                (double)(open - before) / n, (double)after / before, threadsBefore, threadsOpen, threadsAfter, closeSeconds, backend.Active);
+            return new IdleMeasurement(n, tls, openSeconds, before, openByCycle[0], afterByCycle[0], rss.MaxKiB,
+                (double)(openByCycle[0] - before) / n, (double)afterByCycle[0] / before, threadsBefore, threadsOpen, threadsAfter, closeSeconds, backend.Active,
+                openByCycle, afterByCycle);
         }
         finally
         {
@@ -103,6 +93,41 @@ internal static class IdleScenario
             await server.DisposeAsync().ConfigureAwait(false);
             report.AddLog(server.Process);
         }
+    }
+
+    private static async Task OpenAllAsync(TunnelServerTarget server, WebSocketEchoChannel[] tunnels, CancellationToken cancellationToken)
+    {
+        using var gate = new SemaphoreSlim(ConnectParallelism);
+        var opens = new Task[tunnels.Length];
+        for (int i = 0; i < tunnels.Length; i++)
+        {
+            int index = i;
+            opens[i] = Task.Run(async () =>
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try { tunnels[index] = await server.OpenIdleAsync(cancellationToken).ConfigureAwait(false); }
+                finally { gate.Release(); }
+            }, cancellationToken);
+        }
+        await Task.WhenAll(opens).ConfigureAwait(false);
+    }
+
+    /// <summary>A close handshake on every tunnel, as a well-behaved client ends one.</summary>
+    private static async Task CloseAllAsync(WebSocketEchoChannel[] tunnels, CancellationToken cancellationToken)
+    {
+        using var gate = new SemaphoreSlim(ConnectParallelism * 2);
+        var closes = new Task[tunnels.Length];
+        for (int i = 0; i < tunnels.Length; i++)
+        {
+            var tunnel = tunnels[i];
+            closes[i] = Task.Run(async () =>
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try { await tunnel.CloseAsync().ConfigureAwait(false); }
+                finally { gate.Release(); }
+            }, cancellationToken);
+        }
+        await Task.WhenAll(closes).ConfigureAwait(false);
     }
 
     /// <summary>Waits <see cref="Settle"/>, then the least RSS of a few samples (a transient buffer is not the steady state) and the thread count.</summary>

@@ -23,6 +23,7 @@ internal sealed class LoadOptions
           --plain                bulk/idle over plain HTTP instead of TLS; floor: both plain and TLS are always run
           --tls-only             floor: skip the plain pair
           --connections n        idle tunnels to open (default 1000)
+          --cycles n             idle: open and close them n times, to tell reused memory from a leak (default 1)
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
           --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
           --verbose-server       pass -verbose to the server
@@ -48,6 +49,8 @@ internal sealed class LoadOptions
     public bool TlsOnly { get; private set; }
 
     public int Connections { get; private set; } = 1000;
+
+    public int Cycles { get; private set; } = 1;
 
     public VerifyMode Verify { get; private set; } = VerifyMode.Compare;
 
@@ -76,6 +79,7 @@ internal sealed class LoadOptions
                 case "--plain": options.Plain = true; break;
                 case "--tls-only": options.TlsOnly = true; break;
                 case "--connections": options.Connections = PositiveInt(name, Value()); break;
+                case "--cycles": options.Cycles = PositiveInt(name, Value()); break;
                 case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
                 case "--server-timeout": options.ServerTimeout = Value(); break;
                 case "--verbose-server": options.VerboseServer = true; break;

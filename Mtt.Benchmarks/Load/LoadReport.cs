@@ -106,6 +106,11 @@ internal sealed class LoadReport
             text.AppendLine(CultureInfo.InvariantCulture, $"{idle.Connections} idle {(idle.Tls ? "TLS" : "plain")} tunnels, opened in {idle.OpenSeconds:F1} s, closed in {idle.CloseSeconds:F1} s");
             text.AppendLine(CultureInfo.InvariantCulture, $"  server RSS before {idle.RssBeforeKiB:N0} KiB, open {idle.RssOpenKiB:N0} KiB, after close {idle.RssAfterKiB:N0} KiB (max seen {idle.RssMaxKiB:N0} KiB)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  per connection {idle.KiBPerConnection:F1} KiB; after/before {idle.AfterBeforeRatio:F2}; threads {idle.ThreadsBefore}/{idle.ThreadsOpen}/{idle.ThreadsAfter}; backends still open {idle.BackendsLeftOpen}");
+            if (idle.RssOpenKiBByCycle.Count > 1)
+            {
+                for (int i = 0; i < idle.RssOpenKiBByCycle.Count; i++)
+                    text.AppendLine(CultureInfo.InvariantCulture, $"  cycle {i + 1}: open {idle.RssOpenKiBByCycle[i]:N0} KiB, after close {idle.RssAfterKiBByCycle[i]:N0} KiB");
+            }
         }
         text.AppendLine();
         AppendLogs(text);
@@ -138,6 +143,14 @@ internal sealed class LoadReport
             md.AppendLine("| idle tunnels | server RSS before | with all open | after closing | per connection | after ÷ before |");
             md.AppendLine("|---:|---:|---:|---:|---:|---:|");
             md.AppendLine(CultureInfo.InvariantCulture, $"| {idle.Connections} {(idle.Tls ? "TLS" : "plain")} | {idle.RssBeforeKiB / 1024.0:F1} MiB | {idle.RssOpenKiB / 1024.0:F1} MiB | {idle.RssAfterKiB / 1024.0:F1} MiB | {idle.KiBPerConnection:F1} KiB | {idle.AfterBeforeRatio:F2} |");
+            if (idle.RssOpenKiBByCycle.Count > 1)
+            {
+                md.AppendLine();
+                md.AppendLine("| cycle | server RSS with all open | after closing |");
+                md.AppendLine("|---:|---:|---:|");
+                for (int i = 0; i < idle.RssOpenKiBByCycle.Count; i++)
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {idle.RssOpenKiBByCycle[i] / 1024.0:F1} MiB | {idle.RssAfterKiBByCycle[i] / 1024.0:F1} MiB |");
+            }
         }
         return md.ToString();
     }
