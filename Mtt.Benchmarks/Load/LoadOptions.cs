@@ -27,6 +27,7 @@ internal sealed class LoadOptions
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
           --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
           --verbose-server       pass -verbose to the server
+          --server-env K=V       an environment variable for the server process (repeatable), e.g. DOTNET_GCgen0size=0x400000
           --json                 write the results as JSON on stdout instead of the table (progress stays on stderr)
         """;
 
@@ -58,6 +59,8 @@ internal sealed class LoadOptions
 
     public bool VerboseServer { get; private set; }
 
+    public Dictionary<string, string> ServerEnvironment { get; } = [];
+
     public bool Json { get; private set; }
 
     /// <summary>Parses the arguments after `load &lt;scenario&gt;`; throws <see cref="ArgumentException"/> with the reason.</summary>
@@ -83,6 +86,12 @@ internal sealed class LoadOptions
                 case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
                 case "--server-timeout": options.ServerTimeout = Value(); break;
                 case "--verbose-server": options.VerboseServer = true; break;
+                case "--server-env":
+                    string pair = Value();
+                    int equals = pair.IndexOf('=');
+                    if (equals <= 0) throw new ArgumentException($"--server-env needs NAME=VALUE, not {pair}");
+                    options.ServerEnvironment[pair[..equals]] = pair[(equals + 1)..];
+                    break;
                 case "--json": options.Json = true; break;
                 default: throw new ArgumentException($"unknown option {name}");
             }

@@ -53,7 +53,7 @@ internal sealed class TunnelServerTarget : IEchoTarget
         if (tls) arguments.Add("-force-tls");
         if (options.VerboseServer) arguments.Add("-verbose");
 
-        var process = ChildProcess.Start("mtt-mu-server", fileName, arguments);
+        var process = ChildProcess.Start("mtt-mu-server", fileName, arguments, options.ServerEnvironment);
         var target = new TunnelServerTarget(process, tls, tunnelPort, controllerPort, options.ChunkSize);
         try
         {
