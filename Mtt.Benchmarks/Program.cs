@@ -1,8 +1,15 @@
 using BenchmarkDotNet.Running;
+using Mtt.Benchmarks.Load;
 
 namespace Mtt.Benchmarks;
 
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static async Task<int> Main(string[] args)
+    {
+        // `load ...` is the end-to-end harness against the real server process; anything else is BenchmarkDotNet's.
+        if (args.Length > 0 && args[0] == LoadCommand.Verb) return await LoadCommand.RunAsync(args).ConfigureAwait(false);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

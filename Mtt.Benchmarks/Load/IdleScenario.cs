@@ -1,0 +1,155 @@
+using System.Diagnostics;
+
+namespace Mtt.Benchmarks.Load;
+
+/// <summary>`idle`: the server's resident memory before, with and after N idle tunnels.</summary>
+internal static class IdleScenario
+{
+    // Connects in flight at once: enough to open 1000 tunnels in seconds, few enough not to overflow the accept queue.
+    private const int ConnectParallelism = 32;
+
+    // Lets the server finish what the last connect or close set off (timers, GC) before memory is read.
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+    private const int SettleSamples = 5;
+    private static readonly TimeSpan SampleGap = TimeSpan.FromMilliseconds(250);
+
+    // The server tears a tunnel down when the client's close arrives; a few seconds covers 1000 on a busy machine.
+    private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(60);
+
+    // Sockets the harness needs beyond its two per tunnel (client end and backend end).
+    private const int SpareDescriptors = 256;
+
+    public static async Task<IdleMeasurement> RunAsync(LoadOptions options, LoadReport report, CancellationToken cancellationToken)
+    {
+        int n = options.Connections;
+        report.HarnessOpenFilesLimit = OpenFilesLimit.RaiseTo(2L * n + SpareDescriptors);
+        bool tls = !options.Plain;
+
+        await using var backend = new EchoBackend();
+        Progress.Write($"starting mtt-mu-server ({(tls ? "TLS" : "plain")})");
+        var server = await TunnelServerTarget.StartAsync(options, tls, backend, cancellationToken).ConfigureAwait(false);
+        var tunnels = new WebSocketEchoChannel[n];
+        try
+        {
+            int pid = server.Process.Pid;
+            report.ServerOpenFilesLimit = ProcFs.ReadOpenFilesLimit(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await using var rss = RssSampler.Start(pid);
+
+            Progress.Write("warm-up: one tunnel opened, echoed through, closed");
+            await using (var warm = await server.OpenAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var outcome = await EchoRun.RunAsync([warm], 1 << 20, options.ChunkSize, options.Verify, cancellationToken).ConfigureAwait(false);
+                if (!outcome.Exact) throw new InvalidOperationException($"warm-up echo: {outcome.Fault}");
+                await warm.CloseAsync().ConfigureAwait(false);
+            }
+            await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
+            var (before, threadsBefore) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+            Progress.Write($"before: RSS {before:N0} KiB, {threadsBefore} threads; opening {n} idle tunnels");
+
+            var openByCycle = new List<long>();
+            var afterByCycle = new List<long>();
+            double openSeconds = 0, closeSeconds = 0;
+            long threadsOpen = 0, threadsAfter = 0;
+            // Later cycles tell retained-but-reused memory (flat after each close) from a leak (growing).
+            for (int cycle = 1; cycle <= options.Cycles; cycle++)
+            {
+                var clock = Stopwatch.StartNew();
+                Array.Clear(tunnels);
+                await OpenAllAsync(server, tunnels, cancellationToken).ConfigureAwait(false);
+                // Every client has its 101; the server has also dialled every backend once they are all accepted here.
+                await WaitForActiveAtLeastAsync(backend, n, TeardownTimeout).ConfigureAwait(false);
+                double opened = clock.Elapsed.TotalSeconds;
+                var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+                Progress.Write($"cycle {cycle} open: {n} tunnels in {opened:F1} s, RSS {open:N0} KiB, {threadsWhenOpen} threads; closing them");
+
+                clock.Restart();
+                await CloseAllAsync(tunnels, cancellationToken).ConfigureAwait(false);
+                bool allClosed = await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
+                double closed = clock.Elapsed.TotalSeconds;
+                var (after, threadsWhenClosed) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+                Progress.Write($"cycle {cycle} after: closed in {closed:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsWhenClosed} threads");
+                foreach (var tunnel in tunnels) await tunnel.DisposeAsync().ConfigureAwait(false);
+                Array.Clear(tunnels);
+                openByCycle.Add(open);
+                afterByCycle.Add(after);
+                if (cycle == 1)
+                {
+                    (openSeconds, closeSeconds, threadsOpen, threadsAfter) = (opened, closed, threadsWhenOpen, threadsWhenClosed);
+                }
+            }
+            await rss.StopAsync().ConfigureAwait(false);
+            server.Process.ThrowIfExited();
+
+            return new IdleMeasurement(n, tls, openSeconds, before, openByCycle[0], afterByCycle[0], rss.MaxKiB,
+                (double)(openByCycle[0] - before) / n, (double)afterByCycle[0] / before, threadsBefore, threadsOpen, threadsAfter, closeSeconds, backend.Active,
+                openByCycle, afterByCycle);
+        }
+        finally
+        {
+            foreach (var tunnel in tunnels)
+            {
+                if (tunnel is not null) await tunnel.DisposeAsync().ConfigureAwait(false);
+            }
+            await server.DisposeAsync().ConfigureAwait(false);
+            report.AddLog(server.Process);
+        }
+    }
+
+    private static async Task OpenAllAsync(TunnelServerTarget server, WebSocketEchoChannel[] tunnels, CancellationToken cancellationToken)
+    {
+        using var gate = new SemaphoreSlim(ConnectParallelism);
+        var opens = new Task[tunnels.Length];
+        for (int i = 0; i < tunnels.Length; i++)
+        {
+            int index = i;
+            opens[i] = Task.Run(async () =>
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try { tunnels[index] = await server.OpenIdleAsync(cancellationToken).ConfigureAwait(false); }
+                finally { gate.Release(); }
+            }, cancellationToken);
+        }
+        await Task.WhenAll(opens).ConfigureAwait(false);
+    }
+
+    /// <summary>A close handshake on every tunnel, as a well-behaved client ends one.</summary>
+    private static async Task CloseAllAsync(WebSocketEchoChannel[] tunnels, CancellationToken cancellationToken)
+    {
+        using var gate = new SemaphoreSlim(ConnectParallelism * 2);
+        var closes = new Task[tunnels.Length];
+        for (int i = 0; i < tunnels.Length; i++)
+        {
+            var tunnel = tunnels[i];
+            closes[i] = Task.Run(async () =>
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try { await tunnel.CloseAsync().ConfigureAwait(false); }
+                finally { gate.Release(); }
+            }, cancellationToken);
+        }
+        await Task.WhenAll(closes).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits <see cref="Settle"/>, then the least RSS of a few samples (a transient buffer is not the steady state) and the thread count.</summary>
+    private static async Task<(long RssKiB, long Threads)> SettledAsync(int pid, CancellationToken cancellationToken)
+    {
+        await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
+        long least = long.MaxValue;
+        for (int i = 0; i < SettleSamples; i++)
+        {
+            if (i > 0) await Task.Delay(SampleGap, cancellationToken).ConfigureAwait(false);
+            least = Math.Min(least, ProcFs.ReadRssKiB(pid));
+        }
+        return (least, ProcFs.ReadStatusNumber(pid, "Threads:"));
+    }
+
+    private static async Task WaitForActiveAtLeastAsync(EchoBackend backend, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (backend.Active < count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the server dialled only {backend.Active} of {count} backends");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+
+namespace Mtt.Benchmarks.Load;
+
+/// <summary>The command line of `load &lt;scenario&gt; [options]`.</summary>
+internal sealed class LoadOptions
+{
+    public const string Usage = """
+        usage: dotnet run -c Release --project Mtt.Benchmarks -- load <scenario> [options]
+
+        scenarios:
+          bulk    echo --bytes through --tunnels tunnels of the real server (TLS unless --plain)
+          idle    open --connections idle TLS tunnels (plain with --plain); server memory per connection
+          floor   bulk through the server and through bare/TLS TCP relays (separate processes); CPU ratios
+
+        options:
+          --server path          mtt-mu-server.dll (run with dotnet) or an executable; default: this solution's Release build
+          --tunnels n            concurrent tunnels in bulk/floor (default 1)
+          --bytes size           total bytes echoed per measurement (default 1GiB; suffixes K, M, G, KiB, MiB, GiB)
+          --chunk size           bytes per send, one WebSocket message each (default 64KiB)
+          --warmup-bytes size    echoed once through each process before measuring, for the JIT (default 128MiB; 0 for none)
+          --repeat n             measurements per target, interleaved; medians reported (default 1)
+          --plain                bulk/idle over plain HTTP instead of TLS; floor: both plain and TLS are always run
+          --tls-only             floor: skip the plain pair
+          --connections n        idle tunnels to open (default 1000)
+          --cycles n             idle: open and close them n times, to tell reused memory from a leak (default 1)
+          --verify mode          compare (default: each byte against what was sent at that position) or sha256
+          --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
+          --verbose-server       pass -verbose to the server
+          --server-env K=V       an environment variable for the server process (repeatable), e.g. DOTNET_GCgen0size=0x400000
+          --json                 write the results as JSON on stdout instead of the table (progress stays on stderr)
+        """;
+
+    public required string Scenario { get; init; }
+
+    public string ServerPath { get; private set; } = "";
+
+    public int Tunnels { get; private set; } = 1;
+
+    public long Bytes { get; private set; } = 1L << 30;
+
+    public int ChunkSize { get; private set; } = 64 * 1024;
+
+    public long WarmupBytes { get; private set; } = 128L << 20;
+
+    public int Repeat { get; private set; } = 1;
+
+    public bool Plain { get; private set; }
+
+    public bool TlsOnly { get; private set; }
+
+    public int Connections { get; private set; } = 1000;
+
+    public int Cycles { get; private set; } = 1;
+
+    public VerifyMode Verify { get; private set; } = VerifyMode.Compare;
+
+    public string ServerTimeout { get; private set; } = "10m0s";
+
+    public bool VerboseServer { get; private set; }
+
+    public Dictionary<string, string> ServerEnvironment { get; } = [];
+
+    public bool Json { get; private set; }
+
+    /// <summary>Parses the arguments after `load &lt;scenario&gt;`; throws <see cref="ArgumentException"/> with the reason.</summary>
+    public static LoadOptions Parse(string scenario, string[] args)
+    {
+        var options = new LoadOptions { Scenario = scenario };
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            switch (name)
+            {
+                case "--server": options.ServerPath = Value(); break;
+                case "--tunnels": options.Tunnels = PositiveInt(name, Value()); break;
+                case "--bytes": options.Bytes = ParseSize(Value()); break;
+                case "--chunk": options.ChunkSize = (int)ParseSize(Value()); break;
+                case "--warmup-bytes": options.WarmupBytes = ParseSize(Value()); break;
+                case "--repeat": options.Repeat = PositiveInt(name, Value()); break;
+                case "--plain": options.Plain = true; break;
+                case "--tls-only": options.TlsOnly = true; break;
+                case "--connections": options.Connections = PositiveInt(name, Value()); break;
+                case "--cycles": options.Cycles = PositiveInt(name, Value()); break;
+                case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
+                case "--server-timeout": options.ServerTimeout = Value(); break;
+                case "--verbose-server": options.VerboseServer = true; break;
+                case "--server-env":
+                    string pair = Value();
+                    int equals = pair.IndexOf('=');
+                    if (equals <= 0) throw new ArgumentException($"--server-env needs NAME=VALUE, not {pair}");
+                    options.ServerEnvironment[pair[..equals]] = pair[(equals + 1)..];
+                    break;
+                case "--json": options.Json = true; break;
+                default: throw new ArgumentException($"unknown option {name}");
+            }
+        }
+        if (options.ChunkSize <= 0) throw new ArgumentException("--chunk must be positive");
+        if (options.Bytes < options.Tunnels) throw new ArgumentException("--bytes must be at least one byte per tunnel");
+        if (options.ServerPath.Length == 0) options.ServerPath = ServerLocator.FindDaemon();
+        return options;
+    }
+
+    /// <summary>"1GiB", "512M", "65536": binary multiples, as the sizes of buffers and files are.</summary>
+    public static long ParseSize(string text)
+    {
+        string t = text.Trim();
+        long multiplier = 1;
+        string[] suffixes = ["KiB", "MiB", "GiB", "K", "M", "G", "KB", "MB", "GB"];
+        long[] multipliers = [1L << 10, 1L << 20, 1L << 30, 1L << 10, 1L << 20, 1L << 30, 1L << 10, 1L << 20, 1L << 30];
+        for (int i = 0; i < suffixes.Length; i++)
+        {
+            if (!t.EndsWith(suffixes[i], StringComparison.OrdinalIgnoreCase)) continue;
+            multiplier = multipliers[i];
+            t = t[..^suffixes[i].Length];
+            break;
+        }
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0)
+            throw new ArgumentException($"not a size: {text}");
+        return (long)(value * multiplier);
+    }
+
+    private static int PositiveInt(string name, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new ArgumentException($"{name} needs a positive integer, not {value}");
+}

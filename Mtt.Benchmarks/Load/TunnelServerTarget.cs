@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Mtt.Benchmarks.Load;
+
+/// <summary>The real mtt-mu-server in its own process, with one user routed to the echo backend.</summary>
+internal sealed class TunnelServerTarget : IEchoTarget
+{
+    public const string UserPath = "/load";
+
+    // A cold `dotnet` start, certificate generation included, takes a second or two on a busy machine.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly HttpMessageInvoker _invoker;
+    private readonly Uri _uri;
+    private readonly int _clientBufferSize;
+
+    private TunnelServerTarget(ChildProcess process, bool tls, int tunnelPort, int controllerPort, int clientBufferSize)
+    {
+        Process = process;
+        Tls = tls;
+        TunnelPort = tunnelPort;
+        ControllerPort = controllerPort;
+        _clientBufferSize = clientBufferSize;
+        _uri = new Uri($"{(tls ? "wss" : "ws")}://127.0.0.1:{tunnelPort}{UserPath}");
+        _invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            // The server's certificate is self-signed and made at its start (-force-tls): accept any.
+            SslOptions = { RemoteCertificateValidationCallback = static (_, _, _, _) => true },
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        });
+    }
+
+    public string Label => $"tunnel {(Tls ? "TLS" : "plain")}";
+
+    public string Kind => "tunnel";
+
+    public bool Tls { get; }
+
+    public ChildProcess Process { get; }
+
+    public int TunnelPort { get; }
+
+    public int ControllerPort { get; }
+
+    /// <summary>Starts the server, waits for its controller to answer, and adds the user <see cref="UserPath"/> pointing at <paramref name="backend"/>.</summary>
+    public static async Task<TunnelServerTarget> StartAsync(LoadOptions options, bool tls, EchoBackend backend, CancellationToken cancellationToken)
+    {
+        int tunnelPort = FreePort();
+        int controllerPort = FreePort();
+        var (fileName, arguments) = ServerLocator.CommandFor(options.ServerPath);
+        arguments.AddRange(["-b", $"127.0.0.1:{tunnelPort}", "-c", $"127.0.0.1:{controllerPort}", "-timeout", options.ServerTimeout]);
+        if (tls) arguments.Add("-force-tls");
+        if (options.VerboseServer) arguments.Add("-verbose");
+
+        var process = ChildProcess.Start("mtt-mu-server", fileName, arguments, options.ServerEnvironment);
+        var target = new TunnelServerTarget(process, tls, tunnelPort, controllerPort, options.ChunkSize);
+        try
+        {
+            using var controller = new ControllerClient(controllerPort);
+            var deadline = DateTime.UtcNow + StartTimeout;
+            // The server is another process and signals readiness only by answering: poll its controller.
+            while (!await controller.PingAsync().ConfigureAwait(false))
+            {
+                process.ThrowIfExited();
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"mtt-mu-server did not answer on its controller within {StartTimeout.TotalSeconds:0} s");
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+            await controller.AddUserAsync(UserPath, backend.Address).ConfigureAwait(false);
+            return target;
+        }
+        catch
+        {
+            await target.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<EchoChannel> OpenAsync(CancellationToken cancellationToken) =>
+        await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, _clientBufferSize, keepAlive: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>An idle tunnel: no keep-alive pings from the client and a small client buffer.</summary>
+    public async Task<WebSocketEchoChannel> OpenIdleAsync(CancellationToken cancellationToken) =>
+        await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, 4096, keepAlive: false, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        _invoker.Dispose();
+        await Process.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // The daemon takes fixed ports on its command line; a port just released by the kernel is free enough.
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}
