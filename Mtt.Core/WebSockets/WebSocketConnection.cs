@@ -11,9 +11,9 @@ namespace Mtt.Core.WebSockets;
 /// </summary>
 public sealed class WebSocketConnection
 {
-    // Large enough that the frame header is noise, small enough that one frame is one or two TLS
-    // records and a client's read buffer never has to grow for us.
-    public const int MaxOutgoingFramePayload = 16 * 1024;
+    // A whole frame, header included, fits one 64 KiB write segment of the transport, so each frame
+    // leaves in one write (several full TLS records) instead of a header record and payload records.
+    public const int MaxOutgoingFramePayload = 64 * 1024 - FrameWriter.MaxHeaderLength;
 
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
@@ -96,11 +96,11 @@ public sealed class WebSocketConnection
             while (!payload.IsEmpty)
             {
                 int length = (int)Math.Min(payload.Length, MaxOutgoingFramePayload);
-                // Header and payload go into the same pipe buffer and leave in one write.
-                int headerLength = FrameWriter.WriteHeader(_output.GetSpan(FrameWriter.MaxHeaderLength), WebSocketOpcode.Binary, fin: true, length);
-                _output.Advance(headerLength);
-                var frame = payload.Slice(0, length);
-                foreach (var segment in frame) _output.Write(segment.Span);
+                // Header and payload contiguous in one buffer: they leave in one write.
+                var span = _output.GetSpan(FrameWriter.MaxHeaderLength + length);
+                int headerLength = FrameWriter.WriteHeader(span, WebSocketOpcode.Binary, fin: true, length);
+                payload.Slice(0, length).CopyTo(span[headerLength..]);
+                _output.Advance(headerLength + length);
                 payload = payload.Slice(length);
             }
             var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
