@@ -44,6 +44,7 @@ internal sealed class SmuxSession
     private long _lastData = Environment.TickCount64;
     private long _lastKeepAlive = Environment.TickCount64;
     private volatile bool _readStalled;
+    private TaskCompletionSource? _firstStall;
     private int _endReason = -1;
     private int _streamsOpened;
     private int _streamsRefused;
@@ -72,6 +73,17 @@ internal sealed class SmuxSession
 
     /// <summary>The most client bytes this session ever held for its backends at once (memory bound checks).</summary>
     public int PeakQueuedBytes => Volatile.Read(ref _peakQueued);
+
+    /// <summary>For tests: completes when the read loop first stops for want of room (budget or window).</summary>
+    internal Task FirstReadStall
+    {
+        get
+        {
+            Interlocked.CompareExchange(ref _firstStall, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+            if (_readStalled) _firstStall.TrySetResult();
+            return _firstStall.Task;
+        }
+    }
 
     public int LiveStreams
     {
@@ -175,6 +187,7 @@ internal sealed class SmuxSession
 
                 case Step.NeedRoom:
                     _readStalled = true;
+                    Volatile.Read(ref _firstStall)?.TrySetResult();
                     await _room.WaitAsync().ConfigureAwait(false);
                     _readStalled = false;
                     // The client was not silent, we were not reading: the keepalive clock restarts.
