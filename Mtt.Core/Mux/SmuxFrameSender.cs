@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Mtt.Core.WebSockets;
 
 namespace Mtt.Core.Mux;
@@ -146,6 +147,7 @@ internal sealed class SmuxFrameSender
         foreach (var stream in waiting) stream.OnFrameSent(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendAsync(byte[] frame, int length, CancellationToken cancellationToken)
     {
         try

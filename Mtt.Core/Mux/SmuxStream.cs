@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Mtt.Core.Listening;
 
 namespace Mtt.Core.Mux;
@@ -296,6 +297,7 @@ internal sealed class SmuxStream
     }
 
     /// <summary>Version 2: the bytes the client's window allows now, waiting while it is shut; 0 when there is no point waiting any more.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> WaitForWindowAsync(CancellationToken token)
     {
         while (true)
@@ -312,6 +314,7 @@ internal sealed class SmuxStream
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendFinAsync(CancellationToken token)
     {
         if (token.IsCancellationRequested) return;
@@ -319,6 +322,8 @@ internal sealed class SmuxStream
         await SendFrameAsync(SmuxFrameHeader.Size).ConfigureAwait(false);
     }
 
+    // Pooled: this awaits the sender once per frame, and a fresh state machine per frame is what the hot path must not allocate.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendFrameAsync(int length)
     {
         FrameLength = length;

@@ -110,4 +110,29 @@ public sealed class SmuxFrameParserTests
             var (_, _) = ParseAll(bytes, random.Next(1, 20));
         }
     }
+
+    [Fact]
+    public void ParsingFrames_AllocatesNothing()
+    {
+        byte[] bytes = [.. Frame(2, SmuxTestClient.Psh, 3, new byte[100]), .. Frame(2, SmuxTestClient.Upd, 3, new byte[8]), .. Frame(2, SmuxTestClient.Nop, 0)];
+        static int ParseOnce(byte[] bytes)
+        {
+            var parser = new SmuxFrameParser();
+            ReadOnlySpan<byte> input = bytes;
+            int steps = 0;
+            while (parser.Parse(input, out _, out int consumed, out _, out _) is SmuxParseStatus.Frame or SmuxParseStatus.Data)
+            {
+                input = input[consumed..];
+                steps++;
+            }
+            return steps;
+        }
+        ParseOnce(bytes);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int steps = 0;
+        for (int i = 0; i < 1000; i++) steps += ParseOnce(bytes);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(4000, steps);
+    }
 }
