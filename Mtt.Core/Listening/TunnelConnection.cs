@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Mtt.Core.Diagnostics;
+using Mtt.Core.Mux;
 using Mtt.Core.Relay;
 using Mtt.Core.Routing;
 using Mtt.Core.Upgrade;
@@ -137,18 +138,14 @@ internal sealed class TunnelConnection
             Subprotocol.SmuxOff => false,
             _ => _options.MuxByDefault,
         };
-        if (mux)
-        {
-            // Multiplexed sessions are a later piece of work; refusing before the upgrade keeps the
-            // client's error clear instead of a tunnel that would carry garbage.
-            _log.Verbose($"{_client}: refused with 501: multiplexed (smux) sessions are not supported yet");
-            await RefuseAsync(transport, 501, serverStopping).ConfigureAwait(false);
-            return;
-        }
-
         HandshakeResponse.WriteAccept(transport.Output, request.WebSocketKey!, request.OfferedSubprotocol);
         await transport.Output.FlushAsync(serverStopping).ConfigureAwait(false);
         var webSocket = new WebSocketConnection(transport.Input, transport.Output);
+        if (mux)
+        {
+            await RunSmuxSessionAsync(webSocket, route, serverStopping).ConfigureAwait(false);
+            return;
+        }
 
         var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, _options.DialTimeout, serverStopping).ConfigureAwait(false);
         if (backend is null)
@@ -166,6 +163,30 @@ internal sealed class TunnelConnection
         {
             _log.Verbose($"{_client}: tunnel closed ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
                 $"{result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
+        }
+    }
+
+    private async Task RunSmuxSessionAsync(WebSocketConnection webSocket, Route route, CancellationToken serverStopping)
+    {
+        var options = new SmuxSessionOptions
+        {
+            KeepAliveInterval = _options.SmuxKeepAliveInterval,
+            KeepAliveTimeout = _options.SmuxKeepAliveTimeout,
+            IdleTimeout = _options.IdleTimeout,
+            MaxStreams = _options.SmuxMaxStreams,
+            ReceiveBudget = _options.SmuxReceiveBudget,
+            CloseHandshakeTimeout = _options.CloseHandshakeTimeout,
+        };
+        var backend = route.Backend;
+        var dialTimeout = _options.DialTimeout;
+        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, dialTimeout, token), options, _log, _client, backend.ToString());
+        if (_log.IsVerbose) _log.Verbose($"{_client}: smux session open for path {route.Path} to {route.Backend}");
+        long started = Environment.TickCount64;
+        var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
+        if (_log.IsVerbose)
+        {
+            _log.Verbose($"{_client}: smux session closed ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
+                $"{result.StreamsOpened} streams ({result.StreamsRefused} refused), {result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
         }
     }
 

@@ -26,4 +26,16 @@ public sealed class TunnelServerOptions
 
     /// <summary>After our close frame, how long the client gets to answer with its own before the connection is dropped.</summary>
     public TimeSpan CloseHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>smux: how often a keepalive NOP goes to the client (xtaci/smux and mtt-client use 30 s).</summary>
+    public TimeSpan SmuxKeepAliveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>smux: a session from which nothing arrived for this long is closed (the clients give up after 70 s too).</summary>
+    public TimeSpan SmuxKeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(70);
+
+    /// <summary>smux: streams open at once per session; a SYN beyond this gets a FIN straight back.</summary>
+    public int SmuxMaxStreams { get; init; } = 16;
+
+    /// <summary>smux version 1: client bytes held for backends before the session stops reading (the clients' 256 KiB).</summary>
+    public int SmuxReceiveBudget { get; init; } = 256 * 1024;
 }

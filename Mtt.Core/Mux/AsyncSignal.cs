@@ -1,0 +1,58 @@
+using System.Threading.Tasks.Sources;
+
+namespace Mtt.Core.Mux;
+
+/// <summary>
+/// An auto-reset event for exactly one waiter at a time, reusable without allocating: a Set with no
+/// waiter is remembered until the next wait. Waiters re-check their condition after every wake-up, so
+/// a spurious wake (a remembered Set) is harmless. Continuations run on the thread pool, never inside
+/// the caller of <see cref="Set"/>.
+/// </summary>
+internal sealed class AsyncSignal : IValueTaskSource
+{
+    private const int Idle = 0;
+    private const int Signalled = 1;
+    private const int Waiting = 2;
+
+    private readonly Lock _lock = new();
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private int _state;
+
+    public ValueTask WaitAsync()
+    {
+        lock (_lock)
+        {
+            if (_state == Signalled)
+            {
+                _state = Idle;
+                return default;
+            }
+            _state = Waiting;
+            _core.Reset();
+            return new ValueTask(this, _core.Version);
+        }
+    }
+
+    public void Set()
+    {
+        lock (_lock)
+        {
+            if (_state == Waiting)
+            {
+                _state = Idle;
+                _core.SetResult(true);
+            }
+            else
+            {
+                _state = Signalled;
+            }
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

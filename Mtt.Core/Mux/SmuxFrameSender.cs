@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Mtt.Core.WebSockets;
+
+namespace Mtt.Core.Mux;
+
+/// <summary>
+/// The one writer of a session's frames to the client. Each stream hands over at most one frame at a
+/// time and waits for it to go out, and ready streams are served in arrival order, so streams take
+/// turns frame by frame: a bulk stream delays a small reply on another stream by at most one frame per
+/// busy stream. Window updates and keepalives go ahead of data. Each frame is one binary message,
+/// header and data together, as xtaci/smux writes them.
+/// </summary>
+internal sealed class SmuxFrameSender
+{
+    private readonly WebSocketConnection _client;
+    private readonly Lock _lock = new();
+    private readonly Queue<SmuxStream> _dataReady;
+    private readonly Queue<SmuxStream> _updatesDue;
+    private readonly AsyncSignal _wake = new();
+    private readonly byte[] _controlFrame = new byte[SmuxFrameHeader.Size + SmuxFrameHeader.UpdateDataLength];
+    private bool _nopDue;
+    private bool _stopped;
+    private byte _version;
+
+    public SmuxFrameSender(WebSocketConnection client, int maxStreams)
+    {
+        _client = client;
+        _dataReady = new Queue<SmuxStream>(maxStreams);
+        _updatesDue = new Queue<SmuxStream>(maxStreams);
+    }
+
+    /// <summary>Set once the client's first frame fixed the version; frames in another version would end the client's session.</summary>
+    public byte Version
+    {
+        get => Volatile.Read(ref _version);
+        set => Volatile.Write(ref _version, value);
+    }
+
+    /// <summary>Queues the stream's prepared frame; the stream learns the outcome through <see cref="SmuxStream.OnFrameSent"/>.</summary>
+    public void EnqueueFrame(SmuxStream stream)
+    {
+        lock (_lock)
+        {
+            if (!_stopped)
+            {
+                _dataReady.Enqueue(stream);
+                _wake.Set();
+                return;
+            }
+        }
+        stream.OnFrameSent(false);
+    }
+
+    /// <summary>Queues a window update for the stream (version 2); the stream keeps at most one queued.</summary>
+    public void EnqueueUpdate(SmuxStream stream)
+    {
+        lock (_lock)
+        {
+            if (_stopped) return;
+            _updatesDue.Enqueue(stream);
+            _wake.Set();
+        }
+    }
+
+    public void RequestKeepAlive()
+    {
+        lock (_lock)
+        {
+            if (_stopped || Version == 0) return;
+            _nopDue = true;
+            _wake.Set();
+        }
+    }
+
+    /// <summary>Sends until stopped or the client is gone; returns false when a send failed.</summary>
+    public async Task<bool> RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await _wake.WaitAsync().ConfigureAwait(false);
+                while (true)
+                {
+                    SmuxStream? stream;
+                    bool update = false, nop = false;
+                    lock (_lock)
+                    {
+                        if (_stopped) return true;
+                        if (_nopDue)
+                        {
+                            _nopDue = false;
+                            nop = true;
+                            stream = null;
+                        }
+                        else if (_updatesDue.TryDequeue(out stream))
+                        {
+                            update = true;
+                        }
+                        else if (!_dataReady.TryDequeue(out stream))
+                        {
+                            break;
+                        }
+                    }
+
+                    bool sent;
+                    if (nop)
+                    {
+                        new SmuxFrameHeader(Version, SmuxCommand.Nop, 0, 0).Write(_controlFrame);
+                        sent = await SendAsync(_controlFrame, SmuxFrameHeader.Size, cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (update)
+                    {
+                        var (consumed, window) = stream!.TakeUpdate();
+                        SmuxFrameHeader.WriteUpdate(_controlFrame, Version, stream.Id, consumed, window);
+                        sent = await SendAsync(_controlFrame, _controlFrame.Length, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        sent = await SendAsync(stream!.FrameBuffer, stream.FrameLength, cancellationToken).ConfigureAwait(false);
+                        stream.OnFrameSent(sent);
+                    }
+                    if (!sent) return false;
+                }
+            }
+        }
+        finally
+        {
+            Stop();
+        }
+    }
+
+    /// <summary>Refuses every frame from now on and releases the streams waiting on theirs.</summary>
+    public void Stop()
+    {
+        SmuxStream[] waiting;
+        lock (_lock)
+        {
+            if (_stopped && _dataReady.Count == 0) return;
+            _stopped = true;
+            waiting = _dataReady.ToArray();
+            _dataReady.Clear();
+            _updatesDue.Clear();
+            _wake.Set();
+        }
+        foreach (var stream in waiting) stream.OnFrameSent(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendAsync(byte[] frame, int length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.SendAsync(new ReadOnlySequence<byte>(frame, 0, length), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client's connection broke or the session is ending: no frame will reach it any more.
+            return false;
+        }
+    }
+}

@@ -1,0 +1,400 @@
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Listening;
+using Mtt.Core.WebSockets;
+
+namespace Mtt.Core.Mux;
+
+/// <summary>
+/// The server side of one smux session (PROTOCOL §4) over a client's WebSocket byte stream. One read
+/// loop parses frames and dispatches them to streams; one <see cref="SmuxFrameSender"/> writes every
+/// frame back; each SYN becomes a <see cref="SmuxStream"/> with its own backend connection.
+/// <para>
+/// Backpressure: in version 1 the only limit smux has is the session's receive budget. Once the bytes
+/// read but not yet written to backends reach it, the session stops reading the WebSocket, so a
+/// backend that stops reading can stall the whole session once its stream has taken the budget. That
+/// is inherent to version 1, and the Go server behaves the same. In version 2 each stream has its own
+/// window (we send UPD as our backend takes the bytes, and respect the client's), so a stalled backend
+/// only stalls its own stream; a session then holds at most one window per stream.
+/// </para>
+/// </summary>
+internal sealed class SmuxSession
+{
+    // A whole client frame (16 KiB of data and its header) fits, so parsing seldom waits on a split frame;
+    // fixed, so unparsed input stays bounded whatever the client sends.
+    private const int ReceiveBufferSize = 32 * 1024;
+
+    private readonly WebSocketConnection _client;
+    private readonly Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>> _dial;
+    private readonly SmuxSessionOptions _options;
+    private readonly ServerLog _log;
+    private readonly string _clientName;
+    private readonly string _backendName;
+    private readonly Dictionary<uint, SmuxStream> _streams;
+    private readonly Lock _streamsLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly AsyncSignal _room = new();
+    private readonly AsyncSignal _streamEnded = new();
+    private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
+    private readonly Lock _timerLock = new();
+    private SmuxFrameParser _parser;
+    private Timer? _timer;
+    private int _queued;
+    private int _peakQueued;
+    private long _lastReceived = Environment.TickCount64;
+    private long _lastData = Environment.TickCount64;
+    private long _lastKeepAlive = Environment.TickCount64;
+    private volatile bool _readStalled;
+    private TaskCompletionSource? _firstStall;
+    private int _endReason = -1;
+    private int _streamsOpened;
+    private int _streamsRefused;
+    private long _bytesFromClient;
+    private long _bytesToClient;
+
+    public SmuxSession(
+        WebSocketConnection client,
+        Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>> dial,
+        SmuxSessionOptions options,
+        ServerLog log,
+        string clientName,
+        string backendName)
+    {
+        _client = client;
+        _dial = dial;
+        _options = options;
+        _log = log;
+        _clientName = clientName;
+        _backendName = backendName;
+        _streams = new Dictionary<uint, SmuxStream>(options.MaxStreams);
+        Sender = new SmuxFrameSender(client, options.MaxStreams);
+    }
+
+    public SmuxFrameSender Sender { get; }
+
+    /// <summary>The most client bytes this session ever held for its backends at once (memory bound checks).</summary>
+    public int PeakQueuedBytes => Volatile.Read(ref _peakQueued);
+
+    /// <summary>For tests: completes when the read loop first stops for want of room (budget or window).</summary>
+    internal Task FirstReadStall
+    {
+        get
+        {
+            Interlocked.CompareExchange(ref _firstStall, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+            if (_readStalled) _firstStall.TrySetResult();
+            return _firstStall.Task;
+        }
+    }
+
+    public int LiveStreams
+    {
+        get { lock (_streamsLock) return _streams.Count; }
+    }
+
+    public async Task<SmuxSessionResult> RunAsync(CancellationToken serverStopping)
+    {
+        using var stopRegistration = serverStopping.UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.ServerStopping), this);
+        lock (_timerLock) _timer = new Timer(static state => ((SmuxSession)state!).Tick(), this, NextTickDelay(Environment.TickCount64), Timeout.InfiniteTimeSpan);
+        var sender = RunSenderAsync();
+
+        SmuxEndReason reason;
+        try
+        {
+            reason = await ReadLoopAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            reason = EndReason ?? SmuxEndReason.ServerStopping;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A reset or a TLS failure on the client's connection.
+            reason = SmuxEndReason.ClientDisconnected;
+        }
+
+        Stop(reason);
+        reason = EndReason!.Value;
+        Timer? timer;
+        lock (_timerLock)
+        {
+            timer = _timer;
+            _timer = null;
+        }
+        if (timer is not null) await timer.DisposeAsync().ConfigureAwait(false);
+        await sender.ConfigureAwait(false);
+        while (LiveStreams > 0) await _streamEnded.WaitAsync().ConfigureAwait(false);
+        _buffer.Dispose();
+
+        ushort? closeCode = reason switch
+        {
+            SmuxEndReason.SmuxProtocolError => WebSocketCloseCodes.ProtocolError,
+            SmuxEndReason.KeepAliveTimeout or SmuxEndReason.IdleTimeout => WebSocketCloseCodes.NormalClosure,
+            SmuxEndReason.ServerStopping => WebSocketCloseCodes.GoingAway,
+            _ => null,
+        };
+        if (closeCode is { } code)
+        {
+            using var closeTimeout = new CancellationTokenSource(_options.CloseHandshakeTimeout);
+            await _client.SendCloseAsync(code, closeTimeout.Token).ConfigureAwait(false);
+        }
+        _stop.Dispose();
+        return new SmuxSessionResult(reason, _parser.Error, _streamsOpened, _streamsRefused,
+            Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
+    }
+
+    private SmuxEndReason? EndReason
+    {
+        get
+        {
+            int value = Volatile.Read(ref _endReason);
+            return value < 0 ? null : (SmuxEndReason)value;
+        }
+    }
+
+    private async Task RunSenderAsync()
+    {
+        await Task.Yield();
+        if (!await Sender.RunAsync(_stop.Token).ConfigureAwait(false)) Stop(SmuxEndReason.ClientDisconnected);
+    }
+
+    private enum Step
+    {
+        NeedMoreData,
+        NeedRoom,
+        Refuse,
+        ProtocolError,
+    }
+
+    private async Task<SmuxEndReason> ReadLoopAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            switch (ProcessBuffered(out uint refused))
+            {
+                case Step.NeedMoreData:
+                    var received = await _client.ReceiveAsync(_buffer, _buffer.PrepareFree(), token).ConfigureAwait(false);
+                    switch (received.Status)
+                    {
+                        case ReceiveStatus.Data:
+                            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                            continue;
+                        case ReceiveStatus.Closed:
+                            return SmuxEndReason.ClientClosed;
+                        case ReceiveStatus.Ended:
+                            return SmuxEndReason.ClientDisconnected;
+                        default:
+                            return SmuxEndReason.WebSocketProtocolError;
+                    }
+
+                case Step.NeedRoom:
+                    _readStalled = true;
+                    Volatile.Read(ref _firstStall)?.TrySetResult();
+                    await _room.WaitAsync().ConfigureAwait(false);
+                    _readStalled = false;
+                    // The client was not silent, we were not reading: the keepalive clock restarts.
+                    Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                    token.ThrowIfCancellationRequested();
+                    continue;
+
+                case Step.Refuse:
+                    await RefuseAsync(refused, token).ConfigureAwait(false);
+                    continue;
+
+                default:
+                    if (_log.IsVerbose) _log.Verbose($"{_clientName}: smux protocol error ({_parser.Error}); closing with 1002");
+                    return SmuxEndReason.SmuxProtocolError;
+            }
+        }
+    }
+
+    /// <summary>Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent.</summary>
+    private Step ProcessBuffered(out uint refused)
+    {
+        refused = 0;
+        while (true)
+        {
+            var input = _buffer.Readable;
+            SmuxStream? target = null;
+            if (_parser.DataRemaining > 0 && !input.IsEmpty && (target = Find(_parser.DataStreamId)) is not null)
+            {
+                int room = RoomFor(target);
+                if (room <= 0) return Step.NeedRoom;
+                if (input.Length > room) input = input[..room];
+            }
+
+            var status = _parser.Parse(input, out var header, out int consumed, out uint consumedCount, out uint window);
+            switch (status)
+            {
+                case SmuxParseStatus.NeedMoreData:
+                    return Step.NeedMoreData;
+
+                case SmuxParseStatus.Data:
+                    // Data for an unknown or finished stream is read and dropped, as xtaci/smux does.
+                    if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
+                    Interlocked.Add(ref _bytesFromClient, consumed);
+                    _buffer.Consume(consumed);
+                    Touch();
+                    continue;
+
+                case SmuxParseStatus.Frame:
+                    _buffer.Consume(consumed);
+                    if (Sender.Version == 0) Sender.Version = _parser.Version;
+                    switch (header.Command)
+                    {
+                        case SmuxCommand.Syn:
+                            if (!TryOpen(header.StreamId))
+                            {
+                                refused = header.StreamId;
+                                return Step.Refuse;
+                            }
+                            break;
+                        case SmuxCommand.Fin:
+                            Find(header.StreamId)?.OnClientFin();
+                            break;
+                        case SmuxCommand.Upd:
+                            Find(header.StreamId)?.OnUpdate(consumedCount, window);
+                            break;
+                    }
+                    continue;
+
+                default:
+                    return Step.ProtocolError;
+            }
+        }
+    }
+
+    /// <summary>Opens a stream for a SYN; false when the session is full. A SYN for a live id is ignored, as xtaci/smux does.</summary>
+    private bool TryOpen(uint id)
+    {
+        SmuxStream stream;
+        lock (_streamsLock)
+        {
+            if (_streams.ContainsKey(id)) return true;
+            if (_streams.Count >= _options.MaxStreams) return false;
+            stream = new SmuxStream(id, _parser.Version, this);
+            _streams.Add(id, stream);
+        }
+        Interlocked.Increment(ref _streamsOpened);
+        _ = stream.RunAsync(_dial);
+        return true;
+    }
+
+    private async ValueTask RefuseAsync(uint id, CancellationToken token)
+    {
+        Interlocked.Increment(ref _streamsRefused);
+        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {id} refused: {_options.MaxStreams} streams already open");
+        // Rare, and the read loop may wait for it: a client flooding SYNs it does not read the answers to stalls only itself.
+        byte[] frame = new byte[SmuxFrameHeader.Size];
+        new SmuxFrameHeader(_parser.Version, SmuxCommand.Fin, 0, id).Write(frame);
+        await _client.SendAsync(new System.Buffers.ReadOnlySequence<byte>(frame), token).ConfigureAwait(false);
+    }
+
+    private SmuxStream? Find(uint id)
+    {
+        lock (_streamsLock) return _streams.GetValueOrDefault(id);
+    }
+
+    private int RoomFor(SmuxStream stream) => _parser.Version == SmuxFrameHeader.Version2
+        ? SmuxStream.ReceiveWindow - stream.QueuedBytes
+        : _options.ReceiveBudget - Volatile.Read(ref _queued);
+
+    private void AddQueued(int count)
+    {
+        int queued = Interlocked.Add(ref _queued, count);
+        int peak = Volatile.Read(ref _peakQueued);
+        while (queued > peak)
+        {
+            int seen = Interlocked.CompareExchange(ref _peakQueued, queued, peak);
+            if (seen == peak) break;
+            peak = seen;
+        }
+    }
+
+    /// <summary>A stream's queued bytes reached its backend, or were dropped with it: the reader may go on.</summary>
+    public void OnDelivered(int count)
+    {
+        Interlocked.Add(ref _queued, -count);
+        _room.Set();
+    }
+
+    /// <summary>Data moved: the idle clock restarts.</summary>
+    public void Touch() => Volatile.Write(ref _lastData, Environment.TickCount64);
+
+    public void OnStreamOpened(SmuxStream stream)
+    {
+        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {stream.Id} open to {_backendName}");
+    }
+
+    public void OnBackendFailed(SmuxStream stream, string error) =>
+        _log.Warn($"{_clientName}: stream {stream.Id}: backend {_backendName} failed: {error}; sent FIN");
+
+    public void OnStreamEnded(SmuxStream stream, string outcome, long bytesFromClient, long bytesToClient)
+    {
+        int left;
+        lock (_streamsLock)
+        {
+            _streams.Remove(stream.Id);
+            left = _streams.Count;
+        }
+        Interlocked.Add(ref _bytesToClient, bytesToClient);
+        Touch();
+        _room.Set();
+        _streamEnded.Set();
+        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {stream.Id} {outcome}: {bytesFromClient} bytes from the client, {bytesToClient} to it");
+        // The idle clock starts now; make sure the timer looks again by then.
+        if (left == 0) Reschedule(NextTickDelay(Environment.TickCount64));
+    }
+
+    private void Tick()
+    {
+        long now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _lastKeepAlive) >= (long)_options.KeepAliveInterval.TotalMilliseconds)
+        {
+            Volatile.Write(ref _lastKeepAlive, now);
+            Sender.RequestKeepAlive();
+        }
+        // While the read loop waits for backends to take their bytes, the client's silence is ours (as in xtaci/smux).
+        if (!_readStalled && now - Volatile.Read(ref _lastReceived) >= (long)_options.KeepAliveTimeout.TotalMilliseconds)
+        {
+            if (_log.IsVerbose) _log.Verbose($"{_clientName}: nothing from the client for {_options.KeepAliveTimeout.TotalSeconds:0.#} s; closing the session");
+            Stop(SmuxEndReason.KeepAliveTimeout);
+            return;
+        }
+        if (LiveStreams == 0 && now - Volatile.Read(ref _lastData) >= (long)_options.IdleTimeout.TotalMilliseconds)
+        {
+            Stop(SmuxEndReason.IdleTimeout);
+            return;
+        }
+        Reschedule(NextTickDelay(now));
+    }
+
+    /// <summary>The time until the next keepalive is due or a timeout could run out, whichever is first.</summary>
+    private TimeSpan NextTickDelay(long now)
+    {
+        long keepAlive = Volatile.Read(ref _lastKeepAlive) + (long)_options.KeepAliveInterval.TotalMilliseconds - now;
+        long silence = Volatile.Read(ref _lastReceived) + (long)_options.KeepAliveTimeout.TotalMilliseconds - now;
+        long next = Math.Min(keepAlive, silence);
+        // With a stream open the idle timeout does not run; the stream's end reschedules.
+        if (LiveStreams == 0) next = Math.Min(next, Volatile.Read(ref _lastData) + (long)_options.IdleTimeout.TotalMilliseconds - now);
+        return TimeSpan.FromMilliseconds(Math.Max(next, 1));
+    }
+
+    private void Reschedule(TimeSpan delay)
+    {
+        lock (_timerLock)
+        {
+            try { _timer?.Change(delay, Timeout.InfiniteTimeSpan); }
+            catch (ObjectDisposedException) { }
+        }
+    }
+
+    private void Stop(SmuxEndReason reason)
+    {
+        Interlocked.CompareExchange(ref _endReason, (int)reason, -1);
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        Sender.Stop();
+        _room.Set();
+        SmuxStream[] streams;
+        lock (_streamsLock) streams = [.. _streams.Values];
+        foreach (var stream in streams) stream.Abort();
+    }
+}

@@ -1,0 +1,374 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Mtt.Core.Listening;
+
+namespace Mtt.Core.Mux;
+
+/// <summary>
+/// One smux stream: its own backend connection, a bounded queue of the client's bytes toward it, and
+/// a copy loop from the backend to the client that hands one frame at a time to the session's
+/// sender. A backend that fails ends this stream alone (a FIN to the client); one that stops reading
+/// stops only this stream's queue from draining.
+/// </summary>
+internal sealed class SmuxStream
+{
+    /// <summary>Data per frame we send: what the Go client sends itself, and one TLS record's worth.</summary>
+    public const int MaxFrameData = 16 * 1024;
+
+    /// <summary>
+    /// Version 2: the window we grant each stream. The client starts by assuming 256 KiB (xtaci/smux
+    /// initialPeerWindow) before it hears from us, so a smaller grant could not be relied on anyway.
+    /// </summary>
+    public const int ReceiveWindow = 256 * 1024;
+
+    /// <summary>Version 2: the client's window until its first UPD (xtaci/smux initialPeerWindow).</summary>
+    private const uint InitialPeerWindow = 256 * 1024;
+
+    /// <summary>Queued client bytes copied to the backend per flush, so a copy never doubles a full window in memory.</summary>
+    private const int MaxBytesPerBackendFlush = 64 * 1024;
+
+    private readonly SmuxSession _session;
+    private readonly byte _version;
+    private readonly Pipe _toBackend;
+    private readonly Lock _inputLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly AsyncSignal _frameSent = new();
+    private readonly AsyncSignal _windowChanged = new();
+    private bool _acceptsInput = true;
+    private int _queued;
+    private bool _frameSentOk;
+    private volatile bool _clientFinished;
+
+    // Version 2 flow control; counts wrap at 2^32 as xtaci/smux's do, so only differences are used.
+    private uint _consumed;
+    private uint _consumedAnnounced;
+    private int _updateQueued;
+    private uint _sent;
+    private uint _peerConsumed;
+    private uint _peerWindow = InitialPeerWindow;
+
+    private long _bytesFromClient;
+    private long _bytesToClient;
+
+    public SmuxStream(uint id, byte version, SmuxSession session)
+    {
+        Id = id;
+        _version = version;
+        _session = session;
+        // The session bounds what is queued (its budget in version 1, the window in version 2), so the pipe never pauses on its own.
+        _toBackend = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+        FrameBuffer = ArrayPool<byte>.Shared.Rent(SmuxFrameHeader.Size + MaxFrameData);
+    }
+
+    public uint Id { get; }
+
+    /// <summary>The frame this stream has handed to the sender: header and data, <see cref="FrameLength"/> bytes.</summary>
+    public byte[] FrameBuffer { get; private set; }
+
+    public int FrameLength { get; private set; }
+
+    /// <summary>Client bytes queued toward the backend and not yet written to it.</summary>
+    public int QueuedBytes
+    {
+        get { lock (_inputLock) return _queued; }
+    }
+
+    /// <summary>
+    /// Queues client data for the backend; false when the stream takes no more (the client sent FIN,
+    /// or the backend is gone), and the caller drops it as smux drops data for a closed stream.
+    /// </summary>
+    public bool TryQueue(ReadOnlySpan<byte> data)
+    {
+        lock (_inputLock)
+        {
+            if (!_acceptsInput) return false;
+            _toBackend.Writer.Write(data);
+            // With no pause threshold, the flush only publishes the bytes to the reader; it completes at once.
+            var flush = _toBackend.Writer.FlushAsync();
+            if (flush.IsCompleted) flush.GetAwaiter().GetResult();
+            else flush.AsTask().GetAwaiter().GetResult();
+            _queued += data.Length;
+            _bytesFromClient += data.Length;
+            return true;
+        }
+    }
+
+    /// <summary>The client sent FIN: it sends no more, so the backend gets end of input once the queue drains.</summary>
+    public void OnClientFin()
+    {
+        _clientFinished = true;
+        lock (_inputLock)
+        {
+            if (_acceptsInput)
+            {
+                _acceptsInput = false;
+                _toBackend.Writer.Complete();
+            }
+        }
+        _windowChanged.Set();
+    }
+
+    /// <summary>Version 2: the client's UPD.</summary>
+    public void OnUpdate(uint consumed, uint window)
+    {
+        Volatile.Write(ref _peerConsumed, consumed);
+        Volatile.Write(ref _peerWindow, window);
+        _windowChanged.Set();
+    }
+
+    /// <summary>The session is ending: stop everything; backends are closed by <see cref="RunAsync"/> on its way out.</summary>
+    public void Abort()
+    {
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        // Not _frameSent: the sender answers every frame it was handed exactly once, and the frame
+        // buffer must not go back to the pool while a send may still read it.
+        _windowChanged.Set();
+    }
+
+    /// <summary>Called by the sender once our frame went out (true) or never will (false).</summary>
+    public void OnFrameSent(bool sent)
+    {
+        _frameSentOk = sent;
+        _frameSent.Set();
+    }
+
+    /// <summary>Called by the sender as it writes our UPD: what we have consumed and the window we grant.</summary>
+    public (uint Consumed, uint Window) TakeUpdate()
+    {
+        uint consumed = Volatile.Read(ref _consumed);
+        Volatile.Write(ref _consumedAnnounced, consumed);
+        Volatile.Write(ref _updateQueued, 0);
+        // Bytes consumed since this read are covered by the next update, which the upstream loop queues.
+        return (consumed, ReceiveWindow);
+    }
+
+    public async Task RunAsync(Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>> dial)
+    {
+        var token = _stop.Token;
+        SocketTransport? backend = null;
+        string outcome = "ended";
+        try
+        {
+            string? error;
+            try
+            {
+                (backend, error) = await dial(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (backend is null)
+            {
+                outcome = "backend refused";
+                _session.OnBackendFailed(this, error ?? "unknown error");
+                ReleaseInput();
+                await SendFinAsync(token).ConfigureAwait(false);
+                return;
+            }
+
+            _session.OnStreamOpened(this);
+            var upstream = CopyClientToBackendAsync(backend, token);
+            var downstream = CopyBackendToClientAsync(backend, token);
+            await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
+            outcome = token.IsCancellationRequested ? "session ended" : "closed";
+        }
+        finally
+        {
+            ReleaseInput();
+            if (backend is not null) await backend.DisposeAsync().ConfigureAwait(false);
+            await _toBackend.Reader.CompleteAsync().ConfigureAwait(false);
+            var frameBuffer = FrameBuffer;
+            FrameBuffer = [];
+            ArrayPool<byte>.Shared.Return(frameBuffer);
+            _session.OnStreamEnded(this, outcome, Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
+            _stop.Dispose();
+        }
+    }
+
+    private async Task CopyClientToBackendAsync(SocketTransport backend, CancellationToken token)
+    {
+        var queue = _toBackend.Reader;
+        var output = backend.Output;
+        try
+        {
+            while (true)
+            {
+                var read = await queue.ReadAsync(token).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                if (buffer.Length > MaxBytesPerBackendFlush) buffer = buffer.Slice(0, MaxBytesPerBackendFlush);
+                if (!buffer.IsEmpty)
+                {
+                    foreach (var segment in buffer) output.Write(segment.Span);
+                    var flush = await output.FlushAsync(token).ConfigureAwait(false);
+                    int delivered = (int)buffer.Length;
+                    queue.AdvanceTo(buffer.End);
+                    Delivered(delivered);
+                    if (flush.IsCompleted || flush.IsCanceled) return;
+                    continue;
+                }
+                queue.AdvanceTo(buffer.End);
+                if (read.IsCompleted)
+                {
+                    // The client's FIN, after its last byte: the backend sees the end of its input.
+                    backend.ShutdownSend();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The backend reset or went away: what the client still sends on this stream is dropped.
+        }
+        finally
+        {
+            ReleaseInput();
+        }
+    }
+
+    private async Task CopyBackendToClientAsync(SocketTransport backend, CancellationToken token)
+    {
+        var input = backend.Input;
+        bool failed = false;
+        try
+        {
+            while (true)
+            {
+                ReadResult read;
+                try
+                {
+                    read = await input.ReadAsync(token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                    failed = true;
+                    break;
+                }
+
+                var buffer = read.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    int length = (int)Math.Min(buffer.Length, MaxFrameData);
+                    if (_version == SmuxFrameHeader.Version2)
+                    {
+                        int window = await WaitForWindowAsync(token).ConfigureAwait(false);
+                        if (window <= 0)
+                        {
+                            input.AdvanceTo(read.Buffer.End);
+                            if (token.IsCancellationRequested) return;
+                            goto finish;
+                        }
+                        length = Math.Min(length, window);
+                    }
+
+                    new SmuxFrameHeader(_version, SmuxCommand.Psh, (ushort)length, Id).Write(FrameBuffer);
+                    buffer.Slice(0, length).CopyTo(FrameBuffer.AsSpan(SmuxFrameHeader.Size));
+                    if (!await SendFrameAsync(SmuxFrameHeader.Size + length).ConfigureAwait(false))
+                    {
+                        input.AdvanceTo(read.Buffer.End);
+                        return;
+                    }
+                    _sent += (uint)length;
+                    Interlocked.Add(ref _bytesToClient, length);
+                    _session.Touch();
+                    buffer = buffer.Slice(length);
+                }
+                input.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted) break;
+            }
+
+        finish:
+            await SendFinAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A backend that failed (rather than ended) takes no more either: nothing the client sends can reach it.
+            if (failed) ReleaseInput();
+        }
+    }
+
+    /// <summary>Version 2: the bytes the client's window allows now, waiting while it is shut; 0 when there is no point waiting any more.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WaitForWindowAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            if (token.IsCancellationRequested) return 0;
+            int inFlight = (int)(_sent - Volatile.Read(ref _peerConsumed));
+            // A client claiming to have consumed more than we sent is broken; xtaci/smux ends the stream likewise (ErrConsumed).
+            if (inFlight < 0) return 0;
+            long available = Volatile.Read(ref _peerWindow) - (long)inFlight;
+            if (available > 0) return (int)Math.Min(available, MaxFrameData);
+            // After its FIN the client no longer reads this stream, so its window will never open again.
+            if (_clientFinished) return 0;
+            await _windowChanged.WaitAsync().ConfigureAwait(false);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendFinAsync(CancellationToken token)
+    {
+        if (token.IsCancellationRequested) return;
+        new SmuxFrameHeader(_version, SmuxCommand.Fin, 0, Id).Write(FrameBuffer);
+        await SendFrameAsync(SmuxFrameHeader.Size).ConfigureAwait(false);
+    }
+
+    // Pooled: this awaits the sender once per frame, and a fresh state machine per frame is what the hot path must not allocate.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> SendFrameAsync(int length)
+    {
+        FrameLength = length;
+        _session.Sender.EnqueueFrame(this);
+        await _frameSent.WaitAsync().ConfigureAwait(false);
+        return _frameSentOk && !_stop.IsCancellationRequested;
+    }
+
+    /// <summary>Client bytes reached the backend: they leave the session's budget, and in version 2 the client may hear of it.</summary>
+    private void Delivered(int count)
+    {
+        int released;
+        lock (_inputLock)
+        {
+            // ReleaseInput may have handed everything back already, when the backend failed meanwhile.
+            released = Math.Min(count, _queued);
+            _queued -= released;
+        }
+        if (released > 0) _session.OnDelivered(released);
+        if (_version != SmuxFrameHeader.Version2) return;
+
+        uint consumed = _consumed + (uint)count;
+        Volatile.Write(ref _consumed, consumed);
+        // As xtaci/smux does: announce the first consumption, then every half window.
+        bool first = consumed == (uint)count;
+        if ((first || consumed - Volatile.Read(ref _consumedAnnounced) >= ReceiveWindow / 2) && Interlocked.Exchange(ref _updateQueued, 1) == 0)
+        {
+            _session.Sender.EnqueueUpdate(this);
+        }
+    }
+
+    /// <summary>The stream takes no more client bytes; what was queued and never delivered leaves the budget.</summary>
+    private void ReleaseInput()
+    {
+        int released;
+        lock (_inputLock)
+        {
+            if (_acceptsInput)
+            {
+                _acceptsInput = false;
+                _toBackend.Writer.Complete();
+            }
+            released = _queued;
+            _queued = 0;
+        }
+        if (released > 0) _session.OnDelivered(released);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Listening;
+using Mtt.Core.Mux;
+using Mtt.Core.Relay;
+using Mtt.Core.Routing;
+using Mtt.Core.WebSockets;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Mux;
+
+/// <summary>An <see cref="SmuxSession"/> run directly over a loopback socket pair (no HTTP upgrade), so a test can look at it.</summary>
+internal sealed class DirectSmuxSession : IAsyncDisposable
+{
+    private readonly SocketTransport _transport;
+
+    private DirectSmuxSession(SocketTransport transport, SmuxSession session, SmuxTestClient client, Task<SmuxSessionResult> run)
+    {
+        _transport = transport;
+        Session = session;
+        Client = client;
+        Run = run;
+    }
+
+    public SmuxSession Session { get; }
+
+    public SmuxTestClient Client { get; }
+
+    public Task<SmuxSessionResult> Run { get; }
+
+    public static async Task<DirectSmuxSession> StartAsync(string backend, byte version, SmuxSessionOptions? options = null)
+    {
+        if (!BackendAddress.TryParse(backend, out var address, out var error)) throw new ArgumentException(error);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var clientSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await clientSocket.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
+        var serverSocket = await listener.AcceptSocketAsync();
+
+        var transport = SocketTransport.CreatePlain(serverSocket);
+        var webSocket = new WebSocketConnection(transport.Input, transport.Output);
+        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(address, TimeSpan.FromSeconds(10), token),
+            options ?? new SmuxSessionOptions(), ServerLog.Silent, "test client", backend);
+        var run = session.RunAsync(CancellationToken.None);
+        var clientWebSocket = WebSocket.CreateFromStream(new NetworkStream(clientSocket, ownsSocket: true),
+            new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = Timeout.InfiniteTimeSpan });
+        return new DirectSmuxSession(transport, session, new SmuxTestClient(clientWebSocket, version), run);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync();
+        try { await Run.WaitAsync(TimeSpan.FromSeconds(10)); } catch (Exception) { }
+        await _transport.DisposeAsync();
+    }
+}
