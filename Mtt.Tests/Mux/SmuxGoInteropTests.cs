@@ -6,7 +6,7 @@ namespace Mtt.Tests.Mux;
 
 /// <summary>
 /// The deployed clients' own libraries against the server: a small client built at test time on
-/// gorilla/websocket and xtaci/smux as Debian packages them (.ci/install-go-interop.sh installs them).
+/// gorilla/websocket and xtaci/smux as Debian packages them (.ci/install-test-prerequisites.sh installs them).
 /// Missing Go is a failure, not a skip: this test is the proof that real clients work.
 /// </summary>
 public sealed class SmuxGoInteropTests
@@ -27,7 +27,7 @@ public sealed class SmuxGoInteropTests
     {
         string client = await BuildClientAsync();
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/go", backend.Address, tls: tls);
+        await using var server = TestServer.StartWithUser("/go", backend.Address, tls: tls);
 
         var (exitCode, output) = await RunAsync(client, $"-url {server.UriFor("/go")} -v {version} -streams 16 -bytes 1048576", TimeSpan.FromMinutes(2));
         _output.WriteLine(output);
@@ -43,10 +43,10 @@ public sealed class SmuxGoInteropTests
         {
             if (_builtClient is not null) return _builtClient;
             string? go = FindGo();
-            Assert.True(go is not null, "Go is not installed: run .ci/install-go-interop.sh (apt-get install golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev)");
+            Assert.True(go is not null, "Go is not installed: run .ci/install-test-prerequisites.sh (apt-get install golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev)");
             foreach (var package in new[] { "github.com/xtaci/smux", "github.com/gorilla/websocket" })
             {
-                Assert.True(Directory.Exists(Path.Combine(GoPath, "src", package)), $"{package} is not in {GoPath}: run .ci/install-go-interop.sh");
+                Assert.True(Directory.Exists(Path.Combine(GoPath, "src", package)), $"{package} is not in {GoPath}: run .ci/install-test-prerequisites.sh");
             }
 
             string directory = Path.Combine(Path.GetTempPath(), "mtt-smux-go-client");

@@ -39,8 +39,8 @@ public sealed class SmuxSessionTests
     public async Task SixteenParallelStreams_EchoByteExact_BothWays(byte version, bool tls)
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address, tls: tls);
-        await using var client = await server.ConnectAsync("/m", version);
+        await using var server = TestServer.StartWithUser("/m", backend.Address, tls: tls);
+        await using var client = await server.ConnectSmuxAsync("/m", version);
 
         var streams = new List<SmuxTestStream>();
         for (int i = 0; i < 16; i++) streams.Add(await client.OpenStreamAsync());
@@ -56,8 +56,8 @@ public sealed class SmuxSessionTests
     public async Task SeventeenthStream_GetsFinStraightBack_WhileTheSixteenGoOn()
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address);
-        await using var client = await server.ConnectAsync("/m");
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m");
 
         var streams = new List<SmuxTestStream>();
         for (int i = 0; i < 16; i++) streams.Add(await client.OpenStreamAsync());
@@ -87,7 +87,7 @@ public sealed class SmuxSessionTests
     public async Task SmuxOnOrNoSubprotocolUnderMux_IsASession(string? subprotocol, bool muxByDefault)
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address, mux: muxByDefault);
+        await using var server = TestServer.StartWithUser("/m", backend.Address, mux: muxByDefault);
         var socket = new ClientWebSocket();
         if (subprotocol is not null) socket.Options.AddSubProtocol(subprotocol);
         await socket.ConnectAsync(server.UriFor("/m"), CancellationToken.None).WaitAsync(Bound);
@@ -102,8 +102,8 @@ public sealed class SmuxSessionTests
     public async Task FramesSplitAcrossMessages_AndSeveralInOneMessage_AreOneByteStream()
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address);
-        await using var client = await server.ConnectAsync("/m");
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m");
 
         // SYN 3, PSH 3 "hello ", SYN 5, PSH 5 "x", PSH 3 "world": joined, then cut at odd places.
         static byte[] F(byte cmd, uint id, string data)
@@ -127,8 +127,8 @@ public sealed class SmuxSessionTests
     public async Task SilentSession_IsClosedByKeepAlive_AfterTheServerSentNops()
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address, keepAliveInterval: TimeSpan.FromMilliseconds(100), keepAliveTimeout: TimeSpan.FromMilliseconds(800));
-        await using var client = await server.ConnectAsync("/m", version: 2);
+        await using var server = TestServer.StartWithUser("/m", backend.Address, keepAliveInterval: TimeSpan.FromMilliseconds(100), keepAliveTimeout: TimeSpan.FromMilliseconds(800));
+        await using var client = await server.ConnectSmuxAsync("/m", version: 2);
         var stream = await client.OpenStreamAsync();
 
         await client.FirstNop.WaitAsync(Bound);
@@ -141,13 +141,13 @@ public sealed class SmuxSessionTests
     public async Task IdleSessionWithoutStreams_IsClosed_WhileOneWithAnOpenStreamIsNot()
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address, idleTimeout: TimeSpan.FromMilliseconds(500));
-        await using var busy = await server.ConnectAsync("/m");
+        await using var server = TestServer.StartWithUser("/m", backend.Address, idleTimeout: TimeSpan.FromMilliseconds(500));
+        await using var busy = await server.ConnectSmuxAsync("/m");
         var stream = await busy.OpenStreamAsync();
         await stream.WriteAsync(new byte[] { 42 });
         Assert.Equal(1, await stream.ReadAsync(new byte[1]).WaitAsync(Bound));
 
-        await using var idle = await server.ConnectAsync("/m");
+        await using var idle = await server.ConnectSmuxAsync("/m");
         var once = await idle.OpenStreamAsync();
         Assert.Equal([7], await EchoAsync(once, [7]).WaitAsync(Bound));
         Assert.Equal(WebSocketCloseStatus.NormalClosure, await idle.Closed.WaitAsync(Bound));
@@ -165,8 +165,8 @@ public sealed class SmuxSessionTests
         int port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
 
-        await using var server = MuxTestServer.Start("/m", $"127.0.0.1:{port}");
-        await using var client = await server.ConnectAsync("/m");
+        await using var server = TestServer.StartWithUser("/m", $"127.0.0.1:{port}");
+        await using var client = await server.ConnectSmuxAsync("/m");
         var refused = await client.OpenStreamAsync();
         await refused.WriteAsync(new byte[100]);
         await refused.FinReceived.WaitAsync(Bound);
@@ -196,8 +196,8 @@ public sealed class SmuxSessionTests
     public async Task BackendResettingOneStream_FinsItAlone_WhileOthersFinishByteExact(byte version)
     {
         await using var backend = new ScriptedBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address);
-        await using var client = await server.ConnectAsync("/m", version);
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m", version);
 
         var good = new List<SmuxTestStream>();
         for (int i = 0; i < 4; i++) good.Add(await client.OpenStreamAsync());
@@ -218,8 +218,8 @@ public sealed class SmuxSessionTests
     public async Task StalledBackendOnOneStream_DoesNotHoldUpFiftyMegabytesOnAnother_Version2()
     {
         await using var backend = new ScriptedBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address, tls: true);
-        await using var client = await server.ConnectAsync("/m", version: 2);
+        await using var server = TestServer.StartWithUser("/m", backend.Address, tls: true);
+        await using var client = await server.ConnectSmuxAsync("/m", version: 2);
 
         var stalled = await client.OpenStreamAsync();
         var stalledPayload = RandomBytes(4 * 1024 * 1024, 11);
@@ -244,8 +244,8 @@ public sealed class SmuxSessionTests
     public async Task SmuxProtocolError_ClosesWith1002_AndEndsTheStreamsBackends(byte version, byte command)
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address);
-        await using var client = await server.ConnectAsync("/m");
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m");
         var stream = await client.OpenStreamAsync();
         await stream.WriteAsync(new byte[] { 1 });
         Assert.Equal(1, await stream.ReadAsync(new byte[1]).WaitAsync(Bound));
@@ -260,8 +260,8 @@ public sealed class SmuxSessionTests
     public async Task ClientFin_GivesTheBackendEndOfInput_AndTheServerFinsAfterTheLastByte_Version1()
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address);
-        await using var client = await server.ConnectAsync("/m");
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m");
         var stream = await client.OpenStreamAsync();
         var payload = RandomBytes(3 * 1024 * 1024, 8);
 
@@ -276,8 +276,8 @@ public sealed class SmuxSessionTests
     public async Task UnknownStreamData_AndDuplicateSyn_AreDropped_TheSessionGoesOn()
     {
         await using var backend = new EchoBackend();
-        await using var server = MuxTestServer.Start("/m", backend.Address);
-        await using var client = await server.ConnectAsync("/m");
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m");
 
         await client.SendFrameAsync(SmuxTestClient.Psh, 99, new byte[] { 1, 2, 3 });
         await client.SendFrameAsync(SmuxTestClient.Fin, 99, ReadOnlyMemory<byte>.Empty);

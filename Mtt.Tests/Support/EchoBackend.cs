@@ -48,11 +48,9 @@ public sealed class EchoBackend : IAsyncDisposable
                 if (_echo) _ = EchoAsync(socket);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
-        }
-        catch (SocketException)
-        {
+            // Disposed: the listener stopped, possibly between two accepts ("Not listening").
         }
     }
 

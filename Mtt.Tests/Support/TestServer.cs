@@ -30,7 +30,8 @@ public sealed class TestServer : IAsyncDisposable
 
     public Uri UriFor(string path) => new($"{(Certificate is null ? "ws" : "wss")}://127.0.0.1:{Port}{path}");
 
-    public static TestServer Start(bool tls = false, bool mux = false, TimeSpan? idleTimeout = null, TimeSpan? handshakeTimeout = null, ServerLog? log = null)
+    public static TestServer Start(bool tls = false, bool mux = false, TimeSpan? idleTimeout = null, TimeSpan? handshakeTimeout = null, ServerLog? log = null,
+        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null)
     {
         X509Certificate2? certificate = tls ? SelfSignedCertificate.Create("localhost") : null;
         var options = new TunnelServerOptions
@@ -40,12 +41,26 @@ public sealed class TestServer : IAsyncDisposable
             MuxByDefault = mux,
             IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(1),
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+            SmuxKeepAliveInterval = keepAliveInterval ?? TimeSpan.FromSeconds(30),
+            SmuxKeepAliveTimeout = keepAliveTimeout ?? TimeSpan.FromSeconds(70),
         };
         var routes = new RouteStore();
         var listener = new TunnelListener(options, routes, log ?? ServerLog.Silent);
         listener.Start();
         return new TestServer(listener, routes, certificate);
     }
+
+    /// <summary>A server with one user already in its table.</summary>
+    public static TestServer StartWithUser(string path, string dst, bool tls = false, bool mux = false, TimeSpan? idleTimeout = null,
+        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null)
+    {
+        var server = Start(tls, mux, idleTimeout, keepAliveInterval: keepAliveInterval, keepAliveTimeout: keepAliveTimeout);
+        server.AddUser(path, dst);
+        return server;
+    }
+
+    public Task<SmuxTestClient> ConnectSmuxAsync(string path, byte version = 1, string? subprotocol = "smux_on", int receiveWindow = SmuxTestClient.InitialWindow) =>
+        SmuxTestClient.ConnectAsync(UriFor(path), version, subprotocol, Certificate, receiveWindow);
 
     public void AddUser(string path, string dst)
     {
