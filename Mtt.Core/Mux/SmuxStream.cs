@@ -13,8 +13,11 @@ namespace Mtt.Core.Mux;
 /// </summary>
 internal sealed class SmuxStream
 {
-    /// <summary>Data per frame we send: what the Go client sends itself, and one TLS record's worth.</summary>
-    public const int MaxFrameData = 16 * 1024;
+    /// <summary>
+    /// Data per frame we send: with the smux header (8 bytes) and the WebSocket header (4) the message
+    /// is exactly one 16 KiB TLS record, where 16 KiB of data would spill a 12-byte record after each.
+    /// </summary>
+    public const int MaxFrameData = 16 * 1024 - SmuxFrameHeader.Size - 4;
 
     /// <summary>
     /// Version 2: the window we grant each stream. The client starts by assuming 256 KiB (xtaci/smux
