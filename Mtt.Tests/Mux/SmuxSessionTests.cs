@@ -195,7 +195,7 @@ public sealed class SmuxSessionTests
     [InlineData(2)]
     public async Task BackendResettingOneStream_FinsItAlone_WhileOthersFinishByteExact(byte version)
     {
-        await using var backend = new ScriptedBackend();
+        await using var backend = new EchoBackend(scripted: true);
         await using var server = TestServer.StartWithUser("/m", backend.Address);
         await using var client = await server.ConnectSmuxAsync("/m", version);
 
@@ -205,7 +205,7 @@ public sealed class SmuxSessionTests
         var echoes = Task.WhenAll(good.Select((s, i) => EchoAsync(s, payloads[i])));
 
         var doomed = await client.OpenStreamAsync();
-        await doomed.WriteAsync(new[] { ScriptedBackend.Reset });
+        await doomed.WriteAsync(new[] { EchoBackend.Reset });
         await doomed.FinReceived.WaitAsync(Bound);
 
         var results = await echoes.WaitAsync(Bound);
@@ -217,13 +217,13 @@ public sealed class SmuxSessionTests
     [Fact]
     public async Task StalledBackendOnOneStream_DoesNotHoldUpFiftyMegabytesOnAnother_Version2()
     {
-        await using var backend = new ScriptedBackend();
+        await using var backend = new EchoBackend(scripted: true);
         await using var server = TestServer.StartWithUser("/m", backend.Address, tls: true);
         await using var client = await server.ConnectSmuxAsync("/m", version: 2);
 
         var stalled = await client.OpenStreamAsync();
         var stalledPayload = RandomBytes(4 * 1024 * 1024, 11);
-        stalledPayload[0] = ScriptedBackend.Stall;
+        stalledPayload[0] = EchoBackend.Stall;
         var stalledEcho = EchoAsync(stalled, stalledPayload);
         await backend.StalledConnectionSeen.WaitAsync(Bound);
 
@@ -293,13 +293,13 @@ public sealed class SmuxSessionTests
     [InlineData(2)]
     public async Task StalledBackend_BoundsWhatTheSessionHolds(byte version)
     {
-        await using var backend = new ScriptedBackend();
+        await using var backend = new EchoBackend(scripted: true);
         var options = new SmuxSessionOptions { ReceiveBudget = 256 * 1024 };
         await using var direct = await DirectSmuxSession.StartAsync(backend.Address, version, options);
 
         var stream = await direct.Client.OpenStreamAsync();
         var payload = RandomBytes(32 * 1024 * 1024, 21);
-        payload[0] = ScriptedBackend.Stall;
+        payload[0] = EchoBackend.Stall;
         var echo = EchoAsync(stream, payload);
         await backend.StalledConnectionSeen.WaitAsync(Bound);
         // Version 1 stops reading at its budget; in version 2 the client stops at our window instead.

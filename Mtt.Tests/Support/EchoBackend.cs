@@ -3,22 +3,36 @@ using System.Net.Sockets;
 
 namespace Mtt.Tests.Support;
 
-/// <summary>A backend on loopback: echoes what it receives, or just holds connections, and counts them.</summary>
+/// <summary>
+/// A backend on loopback: echoes what it receives, or just holds connections, and counts them. When
+/// scripted, a connection obeys its first byte: <see cref="Reset"/> gets it reset at once,
+/// <see cref="Stall"/> is not read at all until <see cref="ReleaseStalled"/>, anything else is echoed
+/// (the first byte included).
+/// </summary>
 public sealed class EchoBackend : IAsyncDisposable
 {
+    public const byte Reset = (byte)'R';
+    public const byte Stall = (byte)'S';
+
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly bool _echo;
+    private readonly bool _scripted;
     private readonly List<Socket> _sockets = [];
     private readonly TaskCompletionSource<Socket> _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _firstEndOfInput = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _accepted;
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _acceptLoop;
+    private int _accepted;
+    private int _resets;
 
     /// <param name="echo">false: accept and never read, like a backend that has stopped reading.</param>
-    public EchoBackend(bool echo = true)
+    /// <param name="scripted">true: each connection obeys its first byte (see the class summary).</param>
+    public EchoBackend(bool echo = true, bool scripted = false)
     {
         _echo = echo;
+        _scripted = scripted;
         _listener.Start();
         _acceptLoop = AcceptLoopAsync();
     }
@@ -29,11 +43,18 @@ public sealed class EchoBackend : IAsyncDisposable
 
     public int Accepted => Volatile.Read(ref _accepted);
 
+    public int Resets => Volatile.Read(ref _resets);
+
     /// <summary>The first connection the server made to this backend.</summary>
     public Task<Socket> FirstConnection => _firstConnection.Task;
 
     /// <summary>Completes when a connection's input ended (the server shut down its sending side or closed).</summary>
     public Task FirstEndOfInput => _firstEndOfInput.Task;
+
+    /// <summary>Scripted: completes when a stalling connection has been seen.</summary>
+    public Task StalledConnectionSeen => _stalled.Task;
+
+    public void ReleaseStalled() => _release.TrySetResult();
 
     private async Task AcceptLoopAsync()
     {
@@ -59,23 +80,43 @@ public sealed class EchoBackend : IAsyncDisposable
         var buffer = new byte[64 * 1024];
         try
         {
-            while (true)
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
+            if (n > 0 && _scripted && !await ObeyFirstByteAsync(socket, buffer[0])) return;
+            while (n > 0)
             {
-                int n = await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-                if (n == 0)
-                {
-                    _firstEndOfInput.TrySetResult();
-                    socket.Shutdown(SocketShutdown.Send);
-                    return;
-                }
-                int sent = 0;
-                while (sent < n) sent += await socket.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, _stop.Token);
+                await SendAllAsync(socket, buffer.AsMemory(0, n));
+                n = await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
             }
+            _firstEndOfInput.TrySetResult();
+            socket.Shutdown(SocketShutdown.Send);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
             _firstEndOfInput.TrySetResult();
         }
+    }
+
+    /// <summary>Carries out a scripted connection's first byte; false when the connection is done.</summary>
+    private async Task<bool> ObeyFirstByteAsync(Socket socket, byte first)
+    {
+        if (first == Reset)
+        {
+            Interlocked.Increment(ref _resets);
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+            return false;
+        }
+        if (first == Stall)
+        {
+            _stalled.TrySetResult();
+            await _release.Task.WaitAsync(_stop.Token);
+        }
+        return true;
+    }
+
+    private async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty) data = data[await socket.SendAsync(data, SocketFlags.None, _stop.Token)..];
     }
 
     public async ValueTask DisposeAsync()
