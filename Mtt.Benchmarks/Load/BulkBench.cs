@@ -26,10 +26,10 @@ internal static class BulkBench
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(MeasurementTimeout);
-        var channels = new List<EchoChannel>(options.Tunnels);
+        var channels = new List<EchoChannel>();
         try
         {
-            for (int i = 0; i < options.Tunnels; i++) channels.Add(await target.OpenAsync(timeout.Token).ConfigureAwait(false));
+            channels.AddRange(await target.OpenChannelsAsync(options.Tunnels, timeout.Token).ConfigureAwait(false));
 
             int pid = target.Process.Pid;
             var self = Process.GetCurrentProcess();
@@ -50,7 +50,7 @@ internal static class BulkBench
             double gigabytes = outcome.Bytes / 1e9;
             double megabytes = outcome.Bytes / 1e6;
             return new BulkMeasurement(
-                target.Label, target.Kind, target.Tls, options.Tunnels, run, outcome.Bytes, outcome.Seconds,
+                target.Label, target.Kind, target.Tls, options.Tunnels, channels.Count / options.Tunnels, run, outcome.Bytes, outcome.Seconds,
                 outcome.Bytes / 1e6 / outcome.Seconds, serverCpu, serverCpu / gigabytes, clientCpu,
                 switches / megabytes,
                 rss.StartKiB, rss.MaxKiB, rss.EndKiB, rss.Samples, outcome.Exact, outcome.Fault);

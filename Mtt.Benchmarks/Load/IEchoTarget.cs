@@ -13,4 +13,20 @@ internal interface IEchoTarget : IAsyncDisposable
     ChildProcess Process { get; }
 
     Task<EchoChannel> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>The channels of <paramref name="tunnels"/> connections: one each, or a session's streams each with smux.</summary>
+    async Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken)
+    {
+        var channels = new List<EchoChannel>(tunnels);
+        try
+        {
+            for (int i = 0; i < tunnels; i++) channels.Add(await OpenAsync(cancellationToken).ConfigureAwait(false));
+            return channels;
+        }
+        catch
+        {
+            foreach (var channel in channels) await channel.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 }

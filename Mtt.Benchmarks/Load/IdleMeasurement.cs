@@ -1,10 +1,13 @@
 namespace Mtt.Benchmarks.Load;
 
 /// <summary>Server memory around N idle tunnels: each RSS figure is the minimum of a few samples after a settle;
-/// the single figures are the first open/close cycle's, the lists hold every cycle's.</summary>
+/// the single figures are the first open/close cycle's, the lists hold every cycle's. SmuxVersion is 0 for smux_off tunnels;
+/// BackendsDialled counts the backend connections accepted while the first cycle opened.</summary>
 internal sealed record IdleMeasurement(
     int Connections,
     bool Tls,
+    int SmuxVersion,
+    int BackendsDialled,
     double OpenSeconds,
     long RssBeforeKiB,
     long RssOpenKiB,

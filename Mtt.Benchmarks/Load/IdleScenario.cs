@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Mtt.Benchmarks.Load;
 
-/// <summary>`idle`: the server's resident memory before, with and after N idle tunnels.</summary>
+/// <summary>`idle`: the server's resident memory before, with and after N idle tunnels (or smux sessions with one open stream each).</summary>
 internal static class IdleScenario
 {
     // Connects in flight at once: enough to open 1000 tunnels in seconds, few enough not to overflow the accept queue.
@@ -28,7 +28,8 @@ internal static class IdleScenario
         await using var backend = new EchoBackend();
         Progress.Write($"starting mtt-mu-server ({(tls ? "TLS" : "plain")})");
         var server = await TunnelServerTarget.StartAsync(options, tls, backend, cancellationToken).ConfigureAwait(false);
-        var tunnels = new WebSocketEchoChannel[n];
+        var tunnels = new EchoChannel[n];
+        string noun = options.Smux ? $"smux v{options.SmuxVersion} sessions (one stream each)" : "tunnels";
         try
         {
             int pid = server.Process.Pid;
@@ -44,23 +45,27 @@ internal static class IdleScenario
             }
             await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
             var (before, threadsBefore) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
-            Progress.Write($"before: RSS {before:N0} KiB, {threadsBefore} threads; opening {n} idle tunnels");
+            Progress.Write($"before: RSS {before:N0} KiB, {threadsBefore} threads; opening {n} idle {noun}");
 
             var openByCycle = new List<long>();
             var afterByCycle = new List<long>();
             double openSeconds = 0, closeSeconds = 0;
             long threadsOpen = 0, threadsAfter = 0;
+            int dialled = 0;
             // Later cycles tell retained-but-reused memory (flat after each close) from a leak (growing).
             for (int cycle = 1; cycle <= options.Cycles; cycle++)
             {
                 var clock = Stopwatch.StartNew();
                 Array.Clear(tunnels);
+                int acceptedBefore = backend.Accepted;
                 await OpenAllAsync(server, tunnels, cancellationToken).ConfigureAwait(false);
                 // Every client has its 101; the server has also dialled every backend once they are all accepted here.
+                // (with smux: every SYN reached the server and its stream dialled the backend).
                 await WaitForActiveAtLeastAsync(backend, n, TeardownTimeout).ConfigureAwait(false);
                 double opened = clock.Elapsed.TotalSeconds;
+                int dialledThisCycle = backend.Accepted - acceptedBefore;
                 var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
-                Progress.Write($"cycle {cycle} open: {n} tunnels in {opened:F1} s, RSS {open:N0} KiB, {threadsWhenOpen} threads; closing them");
+                Progress.Write($"cycle {cycle} open: {n} {noun} in {opened:F1} s, backend dialled {dialledThisCycle} times, RSS {open:N0} KiB, {threadsWhenOpen} threads; closing them");
 
                 clock.Restart();
                 await CloseAllAsync(tunnels, cancellationToken).ConfigureAwait(false);
@@ -74,13 +79,13 @@ internal static class IdleScenario
                 afterByCycle.Add(after);
                 if (cycle == 1)
                 {
-                    (openSeconds, closeSeconds, threadsOpen, threadsAfter) = (opened, closed, threadsWhenOpen, threadsWhenClosed);
+                    (openSeconds, closeSeconds, threadsOpen, threadsAfter, dialled) = (opened, closed, threadsWhenOpen, threadsWhenClosed, dialledThisCycle);
                 }
             }
             await rss.StopAsync().ConfigureAwait(false);
             server.Process.ThrowIfExited();
 
-            return new IdleMeasurement(n, tls, openSeconds, before, openByCycle[0], afterByCycle[0], rss.MaxKiB,
+            return new IdleMeasurement(n, tls, options.Smux ? options.SmuxVersion : 0, dialled, openSeconds, before, openByCycle[0], afterByCycle[0], rss.MaxKiB,
                 (double)(openByCycle[0] - before) / n, (double)afterByCycle[0] / before, threadsBefore, threadsOpen, threadsAfter, closeSeconds, backend.Active,
                 openByCycle, afterByCycle);
         }
@@ -95,7 +100,7 @@ internal static class IdleScenario
         }
     }
 
-    private static async Task OpenAllAsync(TunnelServerTarget server, WebSocketEchoChannel[] tunnels, CancellationToken cancellationToken)
+    private static async Task OpenAllAsync(TunnelServerTarget server, EchoChannel[] tunnels, CancellationToken cancellationToken)
     {
         using var gate = new SemaphoreSlim(ConnectParallelism);
         var opens = new Task[tunnels.Length];
@@ -112,8 +117,8 @@ internal static class IdleScenario
         await Task.WhenAll(opens).ConfigureAwait(false);
     }
 
-    /// <summary>A close handshake on every tunnel, as a well-behaved client ends one.</summary>
-    private static async Task CloseAllAsync(WebSocketEchoChannel[] tunnels, CancellationToken cancellationToken)
+    /// <summary>A close handshake on every tunnel (smux: a FIN on the stream, then the session's close handshake), as a well-behaved client ends one.</summary>
+    private static async Task CloseAllAsync(EchoChannel[] tunnels, CancellationToken cancellationToken)
     {
         using var gate = new SemaphoreSlim(ConnectParallelism * 2);
         var closes = new Task[tunnels.Length];

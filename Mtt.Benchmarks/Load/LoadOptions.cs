@@ -20,6 +20,9 @@ internal sealed class LoadOptions
           --chunk size           bytes per send, one WebSocket message each (default 64KiB)
           --warmup-bytes size    echoed once through each process before measuring, for the JIT (default 128MiB; 0 for none)
           --repeat n             measurements per target, interleaved; medians reported (default 1)
+          --smux                 bulk/idle/floor: smux_on sessions (PROTOCOL §4) instead of smux_off tunnels; each --tunnels is one session
+          --streams n            smux: streams per session, each echoing its share of --bytes (default 1, at most 16); idle: always 1
+          --smux-version 1|2     smux: protocol version (default 1, as mtt-client; 2 adds per-stream windows)
           --plain                bulk/idle over plain HTTP instead of TLS; floor: both plain and TLS are always run
           --tls-only             floor: skip the plain pair
           --connections n        idle tunnels to open (default 1000)
@@ -30,6 +33,9 @@ internal sealed class LoadOptions
           --server-env K=V       an environment variable for the server process (repeatable), e.g. DOTNET_GCgen0size=0x400000
           --json                 write the results as JSON on stdout instead of the table (progress stays on stderr)
         """;
+
+    // The server's limit of live streams per session (PROTOCOL §4); a SYN beyond it is refused.
+    private const int MaxStreamsPerSession = 16;
 
     public required string Scenario { get; init; }
 
@@ -46,6 +52,12 @@ internal sealed class LoadOptions
     public int Repeat { get; private set; } = 1;
 
     public bool Plain { get; private set; }
+
+    public bool Smux { get; private set; }
+
+    public int Streams { get; private set; } = 1;
+
+    public byte SmuxVersion { get; private set; } = 1;
 
     public bool TlsOnly { get; private set; }
 
@@ -80,6 +92,16 @@ internal sealed class LoadOptions
                 case "--warmup-bytes": options.WarmupBytes = ParseSize(Value()); break;
                 case "--repeat": options.Repeat = PositiveInt(name, Value()); break;
                 case "--plain": options.Plain = true; break;
+                case "--smux": options.Smux = true; break;
+                case "--streams": options.Streams = PositiveInt(name, Value()); break;
+                case "--smux-version":
+                    options.SmuxVersion = Value() switch
+                    {
+                        "1" => 1,
+                        "2" => 2,
+                        string v => throw new ArgumentException($"--smux-version is 1 or 2, not {v}"),
+                    };
+                    break;
                 case "--tls-only": options.TlsOnly = true; break;
                 case "--connections": options.Connections = PositiveInt(name, Value()); break;
                 case "--cycles": options.Cycles = PositiveInt(name, Value()); break;
@@ -97,7 +119,9 @@ internal sealed class LoadOptions
             }
         }
         if (options.ChunkSize <= 0) throw new ArgumentException("--chunk must be positive");
-        if (options.Bytes < options.Tunnels) throw new ArgumentException("--bytes must be at least one byte per tunnel");
+        if (options.Streams > MaxStreamsPerSession) throw new ArgumentException($"--streams: the server refuses more than {MaxStreamsPerSession} streams per session");
+        if ((options.Streams > 1 || options.SmuxVersion != 1) && !options.Smux) throw new ArgumentException("--streams and --smux-version need --smux");
+        if (options.Bytes < (long)options.Tunnels * options.Streams) throw new ArgumentException("--bytes must be at least one byte per tunnel and stream");
         if (options.ServerPath.Length == 0) options.ServerPath = ServerLocator.FindDaemon();
         return options;
     }

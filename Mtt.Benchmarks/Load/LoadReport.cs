@@ -85,10 +85,10 @@ internal sealed class LoadReport
         text.AppendLine();
         if (Bulk.Count > 0)
         {
-            var runs = new List<string[]> { new[] { "target", "run", "tunnels", "MB", "s", "MB/s", "srv CPU s", "CPU s/GB", "client CPU s", "srv ctx sw/MB", "RSS start/max/end MiB", "exact" } };
+            var runs = new List<string[]> { new[] { "target", "run", "tunnels", "streams", "MB", "s", "MB/s", "srv CPU s", "CPU s/GB", "client CPU s", "srv ctx sw/MB", "RSS start/max/end MiB", "exact" } };
             foreach (var m in Bulk)
             {
-                runs.Add([m.Target, I(m.Run), I(m.Tunnels), F(m.Bytes / 1e6, 0), F(m.Seconds, 2), F(m.MegabytesPerSecond, 0), F(m.ServerCpuSeconds, 2),
+                runs.Add([m.Target, I(m.Run), I(m.Tunnels), I(m.StreamsPerTunnel), F(m.Bytes / 1e6, 0), F(m.Seconds, 2), F(m.MegabytesPerSecond, 0), F(m.ServerCpuSeconds, 2),
                     F(m.ServerCpuSecondsPerGigabyte, 2), F(m.ClientCpuSeconds, 2), Calls(m), Rss(m), m.Exact ? "yes" : "NO: " + m.Fault]);
             }
             AppendTable(text, runs);
@@ -103,7 +103,7 @@ internal sealed class LoadReport
         }
         if (Idle is { } idle)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{idle.Connections} idle {(idle.Tls ? "TLS" : "plain")} tunnels, opened in {idle.OpenSeconds:F1} s, closed in {idle.CloseSeconds:F1} s");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{idle.Connections} idle {IdleNoun(idle)}, opened in {idle.OpenSeconds:F1} s (backend dialled {idle.BackendsDialled} times), closed in {idle.CloseSeconds:F1} s");
             text.AppendLine(CultureInfo.InvariantCulture, $"  server RSS before {idle.RssBeforeKiB:N0} KiB, open {idle.RssOpenKiB:N0} KiB, after close {idle.RssAfterKiB:N0} KiB (max seen {idle.RssMaxKiB:N0} KiB)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  per connection {idle.KiBPerConnection:F1} KiB; after/before {idle.AfterBeforeRatio:F2}; threads {idle.ThreadsBefore}/{idle.ThreadsOpen}/{idle.ThreadsAfter}; backends still open {idle.BackendsLeftOpen}");
             if (idle.RssOpenKiBByCycle.Count > 1)
@@ -128,10 +128,10 @@ internal sealed class LoadReport
         md.AppendLine();
         if (Bulk.Count > 0)
         {
-            md.AppendLine("| target | run | tunnels | MB/s | server CPU s/GB | client CPU s | server context switches per MB | server RSS start / max / end (MiB) | exact |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("| target | run | tunnels | streams | MB/s | server CPU s/GB | client CPU s | server context switches per MB | server RSS start / max / end (MiB) | exact |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             foreach (var m in Bulk)
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {m.Target} | {m.Run} | {m.Tunnels} | {F(m.MegabytesPerSecond, 0)} | {F(m.ServerCpuSecondsPerGigabyte, 2)} | {F(m.ClientCpuSeconds, 2)} | {Calls(m)} | {Rss(m)} | {(m.Exact ? "yes" : "NO")} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {m.Target} | {m.Run} | {m.Tunnels} | {m.StreamsPerTunnel} | {F(m.MegabytesPerSecond, 0)} | {F(m.ServerCpuSecondsPerGigabyte, 2)} | {F(m.ClientCpuSeconds, 2)} | {Calls(m)} | {Rss(m)} | {(m.Exact ? "yes" : "NO")} |");
             md.AppendLine();
             md.AppendLine("| target | runs | median MB/s | median CPU s/GB | CPU/GB ÷ floor | MB/s ÷ floor |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|");
@@ -142,7 +142,7 @@ internal sealed class LoadReport
         {
             md.AppendLine("| idle tunnels | server RSS before | with all open | after closing | per connection | after ÷ before |");
             md.AppendLine("|---:|---:|---:|---:|---:|---:|");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {idle.Connections} {(idle.Tls ? "TLS" : "plain")} | {idle.RssBeforeKiB / 1024.0:F1} MiB | {idle.RssOpenKiB / 1024.0:F1} MiB | {idle.RssAfterKiB / 1024.0:F1} MiB | {idle.KiBPerConnection:F1} KiB | {idle.AfterBeforeRatio:F2} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {idle.Connections} {IdleNoun(idle)} | {idle.RssBeforeKiB / 1024.0:F1} MiB | {idle.RssOpenKiB / 1024.0:F1} MiB | {idle.RssAfterKiB / 1024.0:F1} MiB | {idle.KiBPerConnection:F1} KiB | {idle.AfterBeforeRatio:F2} |");
             if (idle.RssOpenKiBByCycle.Count > 1)
             {
                 md.AppendLine();
@@ -161,6 +161,9 @@ internal sealed class LoadReport
         if (NotableLogLines.Count == 0) text.AppendLine("no WARN/ERROR/exception lines in the children's logs");
         foreach (string line in NotableLogLines) text.AppendLine("  " + line);
     }
+
+    private static string IdleNoun(IdleMeasurement idle) =>
+        $"{(idle.Tls ? "TLS" : "plain")} {(idle.SmuxVersion > 0 ? $"smux v{idle.SmuxVersion} sessions (1 stream each)" : "tunnels")}";
 
     private static string Calls(BulkMeasurement m) => F(m.ServerContextSwitchesPerMegabyte, 1);
 

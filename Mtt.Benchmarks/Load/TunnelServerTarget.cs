@@ -8,15 +8,22 @@ internal sealed class TunnelServerTarget : IEchoTarget
 {
     public const string UserPath = "/load";
 
+    // An idle client holds little: ClientWebSocket's buffers are not what is measured, the server's memory is.
+    private const int IdleClientBufferSize = 4096;
+
     // A cold `dotnet` start, certificate generation included, takes a second or two on a busy machine.
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
     private readonly HttpMessageInvoker _invoker;
     private readonly Uri _uri;
     private readonly int _clientBufferSize;
+    private readonly byte _smuxVersion;
+    private readonly int _streamsPerSession;
 
-    private TunnelServerTarget(ChildProcess process, bool tls, int tunnelPort, int controllerPort, int clientBufferSize)
+    private TunnelServerTarget(ChildProcess process, bool tls, int tunnelPort, int controllerPort, int clientBufferSize, LoadOptions options)
     {
+        _smuxVersion = options.Smux ? options.SmuxVersion : (byte)0;
+        _streamsPerSession = options.Streams;
         Process = process;
         Tls = tls;
         TunnelPort = tunnelPort;
@@ -31,7 +38,10 @@ internal sealed class TunnelServerTarget : IEchoTarget
         });
     }
 
-    public string Label => $"tunnel {(Tls ? "TLS" : "plain")}";
+    public string Label => $"tunnel {(Tls ? "TLS" : "plain")}{(Smux ? $" smux v{_smuxVersion}" : "")}";
+
+    /// <summary>Clients open smux_on sessions and echo through their streams, rather than smux_off tunnels.</summary>
+    public bool Smux => _smuxVersion != 0;
 
     public string Kind => "tunnel";
 
@@ -54,7 +64,7 @@ internal sealed class TunnelServerTarget : IEchoTarget
         if (options.VerboseServer) arguments.Add("-verbose");
 
         var process = ChildProcess.Start("mtt-mu-server", fileName, arguments, options.ServerEnvironment);
-        var target = new TunnelServerTarget(process, tls, tunnelPort, controllerPort, options.ChunkSize);
+        var target = new TunnelServerTarget(process, tls, tunnelPort, controllerPort, options.ChunkSize, options);
         try
         {
             using var controller = new ControllerClient(controllerPort);
@@ -76,12 +86,60 @@ internal sealed class TunnelServerTarget : IEchoTarget
         }
     }
 
-    public async Task<EchoChannel> OpenAsync(CancellationToken cancellationToken) =>
-        await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, _clientBufferSize, keepAlive: true, cancellationToken).ConfigureAwait(false);
+    /// <summary>A tunnel, or with smux a session carrying one stream (which ends the session when closed).</summary>
+    public async Task<EchoChannel> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (!Smux) return await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, _clientBufferSize, keepAlive: true, cancellationToken).ConfigureAwait(false);
+        var session = await SmuxClientSession.ConnectAsync(_uri, _invoker, _smuxVersion, _clientBufferSize, SmuxClientSession.BulkReadBufferSize, cancellationToken).ConfigureAwait(false);
+        return await OpenStreamOrDisposeAsync(session, cancellationToken).ConfigureAwait(false);
+    }
 
-    /// <summary>An idle tunnel: no keep-alive pings from the client and a small client buffer.</summary>
-    public async Task<WebSocketEchoChannel> OpenIdleAsync(CancellationToken cancellationToken) =>
-        await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, 4096, keepAlive: false, cancellationToken).ConfigureAwait(false);
+    /// <summary>One channel per tunnel; with smux, <paramref name="tunnels"/> sessions of --streams streams each, all SYNs sent.</summary>
+    public async Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken)
+    {
+        var channels = new List<EchoChannel>(tunnels * _streamsPerSession);
+        try
+        {
+            for (int i = 0; i < tunnels; i++)
+            {
+                if (!Smux)
+                {
+                    channels.Add(await OpenAsync(cancellationToken).ConfigureAwait(false));
+                    continue;
+                }
+                var session = await SmuxClientSession.ConnectAsync(_uri, _invoker, _smuxVersion, _clientBufferSize, SmuxClientSession.BulkReadBufferSize, cancellationToken).ConfigureAwait(false);
+                channels.Add(await OpenStreamOrDisposeAsync(session, cancellationToken).ConfigureAwait(false));
+                for (int s = 1; s < _streamsPerSession; s++) channels.Add(await session.OpenStreamAsync(cancellationToken).ConfigureAwait(false));
+            }
+            return channels;
+        }
+        catch
+        {
+            foreach (var channel in channels) await channel.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>An idle tunnel (no keep-alive pings, a small client buffer), or with smux an idle session with one stream open.</summary>
+    public async Task<EchoChannel> OpenIdleAsync(CancellationToken cancellationToken)
+    {
+        if (!Smux) return await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, IdleClientBufferSize, keepAlive: false, cancellationToken).ConfigureAwait(false);
+        var session = await SmuxClientSession.ConnectAsync(_uri, _invoker, _smuxVersion, IdleClientBufferSize, SmuxClientSession.IdleReadBufferSize, cancellationToken).ConfigureAwait(false);
+        return await OpenStreamOrDisposeAsync(session, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<SmuxClientStream> OpenStreamOrDisposeAsync(SmuxClientSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await session.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
