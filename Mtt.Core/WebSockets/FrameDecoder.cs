@@ -16,6 +16,8 @@ namespace Mtt.Core.WebSockets;
 /// accepted although section 5.2 says the minimal encoding MUST be used: the length is unambiguous
 /// either way, it is bounded by the same checks, and ManagedWebSocket and gorilla/websocket accept
 /// them too, so refusing would only break an odd but harmless peer.
+/// After a valid close frame any further frame is a protocol error (section 5.5.1: the peer sends
+/// nothing after its close); an empty buffer still just needs more data.
 /// </remarks>
 public sealed class FrameDecoder
 {

@@ -3,12 +3,6 @@ using Mtt.Core.WebSockets;
 
 namespace Mtt.Tests.WebSockets;
 
-/// <summary>What a decoder reported for one complete control frame or error.</summary>
-public sealed record DecodedEvent(DecodeStatus Status, ushort CloseCode, byte[] ControlPayload);
-
-/// <summary>Everything a decoder produced from a wire: the payload stream and the stops in order.</summary>
-public sealed record DecodeTranscript(byte[] Payload, IReadOnlyList<DecodedEvent> Events, int Consumed);
-
 /// <summary>
 /// Drives a <see cref="FrameDecoder"/> the way a pipe reader would: the wire arrives in pieces, what
 /// the decoder did not consume is offered again together with the next piece, and each offer keeps

@@ -1,0 +1,82 @@
+using System.Buffers;
+using System.Text;
+using Mtt.Core.Upgrade;
+
+namespace Mtt.Tests.Upgrade;
+
+/// <summary>Request heads as the clients send them, and ways to lay bytes out over several segments.</summary>
+internal static class RequestHeads
+{
+    public const string RfcExampleKey = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    /// <summary>
+    /// What mtt-client (gorilla/websocket over Go's net/http) writes: Host without port, Go's
+    /// User-Agent, the rest sorted by name, no Origin.
+    /// </summary>
+    public const string GoClient =
+        "GET /path_1 HTTP/1.1\r\n" +
+        "Host: example.com\r\n" +
+        "User-Agent: Go-http-client/1.1\r\n" +
+        "Connection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: " + RfcExampleKey + "\r\n" +
+        "Sec-WebSocket-Protocol: smux_off\r\n" +
+        "Sec-WebSocket-Version: 13\r\n" +
+        "Upgrade: websocket\r\n" +
+        "\r\n";
+
+    /// <summary>A minimal valid head with <paramref name="extraHeaders"/> (each ending in CRLF) before the blank line.</summary>
+    public static string With(string requestLine = "GET /p HTTP/1.1", string extraHeaders = "", string host = "Host: h\r\n") =>
+        requestLine + "\r\n" + host +
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + RfcExampleKey + "\r\nSec-WebSocket-Version: 13\r\n" +
+        extraHeaders + "\r\n";
+
+    /// <summary>One byte per char: lets tests write any byte (0x00-0xFF) as \u00XX.</summary>
+    public static byte[] Bytes(string text) => Encoding.Latin1.GetBytes(text);
+
+    public static UpgradeParseResult Parse(string head) => Parse(Bytes(head));
+
+    public static UpgradeParseResult Parse(byte[] head)
+    {
+        var sequence = new ReadOnlySequence<byte>(head);
+        return UpgradeParser.Parse(sequence);
+    }
+
+    /// <summary>A sequence of one segment per part, in order (empty parts make empty segments).</summary>
+    public static ReadOnlySequence<byte> Segments(params byte[][] parts)
+    {
+        var first = new Segment(parts[0], 0);
+        var last = first;
+        for (int i = 1; i < parts.Length; i++) last = last.Append(parts[i]);
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
+    /// <summary><paramref name="data"/> cut at the given ascending offsets.</summary>
+    public static ReadOnlySequence<byte> Split(byte[] data, params int[] cuts)
+    {
+        var parts = new byte[cuts.Length + 1][];
+        int start = 0;
+        for (int i = 0; i <= cuts.Length; i++)
+        {
+            int end = i < cuts.Length ? cuts[i] : data.Length;
+            parts[i] = data[start..end];
+            start = end;
+        }
+        return Segments(parts);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+}
