@@ -5,7 +5,7 @@ namespace Mtt.Tests.CommandLine;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllFlags =
-        ["b", "c", "cert", "disable-tls", "fast-open", "force-tls", "key", "mux", "n", "timeout", "verbose"];
+        ["b", "c", "cert", "disable-tls", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "state", "timeout", "verbose"];
 
     private static CommandLineResult Parse(params string[] args) => Mtt.Daemon.CommandLine.Parse(args);
 
