@@ -437,4 +437,40 @@ public sealed class CommandLineTests
     {
         Assert.StartsWith("-disable-tls contradicts", Refused(args));
     }
+
+    [Fact]
+    public void StateAndMetricsPerUser_AreOff_ByDefault()
+    {
+        var options = Parsed();
+        Assert.Null(options.StatePath);
+        Assert.False(options.MetricsPerUser);
+    }
+
+    [Theory]
+    [InlineData("-state", "/var/lib/mtt/users.json")]
+    [InlineData("--state=/var/lib/mtt/users.json")]
+    [InlineData("-state=/var/lib/mtt/users.json", "-metrics-per-user=false")]
+    public void State_TakesAPath_InEveryGoForm(params string[] args)
+    {
+        var options = Parsed(args);
+        Assert.Equal("/var/lib/mtt/users.json", options.StatePath);
+        Assert.False(options.MetricsPerUser);
+    }
+
+    [Fact]
+    public void MetricsPerUser_IsABoolean()
+    {
+        Assert.True(Parsed("-metrics-per-user").MetricsPerUser);
+        Assert.True(Parsed("--metrics-per-user=true").MetricsPerUser);
+        Assert.Equal("flag needs an argument: -state", Refused("-state"));
+    }
+
+    [Fact]
+    public void Usage_DescribesStateAndMetricsPerUser()
+    {
+        string usage = Mtt.Daemon.CommandLine.Usage;
+        Assert.Contains("\n  -state string\n", usage);
+        Assert.Contains("saved after every change", usage);
+        Assert.Contains("\n  -metrics-per-user\n", usage);
+    }
 }
