@@ -75,7 +75,8 @@ public static class CommandLine
         return new CommandLineResult
         {
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
-                flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller),
+                flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
+                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser),
         };
     }
 

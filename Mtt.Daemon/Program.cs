@@ -54,7 +54,18 @@ public static class Program
             return StartFailedExitCode;
         }
 
-        var routes = new RouteStore();
+        RouteStore routes;
+        try
+        {
+            routes = LoadUsers(options, log);
+        }
+        catch (StateFileException e)
+        {
+            log.Error($"{e.Message}; not starting (fix or remove the file)");
+            return StartFailedExitCode;
+        }
+
+        var metrics = new ServerMetrics(options.MetricsPerUser);
         var tunnelOptions = new TunnelServerOptions
         {
             Bind = bind,
@@ -63,8 +74,8 @@ public static class Program
             IdleTimeout = options.Timeout,
         };
 
-        await using var tunnels = new TunnelListener(tunnelOptions, routes, log);
-        await using var controller = new ControllerServer(controllerBind, routes, log);
+        await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
+        await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics);
         try
         {
             tunnels.Start();
@@ -87,6 +98,17 @@ public static class Program
         }
         log.Info("stopping");
         return 0;
+    }
+
+    /// <summary>The users of <c>-state</c> (saved again at once, so an unwritable file stops the start too), or an empty table.</summary>
+    private static RouteStore LoadUsers(ServerOptions options, ServerLog log)
+    {
+        if (options.StatePath is null) return new RouteStore();
+        var file = new UserStateFile(options.StatePath);
+        var table = file.Load(out bool existed);
+        file.Save(table);
+        log.Info(existed ? $"loaded {table.Count} users from {file.Path}" : $"state file {file.Path} created (no users yet)");
+        return new RouteStore(table, file.Save);
     }
 
     private static SslStreamCertificateContext? LoadCertificate(ServerOptions options, ServerLog log)

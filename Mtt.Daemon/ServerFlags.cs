@@ -53,6 +53,13 @@ internal sealed class ServerFlags
     [Option("verbose", HelpText = "log each connection, route miss and error")]
     public bool Verbose { get; set; }
 
+    [Option("state", MetaValue = "string",
+        HelpText = "[path] keep the user table in this file: loaded at start, saved after every change, so users survive a restart")]
+    public string? State { get; set; }
+
+    [Option("metrics-per-user", HelpText = "GET /metrics on the controller also has one series per user, labelled by its name (or a short hash of its path)")]
+    public bool MetricsPerUser { get; set; }
+
     // The original server's flags that old units still pass. -disable-tls: plain HTTP is already the default
     // here, so it only has to agree with the rest. -fast-open: a request the listener may honour.
     [Option("disable-tls", HelpText = "speak plain HTTP behind a TLS-terminating proxy (the default; kept for old command lines)")]

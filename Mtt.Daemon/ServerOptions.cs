@@ -5,8 +5,11 @@ public sealed class ServerOptions
 {
     internal ServerOptions(
         ListenAddress bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
-        TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText)
+        TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText,
+        string? statePath = null, bool metricsPerUser = false)
     {
+        StatePath = statePath;
+        MetricsPerUser = metricsPerUser;
         BindAddress = bind;
         ControllerAddress = controller;
         Bind = bindText;
@@ -56,6 +59,12 @@ public sealed class ServerOptions
 
     /// <summary><c>-fast-open</c>: the original server's TCP Fast Open request, for the listener to honour where it can.</summary>
     public bool FastOpen { get; }
+
+    /// <summary><c>-state</c>: the user table's file, or null to start empty and keep users in memory only.</summary>
+    public string? StatePath { get; }
+
+    /// <summary><c>-metrics-per-user</c>: per-user series in <c>GET /metrics</c>.</summary>
+    public bool MetricsPerUser { get; }
 
     public bool UseTls => CertPath is not null || ForceTls;
 

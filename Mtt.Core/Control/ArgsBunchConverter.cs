@@ -39,18 +39,20 @@ internal sealed class ArgsBunchConverter : JsonConverter<ArgsBunch>
             return CommandEntry.NotAnObject;
         }
 
-        string? path = null, dst = null;
-        FieldFault pathFault = FieldFault.None, dstFault = FieldFault.None;
+        string? path = null, dst = null, name = null;
+        FieldFault pathFault = FieldFault.None, dstFault = FieldFault.None, nameFault = FieldFault.None;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             bool isPath = NameIs(ref reader, "path"u8);
             bool isDst = !isPath && NameIs(ref reader, "dst"u8);
+            bool isName = !isPath && !isDst && NameIs(ref reader, "name"u8);
             reader.Read();
             if (isPath) path = ReadString(ref reader, out pathFault);
             else if (isDst) dst = ReadString(ref reader, out dstFault);
+            else if (isName) name = ReadString(ref reader, out nameFault);
             else reader.Skip();
         }
-        return new CommandEntry(IsObject: true, path, pathFault, dst, dstFault);
+        return new CommandEntry(IsObject: true, path, pathFault, dst, dstFault, name, nameFault);
     }
 
     private static string? ReadString(ref Utf8JsonReader reader, out FieldFault fault)

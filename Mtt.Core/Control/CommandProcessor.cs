@@ -13,6 +13,8 @@ public static class CommandProcessor
     public const int OptAdd = 1;
     public const int OptDelete = 2;
     public const int OptReset = 3;
+    public const int OptList = 4;
+    public const int OptTraffic = 5;
     public const int OptPing = 9;
 
     // A path quoted back in err_string is cut here: enough to recognise it, not a kilobyte echoed back.
@@ -37,8 +39,10 @@ public static class CommandProcessor
             OptAdd => Add(command.ArgsBunch, routes),
             OptDelete => Delete(command.ArgsBunch, routes),
             OptReset => Reset(routes, entryCount),
+            OptList => UserListing.List(routes.Current, entryCount),
+            OptTraffic => UserListing.Traffic(routes.Current, command.Reset == true, entryCount),
             OptPing => new CommandOutcome(ControllerReply.Pong(routes.Current.Count), opt, entryCount, "pong"),
-            _ => Refused(opt, entryCount, $"unknown opt {opt}: expected 1 (add), 2 (delete), 3 (reset) or 9 (ping)", null),
+            _ => Refused(opt, entryCount, $"unknown opt {opt}: expected 1 (add), 2 (delete), 3 (reset), 4 (list), 5 (traffic) or 9 (ping)", null),
         };
     }
 
@@ -82,11 +86,16 @@ public static class CommandProcessor
                 return RefusedEntry(OptAdd, entries.Count, i, path, FieldReason("dst", entry.DstFault));
             if (!BackendAddress.TryParse(entry.Dst, out var backend, out reason))
                 return RefusedEntry(OptAdd, entries.Count, i, path, reason);
-            added[i] = new Route(path, backend);
+            if (entry.NameFault != FieldFault.None)
+                return RefusedEntry(OptAdd, entries.Count, i, path, FieldReason("name", entry.NameFault));
+            // An empty name is no name, as Go's zero value would be.
+            string? name = string.IsNullOrEmpty(entry.Name) ? null : entry.Name;
+            if (name is not null && NameRules.Check(name) is { } nameReason)
+                return RefusedEntry(OptAdd, entries.Count, i, path, nameReason);
+            added[i] = new Route(path, backend, name);
         }
 
-        var table = routes.Update(current => current.WithAdded(added));
-        return Applied(OptAdd, entries.Count, table);
+        return Change(OptAdd, entries.Count, routes, (current, displaced) => current.WithAdded(added, displaced));
     }
 
     private static CommandOutcome Delete(ArgsBunch? bunch, RouteStore routes)
@@ -102,14 +111,46 @@ public static class CommandProcessor
             removed[i] = path;
         }
 
-        var table = routes.Update(current => current.WithRemoved(removed));
-        return Applied(OptDelete, entries.Count, table);
+        return Change(OptDelete, entries.Count, routes, (current, displaced) => current.WithRemoved(removed, displaced));
     }
 
     private static CommandOutcome Reset(RouteStore routes, int entryCount)
     {
-        var table = routes.Update(static _ => RouteTable.Empty);
-        return Applied(OptReset, entryCount, table);
+        return Change(OptReset, entryCount, routes, static (current, displaced) =>
+        {
+            foreach (var route in current.Routes) displaced.Add(route.State);
+            return RouteTable.Empty;
+        });
+    }
+
+    /// <summary>
+    /// Publishes the next table (saved first when there is a state file), then revokes the users it dropped
+    /// or moved to another dst, which closes their live tunnels; the others are not touched.
+    /// </summary>
+    private static CommandOutcome Change(int opt, int entryCount, RouteStore routes, Func<RouteTable, List<UserState>, RouteTable> next)
+    {
+        var displaced = new List<UserState>();
+        RouteTable table;
+        try
+        {
+            table = routes.Update(current =>
+            {
+                displaced.Clear();
+                return next(current, displaced);
+            });
+        }
+        catch (StateFileException e)
+        {
+            return Refused(opt, entryCount, $"not applied: {e.Message}", null);
+        }
+
+        long kicked = 0;
+        foreach (var state in displaced)
+        {
+            kicked += state.ActiveTunnels;
+            state.Revoke();
+        }
+        return Applied(opt, entryCount, table, kicked);
     }
 
     private static bool TryGetEntries(ArgsBunch? bunch, int opt, out List<CommandEntry> entries, [NotNullWhen(false)] out string? error)
@@ -141,10 +182,11 @@ public static class CommandProcessor
         _ => $"{field} is missing",
     };
 
-    private static CommandOutcome Applied(int opt, int entryCount, RouteTable table) =>
-        new(ControllerReply.Ok, opt, entryCount, $"applied, {table.Count} users");
+    private static CommandOutcome Applied(int opt, int entryCount, RouteTable table, long kicked) =>
+        new(ControllerReply.Ok, opt, entryCount,
+            kicked > 0 ? $"applied, {table.Count} users, {kicked} tunnels of removed users closed" : $"applied, {table.Count} users");
 
-    private static CommandOutcome Refused(int opt, int entryCount, string errString, string? logReason) =>
+    internal static CommandOutcome Refused(int opt, int entryCount, string errString, string? logReason) =>
         new(ControllerReply.Error(errString), opt, entryCount, $"refused: {logReason ?? errString}");
 
     // err_string names the entry by index and path, so an operator can find it in a 40,000-line file;

@@ -14,4 +14,8 @@ internal sealed class ControllerCommand
     /// <summary>Null when absent or JSON null.</summary>
     [JsonPropertyName("args_bunch")]
     public ArgsBunch? ArgsBunch { get; set; }
+
+    /// <summary>opt 5: zero the traffic counters in the same step as reading them.</summary>
+    [JsonPropertyName("reset")]
+    public bool? Reset { get; set; }
 }

@@ -29,14 +29,16 @@ internal sealed class ControllerConnection
     private readonly RouteStore _routes;
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
+    private readonly ServerMetrics _metrics;
     private readonly string _client;
     private readonly CancellationTokenSource _requestTimeout = new();
     private volatile bool _closing;
     private bool _requestStarted;
     private bool _responseStarted;
 
-    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits)
+    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics)
     {
+        _metrics = metrics;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, leaveOpen: true));
@@ -106,8 +108,9 @@ internal sealed class ControllerConnection
     {
         if (await ReadHeadAsync(token) is not { } head) return false;
 
+        if (head.IsMetricsScrape) return await ServeMetricsAsync(head, token);
         if (!head.IsPost)
-            return await RefuseAsync(new HttpRejection(405, $"method {head.Method} is not allowed: the controller takes POST"), token);
+            return await RefuseAsync(new HttpRejection(405, $"method {head.Method} is not allowed: the controller takes POST (and GET {RequestHead.MetricsPath})"), token);
         // Refused on the declared length alone, before a byte of the body is read.
         if (head.ContentLength > _limits.MaxBodyBytes) return await RefuseAsync(BodyTooLarge(), token);
         // RFC 9110 section 10.1.1: curl waits a second for this before sending a body over 1 MiB.
@@ -122,11 +125,22 @@ internal sealed class ControllerConnection
         if (!complete) return false;
 
         var outcome = CommandProcessor.Run(body.WrittenSpan, _routes);
+        _metrics.CommandAnswered(outcome.Opt, outcome.Reply.Res == ControllerReply.Success);
         _log.Info($"controller {_client}: opt {outcome.Opt}, {outcome.EntryCount} entries: {outcome.LogSummary}");
         if (outcome.Reply.Res != ControllerReply.Success) _log.Verbose($"controller {_client}: err_string: {outcome.Reply.ErrString}");
 
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Build(200, outcome.Reply, close: !head.KeepAlive), token);
+        return head.KeepAlive;
+    }
+
+    private async Task<bool> ServeMetricsAsync(RequestHead head, CancellationToken token)
+    {
+        // A scrape has no body; one that came with a body could not be framed on a kept-alive connection.
+        if (head.IsChunked || head.ContentLength > 0) return await RefuseAsync(HttpRejection.BadRequest("GET /metrics takes no body"), token);
+        byte[] body = MetricsExposition.Render(_metrics, _routes.Current);
+        _responseStarted = true;
+        await _stream.WriteAsync(ControllerResponse.Build(200, PrometheusTextWriter.ContentType, body, close: !head.KeepAlive), token);
         return head.KeepAlive;
     }
 

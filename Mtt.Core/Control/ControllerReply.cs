@@ -25,6 +25,14 @@ public sealed class ControllerReply
     [JsonPropertyName("current_users")]
     public int? CurrentUsers { get; init; }
 
+    /// <summary>Set by opt 4 only.</summary>
+    [JsonPropertyName("users")]
+    public List<UserReport>? Users { get; init; }
+
+    /// <summary>Set by opt 5 only.</summary>
+    [JsonPropertyName("traffic")]
+    public List<TrafficReport>? Traffic { get; init; }
+
     public static ControllerReply Pong(int currentUsers) => new() { Res = Success, CurrentUsers = currentUsers };
 
     public static ControllerReply Error(string errString) => new() { Res = Failure, ErrString = errString };

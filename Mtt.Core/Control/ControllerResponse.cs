@@ -9,13 +9,15 @@ internal static class ControllerResponse
     /// <summary>RFC 9110 section 15.2.1: the interim answer to <c>Expect: 100-continue</c>.</summary>
     public static readonly byte[] Continue = "HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray();
 
-    public static byte[] Build(int statusCode, ControllerReply reply, bool close)
+    public static byte[] Build(int statusCode, ControllerReply reply, bool close) =>
+        Build(statusCode, "application/json", reply.ToUtf8Json(), close);
+
+    public static byte[] Build(int statusCode, string contentType, byte[] json, bool close)
     {
-        byte[] json = reply.ToUtf8Json();
         var head = new StringBuilder(160)
             .Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {statusCode} {ReasonPhrase(statusCode)}\r\n")
             .Append(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:R}\r\n")
-            .Append("Content-Type: application/json\r\n")
+            .Append(CultureInfo.InvariantCulture, $"Content-Type: {contentType}\r\n")
             .Append(CultureInfo.InvariantCulture, $"Content-Length: {json.Length}\r\n");
         // RFC 9110 section 15.5.6: a 405 names the methods that are allowed.
         if (statusCode == 405) head.Append("Allow: POST\r\n");

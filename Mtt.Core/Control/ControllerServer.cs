@@ -24,6 +24,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private readonly RouteStore _routes;
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
+    private readonly ServerMetrics _metrics;
     private readonly byte[] _busyResponse;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
@@ -33,8 +34,9 @@ public sealed class ControllerServer : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
 
-    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null)
+    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null)
     {
+        _metrics = metrics ?? new ServerMetrics();
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(log);
@@ -137,7 +139,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _routes, _log, _limits);
+                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;

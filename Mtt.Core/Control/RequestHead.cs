@@ -12,4 +12,12 @@ internal readonly record struct RequestHead(
     public const long NoContentLength = -1;
 
     public bool IsPost => Method == "POST";
+
+    /// <summary>The request target as sent (any target is a command when POSTed, as in the original).</summary>
+    public string Target { get; init; } = "";
+
+    /// <summary><c>GET /metrics</c>, with or without a query: the Prometheus scrape.</summary>
+    public bool IsMetricsScrape => Method == "GET" && (Target == MetricsPath || Target.StartsWith(MetricsPath + "?", StringComparison.Ordinal));
+
+    public const string MetricsPath = "/metrics";
 }

@@ -25,7 +25,7 @@ internal static class RequestHeadParser
         ReadOnlySpan<byte> requestLine = lineEnd < 0 ? head : head[..lineEnd];
         ReadOnlySpan<byte> fields = lineEnd < 0 ? [] : head[(lineEnd + 2)..];
 
-        if (!TryParseRequestLine(requestLine, out string method, out bool isHttp11, out rejection)) return false;
+        if (!TryParseRequestLine(requestLine, out string method, out string target, out bool isHttp11, out rejection)) return false;
 
         long contentLength = RequestHead.NoContentLength;
         int hostCount = 0, transferEncodingCount = 0;
@@ -81,15 +81,16 @@ internal static class RequestHeadParser
             return Reject(HttpRejection.BadRequest("Transfer-Encoding in an HTTP/1.0 request"), out rejection);
 
         // HTTP/1.0 connections are closed after one exchange; keep-alive is an HTTP/1.1 default (RFC 9112 section 9.3).
-        result = new RequestHead(method, contentLength, chunked, expectsContinue && isHttp11, KeepAlive: isHttp11 && !close);
+        result = new RequestHead(method, contentLength, chunked, expectsContinue && isHttp11, KeepAlive: isHttp11 && !close) { Target = target };
         rejection = default;
         return true;
     }
 
     // RFC 9112 section 3: method SP request-target SP HTTP-version.
-    private static bool TryParseRequestLine(ReadOnlySpan<byte> line, out string method, out bool isHttp11, out HttpRejection rejection)
+    private static bool TryParseRequestLine(ReadOnlySpan<byte> line, out string method, out string targetText, out bool isHttp11, out HttpRejection rejection)
     {
         method = "";
+        targetText = "";
         isHttp11 = false;
         int firstSpace = line.IndexOf((byte)' ');
         int lastSpace = line.LastIndexOf((byte)' ');
@@ -114,6 +115,7 @@ internal static class RequestHeadParser
         }
 
         method = Encoding.ASCII.GetString(methodBytes);
+        targetText = Encoding.ASCII.GetString(target);
         rejection = default;
         return true;
     }

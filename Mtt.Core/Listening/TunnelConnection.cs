@@ -20,10 +20,12 @@ internal sealed class TunnelConnection
     private readonly TunnelServerOptions _options;
     private readonly RouteStore _routes;
     private readonly ServerLog _log;
+    private readonly ServerMetrics _metrics;
     private readonly string _client;
 
-    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log)
+    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics)
     {
+        _metrics = metrics;
         _socket = socket;
         _options = options;
         _routes = routes;
@@ -49,11 +51,13 @@ internal sealed class TunnelConnection
             }
             catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !serverStopping.IsCancellationRequested)
             {
+                _metrics.HandshakeRefused(HandshakeRefusal.Timeout);
                 _log.Verbose($"{_client}: handshake not complete within {_options.HandshakeTimeout.TotalSeconds:0.#} s, dropped");
                 return;
             }
             catch (AuthenticationException e)
             {
+                _metrics.HandshakeRefused(HandshakeRefusal.TlsFailed);
                 _log.Verbose($"{_client}: TLS handshake failed: {e.Message}");
                 return;
             }
@@ -113,7 +117,8 @@ internal sealed class TunnelConnection
         var request = parsed.Request!;
         // The route decides before the WebSocket headers do: a prober without a valid path learns
         // nothing but 404, whatever it sends.
-        if (!_routes.Current.TryGet(request.Path, out var route))
+        // A user deleted since this table was read is refused as if it had never been there.
+        if (!_routes.Current.TryGet(request.Path, out var route) || route.State.IsRevoked)
         {
             _log.Verbose($"{_client}: refused with 404: no user for path {request.Path}");
             await RefuseAsync(transport, 404, cancellationToken).ConfigureAwait(false);
@@ -141,32 +146,42 @@ internal sealed class TunnelConnection
         HandshakeResponse.WriteAccept(transport.Output, request.WebSocketKey!, request.OfferedSubprotocol);
         await transport.Output.FlushAsync(serverStopping).ConfigureAwait(false);
         var webSocket = new WebSocketConnection(transport.Input, transport.Output);
-        if (mux)
+        var meter = new TunnelMeter(route.State, _metrics);
+        meter.TunnelOpened();
+        try
         {
-            await RunSmuxSessionAsync(webSocket, route, serverStopping).ConfigureAwait(false);
-            return;
+            if (mux) await RunSmuxSessionAsync(webSocket, route, meter, serverStopping).ConfigureAwait(false);
+            else await RunPlainTunnelAsync(webSocket, route, meter, serverStopping).ConfigureAwait(false);
         }
+        finally
+        {
+            meter.TunnelClosed();
+        }
+    }
 
+    private async Task RunPlainTunnelAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
+    {
         var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, _options.DialTimeout, serverStopping).ConfigureAwait(false);
         if (backend is null)
         {
-            _log.Warn($"{_client}: backend {route.Backend} failed: {dialError}; closed the tunnel with 1011");
+            meter.DialFailed();
+            _log.Warn($"{_client}: user {route.Label}: backend {route.Backend} failed: {dialError}; closed the tunnel with 1011");
             await webSocket.SendCloseAsync(WebSocketCloseCodes.InternalError, serverStopping).ConfigureAwait(false);
             return;
         }
 
-        if (_log.IsVerbose) _log.Verbose($"{_client}: tunnel open for path {route.Path} to {route.Backend}");
+        if (_log.IsVerbose) _log.Verbose($"{_client}: tunnel open for user {route.Label} to {route.Backend}");
         long started = Environment.TickCount64;
-        var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout);
+        var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout, meter);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
         if (_log.IsVerbose)
         {
-            _log.Verbose($"{_client}: tunnel closed ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
+            _log.Verbose($"{_client}: tunnel closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
                 $"{result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
         }
     }
 
-    private async Task RunSmuxSessionAsync(WebSocketConnection webSocket, Route route, CancellationToken serverStopping)
+    private async Task RunSmuxSessionAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
     {
         var options = new SmuxSessionOptions
         {
@@ -179,19 +194,20 @@ internal sealed class TunnelConnection
         };
         var backend = route.Backend;
         var dialTimeout = _options.DialTimeout;
-        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, dialTimeout, token), options, _log, _client, backend.ToString());
-        if (_log.IsVerbose) _log.Verbose($"{_client}: smux session open for path {route.Path} to {route.Backend}");
+        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, dialTimeout, token), options, _log, _client, backend.ToString(), meter);
+        if (_log.IsVerbose) _log.Verbose($"{_client}: smux session open for user {route.Label} to {route.Backend}");
         long started = Environment.TickCount64;
         var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
         if (_log.IsVerbose)
         {
-            _log.Verbose($"{_client}: smux session closed ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
+            _log.Verbose($"{_client}: smux session closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
                 $"{result.StreamsOpened} streams ({result.StreamsRefused} refused), {result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
         }
     }
 
-    private static async Task RefuseAsync(SocketTransport transport, int status, CancellationToken cancellationToken)
+    private async Task RefuseAsync(SocketTransport transport, int status, CancellationToken cancellationToken)
     {
+        _metrics.HandshakeRefused(ServerMetrics.RefusalFor(status));
         HandshakeResponse.WriteRefusal(transport.Output, status);
         await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -17,14 +17,16 @@ public sealed class TunnelListener : IAsyncDisposable
     private readonly TunnelServerOptions _options;
     private readonly RouteStore _routes;
     private readonly ServerLog _log;
+    private readonly ServerMetrics _metrics;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _activeConnections;
     private Socket? _listenSocket;
     private Task? _acceptLoop;
 
-    public TunnelListener(TunnelServerOptions options, RouteStore routes, ServerLog log)
+    public TunnelListener(TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null)
     {
+        _metrics = metrics ?? new ServerMetrics();
         _options = options;
         _routes = routes;
         _log = log;
@@ -99,7 +101,7 @@ public sealed class TunnelListener : IAsyncDisposable
         await Task.Yield();
         try
         {
-            await new TunnelConnection(client, _options, _routes, _log).RunAsync(stopping).ConfigureAwait(false);
+            await new TunnelConnection(client, _options, _routes, _log, _metrics).RunAsync(stopping).ConfigureAwait(false);
         }
         finally
         {

@@ -22,4 +22,7 @@ public enum SmuxEndReason
     IdleTimeout,
 
     ServerStopping,
+
+    /// <summary>The user was deleted or moved to another backend; closed with 1008.</summary>
+    UserRemoved,
 }

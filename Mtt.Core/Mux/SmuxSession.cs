@@ -57,8 +57,10 @@ internal sealed class SmuxSession
         SmuxSessionOptions options,
         ServerLog log,
         string clientName,
-        string backendName)
+        string backendName,
+        TunnelMeter? meter = null)
     {
+        Meter = meter;
         _client = client;
         _dial = dial;
         _options = options;
@@ -70,6 +72,9 @@ internal sealed class SmuxSession
     }
 
     public SmuxFrameSender Sender { get; }
+
+    /// <summary>The user and server counters this session's bytes and streams go to, if any.</summary>
+    internal TunnelMeter? Meter { get; }
 
     /// <summary>The most client bytes this session ever held for its backends at once (memory bound checks).</summary>
     public int PeakQueuedBytes => Volatile.Read(ref _peakQueued);
@@ -93,6 +98,8 @@ internal sealed class SmuxSession
     public async Task<SmuxSessionResult> RunAsync(CancellationToken serverStopping)
     {
         using var stopRegistration = serverStopping.UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.ServerStopping), this);
+        // Once per session: a user deleted (or moved to another dst) ends the session and its streams with 1008.
+        using var revokedRegistration = (Meter?.Revoked ?? default).UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.UserRemoved), this);
         lock (_timerLock) _timer = new Timer(static state => ((SmuxSession)state!).Tick(), this, NextTickDelay(Environment.TickCount64), Timeout.InfiniteTimeSpan);
         var sender = RunSenderAsync();
 
@@ -129,6 +136,7 @@ internal sealed class SmuxSession
             SmuxEndReason.SmuxProtocolError => WebSocketCloseCodes.ProtocolError,
             SmuxEndReason.KeepAliveTimeout or SmuxEndReason.IdleTimeout => WebSocketCloseCodes.NormalClosure,
             SmuxEndReason.ServerStopping => WebSocketCloseCodes.GoingAway,
+            SmuxEndReason.UserRemoved => WebSocketCloseCodes.PolicyViolation,
             _ => null,
         };
         if (closeCode is { } code)
@@ -231,6 +239,7 @@ internal sealed class SmuxSession
                     // Data for an unknown or finished stream is read and dropped, as xtaci/smux does.
                     if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
                     Interlocked.Add(ref _bytesFromClient, consumed);
+                    Meter?.FromClient(consumed);
                     _buffer.Consume(consumed);
                     Touch();
                     continue;
@@ -274,6 +283,7 @@ internal sealed class SmuxSession
             _streams.Add(id, stream);
         }
         Interlocked.Increment(ref _streamsOpened);
+        Meter?.StreamOpened();
         _ = stream.RunAsync(_dial);
         return true;
     }
@@ -324,8 +334,11 @@ internal sealed class SmuxSession
         if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {stream.Id} open to {_backendName}");
     }
 
-    public void OnBackendFailed(SmuxStream stream, string error) =>
+    public void OnBackendFailed(SmuxStream stream, string error)
+    {
+        Meter?.DialFailed();
         _log.Warn($"{_clientName}: stream {stream.Id}: backend {_backendName} failed: {error}; sent FIN");
+    }
 
     public void OnStreamEnded(SmuxStream stream, string outcome, long bytesFromClient, long bytesToClient)
     {
@@ -336,6 +349,7 @@ internal sealed class SmuxSession
             left = _streams.Count;
         }
         Interlocked.Add(ref _bytesToClient, bytesToClient);
+        Meter?.StreamClosed();
         Touch();
         _room.Set();
         _streamEnded.Set();

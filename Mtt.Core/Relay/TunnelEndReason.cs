@@ -10,4 +10,7 @@ public enum TunnelEndReason
     BackendFailed,
     IdleTimeout,
     ServerStopping,
+
+    /// <summary>The user was deleted or moved to another backend; closed with 1008.</summary>
+    UserRemoved,
 }

@@ -1,3 +1,4 @@
+using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.WebSockets;
 
@@ -18,14 +19,16 @@ internal sealed class WebSocketTunnel
     private readonly TimeSpan _idleTimeout;
     private readonly TimeSpan _closeHandshakeTimeout;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TunnelMeter? _meter;
     private Timer? _idleTimer;
     private long _lastActivity = Environment.TickCount64;
     private long _bytesFromClient;
     private long _bytesToClient;
     private int _endReason = -1;
 
-    public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout)
+    public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout, TunnelMeter? meter = null)
     {
+        _meter = meter;
         _client = client;
         _backend = backend;
         _idleTimeout = idleTimeout;
@@ -35,6 +38,8 @@ internal sealed class WebSocketTunnel
     public async Task<TunnelResult> RunAsync(CancellationToken serverStopping)
     {
         using var stopRegistration = serverStopping.UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.ServerStopping), this);
+        // Once per tunnel: a user deleted (or moved to another dst) closes its tunnels with 1008; fires at once if already revoked.
+        using var revokedRegistration = (_meter?.Revoked ?? default).UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.UserRemoved), this);
         _idleTimer = new Timer(static state => ((WebSocketTunnel)state!).CheckIdle(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
         var upstream = CopyClientToBackendAsync();
         var downstream = CopyBackendToClientAsync();
@@ -53,10 +58,15 @@ internal sealed class WebSocketTunnel
         await downstream.ConfigureAwait(false);
 
         var reason = EndReason ?? TunnelEndReason.ServerStopping;
-        if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping)
+        if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping or TunnelEndReason.UserRemoved)
         {
             using var closeTimeout = new CancellationTokenSource(_closeHandshakeTimeout);
-            var code = reason == TunnelEndReason.IdleTimeout ? WebSocketCloseCodes.NormalClosure : WebSocketCloseCodes.GoingAway;
+            var code = reason switch
+            {
+                TunnelEndReason.IdleTimeout => WebSocketCloseCodes.NormalClosure,
+                TunnelEndReason.UserRemoved => WebSocketCloseCodes.PolicyViolation,
+                _ => WebSocketCloseCodes.GoingAway,
+            };
             await _client.SendCloseAsync(code, closeTimeout.Token).ConfigureAwait(false);
         }
 
@@ -87,6 +97,7 @@ internal sealed class WebSocketTunnel
                 if (received.Bytes > 0)
                 {
                     Interlocked.Add(ref _bytesFromClient, received.Bytes);
+                    _meter?.FromClient(received.Bytes);
                     var flush = await backendOutput.FlushAsync(token).ConfigureAwait(false);
                     if (flush.IsCompleted)
                     {
@@ -173,6 +184,7 @@ internal sealed class WebSocketTunnel
                     return;
                 }
                 Interlocked.Add(ref _bytesToClient, buffer.Length);
+                _meter?.ToClient(buffer.Length);
             }
             backendInput.AdvanceTo(buffer.End);
 

@@ -7,7 +7,24 @@ namespace Mtt.Core.Routing;
 public sealed class RouteStore
 {
     private readonly Lock _writeLock = new();
-    private RouteTable _current = RouteTable.Empty;
+    private readonly Action<RouteTable>? _persist;
+    private RouteTable _current;
+
+    public RouteStore()
+        : this(RouteTable.Empty, persist: null)
+    {
+    }
+
+    /// <param name="initial">The users to start with (loaded from a state file).</param>
+    /// <param name="persist">
+    /// Called with each next table before it is published, under the write lock, so saves happen in the
+    /// order of the changes; when it throws, the change is not published and the exception reaches the caller.
+    /// </param>
+    public RouteStore(RouteTable initial, Action<RouteTable>? persist)
+    {
+        _current = initial;
+        _persist = persist;
+    }
 
     public RouteTable Current => Volatile.Read(ref _current);
 
@@ -17,6 +34,7 @@ public sealed class RouteStore
         lock (_writeLock)
         {
             var table = next(_current);
+            _persist?.Invoke(table);
             Volatile.Write(ref _current, table);
             return table;
         }

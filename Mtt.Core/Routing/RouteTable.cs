@@ -44,19 +44,52 @@ public sealed class RouteTable
     }
 
     /// <summary>The next table: this one with <paramref name="routes"/> added, each overwriting an existing path.</summary>
-    public RouteTable WithAdded(IReadOnlyList<Route> routes)
+    public RouteTable WithAdded(IReadOnlyList<Route> routes) => WithAdded(routes, displaced: null);
+
+    /// <summary>
+    /// The next table: this one with <paramref name="routes"/> added, each overwriting an existing path. A user
+    /// whose path and dst stay the same keeps its state (counters, live tunnels); the state of one whose dst
+    /// changes goes into <paramref name="displaced"/>, for the caller to revoke once the table is published.
+    /// </summary>
+    public RouteTable WithAdded(IReadOnlyList<Route> routes, List<UserState>? displaced)
     {
         var next = new Dictionary<string, Route>(_routes, StringComparer.Ordinal);
         next.EnsureCapacity(_routes.Count + routes.Count);
-        for (int i = 0; i < routes.Count; i++) next[routes[i].Path] = routes[i];
+        for (int i = 0; i < routes.Count; i++)
+        {
+            var route = routes[i];
+            if (_routes.TryGetValue(route.Path, out var existing) && existing.Backend == route.Backend && existing.State != route.State)
+                route = route with { State = existing.State };
+            next[route.Path] = route;
+        }
+        if (displaced is not null)
+        {
+            // A path given twice in one batch is looked at once.
+            var seen = new HashSet<UserState>(ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < routes.Count; i++)
+            {
+                if (_routes.TryGetValue(routes[i].Path, out var existing) && next[existing.Path].State != existing.State
+                    && seen.Add(existing.State))
+                    displaced.Add(existing.State);
+            }
+        }
         return new RouteTable(next);
     }
 
     /// <summary>The next table: this one without <paramref name="paths"/>; unknown paths are ignored.</summary>
-    public RouteTable WithRemoved(IReadOnlyList<string> paths)
+    public RouteTable WithRemoved(IReadOnlyList<string> paths) => WithRemoved(paths, displaced: null);
+
+    /// <summary>As <see cref="WithRemoved(IReadOnlyList{string})"/>, with the removed users' states put in <paramref name="displaced"/>.</summary>
+    public RouteTable WithRemoved(IReadOnlyList<string> paths, List<UserState>? displaced)
     {
         var next = new Dictionary<string, Route>(_routes, StringComparer.Ordinal);
-        for (int i = 0; i < paths.Count; i++) next.Remove(paths[i]);
+        for (int i = 0; i < paths.Count; i++)
+        {
+            if (next.Remove(paths[i], out var removed)) displaced?.Add(removed.State);
+        }
         return new RouteTable(next);
     }
+
+    /// <summary>A table holding exactly <paramref name="routes"/> (a state file's users); a repeated path's last entry wins.</summary>
+    public static RouteTable From(IReadOnlyList<Route> routes) => Empty.WithAdded(routes);
 }

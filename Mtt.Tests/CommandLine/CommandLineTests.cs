@@ -5,7 +5,7 @@ namespace Mtt.Tests.CommandLine;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllFlags =
-        ["b", "c", "cert", "disable-tls", "fast-open", "force-tls", "key", "mux", "n", "timeout", "verbose"];
+        ["b", "c", "cert", "disable-tls", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "state", "timeout", "verbose"];
 
     private static CommandLineResult Parse(params string[] args) => Mtt.Daemon.CommandLine.Parse(args);
 
@@ -436,5 +436,41 @@ public sealed class CommandLineTests
     public void DisableTls_WithTls_IsRefused(params string[] args)
     {
         Assert.StartsWith("-disable-tls contradicts", Refused(args));
+    }
+
+    [Fact]
+    public void StateAndMetricsPerUser_AreOff_ByDefault()
+    {
+        var options = Parsed();
+        Assert.Null(options.StatePath);
+        Assert.False(options.MetricsPerUser);
+    }
+
+    [Theory]
+    [InlineData("-state", "/var/lib/mtt/users.json")]
+    [InlineData("--state=/var/lib/mtt/users.json")]
+    [InlineData("-state=/var/lib/mtt/users.json", "-metrics-per-user=false")]
+    public void State_TakesAPath_InEveryGoForm(params string[] args)
+    {
+        var options = Parsed(args);
+        Assert.Equal("/var/lib/mtt/users.json", options.StatePath);
+        Assert.False(options.MetricsPerUser);
+    }
+
+    [Fact]
+    public void MetricsPerUser_IsABoolean()
+    {
+        Assert.True(Parsed("-metrics-per-user").MetricsPerUser);
+        Assert.True(Parsed("--metrics-per-user=true").MetricsPerUser);
+        Assert.Equal("flag needs an argument: -state", Refused("-state"));
+    }
+
+    [Fact]
+    public void Usage_DescribesStateAndMetricsPerUser()
+    {
+        string usage = Mtt.Daemon.CommandLine.Usage;
+        Assert.Contains("\n  -state string\n", usage);
+        Assert.Contains("saved after every change", usage);
+        Assert.Contains("\n  -metrics-per-user\n", usage);
     }
 }

@@ -151,7 +151,7 @@ public class CommandProcessorTests
     [InlineData("""{"opt":"1"}""", "opt must be an integer")]
     [InlineData("""{"opt":1.5}""", "opt must be an integer")]
     [InlineData("""{"opt":[1]}""", "opt must be an integer")]
-    [InlineData("""{"opt":4}""", "unknown opt 4")]
+    [InlineData("""{"opt":6}""", "unknown opt 6")]
     [InlineData("""{"opt":1}""", "args_bunch is missing")]
     [InlineData("""{"opt":2,"args_bunch":null}""", "args_bunch is missing")]
     [InlineData("""{"opt":1,"args_bunch":[]}""", "args_bunch is empty")]

@@ -78,6 +78,13 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         await kill.WaitForExitAsync();
     }
 
+    /// <summary>Kills the daemon with SIGKILL, as a crash or an OOM kill would: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

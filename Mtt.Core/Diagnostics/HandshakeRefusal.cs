@@ -1,0 +1,29 @@
+namespace Mtt.Core.Diagnostics;
+
+/// <summary>Why a connection got no tunnel, as the <c>reason</c> label of <c>mtt_handshakes_refused_total</c>.</summary>
+public enum HandshakeRefusal
+{
+    /// <summary>400: a malformed head, HTTP/1.0, a bad key.</summary>
+    BadRequest,
+
+    /// <summary>404: no user for the path.</summary>
+    NoUser,
+
+    /// <summary>405: not GET.</summary>
+    MethodNotAllowed,
+
+    /// <summary>426: not a WebSocket upgrade, or another version.</summary>
+    NotWebSocket,
+
+    /// <summary>431: the head is too large.</summary>
+    HeadTooLarge,
+
+    /// <summary>Another refusal status.</summary>
+    OtherStatus,
+
+    /// <summary>TLS and the head did not arrive within the handshake timeout.</summary>
+    Timeout,
+
+    /// <summary>The TLS handshake failed.</summary>
+    TlsFailed,
+}

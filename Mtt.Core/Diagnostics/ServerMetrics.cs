@@ -1,0 +1,92 @@
+namespace Mtt.Core.Diagnostics;
+
+/// <summary>
+/// The server-wide counters behind <c>GET /metrics</c>: one <see cref="Interlocked"/> operation per event,
+/// no lock and no allocation, so the relay can count every message. Label sets are fixed here (refusal
+/// reasons, known opts), so a client cannot grow the exposition by sending odd requests.
+/// </summary>
+public sealed class ServerMetrics
+{
+    /// <summary>The opts that get their own <c>opt</c> label; any other value is counted as "other".</summary>
+    internal static readonly int[] KnownOpts = [1, 2, 3, 4, 5, 9];
+
+    private readonly long[] _refused = new long[Enum.GetValues<HandshakeRefusal>().Length];
+    // [opt index (KnownOpts, then "other")][0 ok, 1 error]
+    private readonly long[] _commands = new long[(KnownOpts.Length + 1) * 2];
+    private long _tunnelsActive;
+    private long _tunnelsTotal;
+    private long _streamsActive;
+    private long _streamsTotal;
+    private long _bytesFromClient;
+    private long _bytesToClient;
+    private long _dialFailures;
+
+    /// <param name="perUser"><c>-metrics-per-user</c>: the exposition carries one series per user, labelled by its name.</param>
+    public ServerMetrics(bool perUser = false)
+    {
+        PerUser = perUser;
+    }
+
+    public bool PerUser { get; }
+
+    public long TunnelsActive => Volatile.Read(ref _tunnelsActive);
+
+    public long TunnelsTotal => Volatile.Read(ref _tunnelsTotal);
+
+    public long StreamsActive => Volatile.Read(ref _streamsActive);
+
+    public long StreamsTotal => Volatile.Read(ref _streamsTotal);
+
+    public long BytesFromClient => Volatile.Read(ref _bytesFromClient);
+
+    public long BytesToClient => Volatile.Read(ref _bytesToClient);
+
+    public long DialFailures => Volatile.Read(ref _dialFailures);
+
+    public long Refused(HandshakeRefusal reason) => Volatile.Read(ref _refused[(int)reason]);
+
+    /// <summary>Commands answered for <paramref name="optIndex"/> (an index into <see cref="KnownOpts"/>, or its length for "other").</summary>
+    internal long Commands(int optIndex, bool ok) => Volatile.Read(ref _commands[optIndex * 2 + (ok ? 0 : 1)]);
+
+    public void TunnelOpened()
+    {
+        Interlocked.Increment(ref _tunnelsActive);
+        Interlocked.Increment(ref _tunnelsTotal);
+    }
+
+    public void TunnelClosed() => Interlocked.Decrement(ref _tunnelsActive);
+
+    public void StreamOpened()
+    {
+        Interlocked.Increment(ref _streamsActive);
+        Interlocked.Increment(ref _streamsTotal);
+    }
+
+    public void StreamClosed() => Interlocked.Decrement(ref _streamsActive);
+
+    public void AddFromClient(long bytes) => Interlocked.Add(ref _bytesFromClient, bytes);
+
+    public void AddToClient(long bytes) => Interlocked.Add(ref _bytesToClient, bytes);
+
+    public void DialFailed() => Interlocked.Increment(ref _dialFailures);
+
+    public void HandshakeRefused(HandshakeRefusal reason) => Interlocked.Increment(ref _refused[(int)reason]);
+
+    public static HandshakeRefusal RefusalFor(int status) => status switch
+    {
+        400 => HandshakeRefusal.BadRequest,
+        404 => HandshakeRefusal.NoUser,
+        405 => HandshakeRefusal.MethodNotAllowed,
+        426 => HandshakeRefusal.NotWebSocket,
+        431 => HandshakeRefusal.HeadTooLarge,
+        _ => HandshakeRefusal.OtherStatus,
+    };
+
+    /// <summary>A controller command was answered; <paramref name="opt"/> 0 means the body was not a command.</summary>
+    public void CommandAnswered(int opt, bool ok)
+    {
+        int index = Array.IndexOf(KnownOpts, opt);
+        if (index < 0) index = KnownOpts.Length;
+        Interlocked.Increment(ref _commands[index * 2 + (ok ? 0 : 1)]);
+    }
+}

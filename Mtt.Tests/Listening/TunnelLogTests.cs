@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.WebSockets;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Listening;
+
+/// <summary>What the log says about tunnels: one line at open and one at close with -verbose, naming the user by name or hash, never by path otherwise.</summary>
+public sealed class TunnelLogTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    private static async Task EchoAndCloseAsync(ServerWithController server, string path)
+    {
+        using var client = new ClientWebSocket();
+        client.Options.AddSubProtocol("smux_off");
+        await client.ConnectAsync(new Uri($"ws://127.0.0.1:{server.TunnelPort}{path}"), CancellationToken.None).WaitAsync(Bound);
+        await client.SendAsync(new byte[12], WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
+        var buffer = new byte[12];
+        int received = 0;
+        while (received < 12) received += (await client.ReceiveAsync(buffer.AsMemory(received), CancellationToken.None).AsTask().WaitAsync(Bound)).Count;
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(Bound);
+    }
+
+    private static async Task WaitForLogAsync(ServerWithController server, string text)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!server.LogText.Contains(text))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no \"{text}\" in the log:\n{server.LogText}");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task Verbose_LogsOpenAndClose_WithUserBytesDurationAndReason()
+    {
+        await using var backend = new EchoBackend();
+        await using var server = ServerWithController.Start(verbose: true);
+        await server.CommandAsync($$"""{"opt":1,"args_bunch":[{"path":"/named-secret","dst":"{{backend.Address}}","name":"acct-5"},{"path":"/anon-secret","dst":"{{backend.Address}}"}]}""");
+        server.Routes.Current.TryGet("/anon-secret", out var anonymous);
+
+        await EchoAndCloseAsync(server, "/named-secret");
+        await EchoAndCloseAsync(server, "/anon-secret");
+        await WaitForLogAsync(server, $"tunnel closed for user {anonymous.Label}");
+
+        string log = server.LogText;
+        Assert.Matches(@"127\.0\.0\.1:\d+: tunnel open for user acct-5 to 127\.0\.0\.1:\d+", log);
+        Assert.Matches(@"127\.0\.0\.1:\d+: tunnel closed for user acct-5 \(ClientClosed\) after \d+\.\d s, 12 bytes from the client, 12 bytes to it", log);
+        Assert.Contains($"tunnel open for user {anonymous.Label} to", log);
+    }
+
+    [Fact]
+    public async Task NotVerbose_NoTunnelLines_NoPaths_ButErrorsNameTheUser()
+    {
+        int closedPort;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        await using var backend = new EchoBackend();
+        await using var server = ServerWithController.Start();
+        await server.CommandAsync($$"""{"opt":1,"args_bunch":[{"path":"/ok-secret","dst":"{{backend.Address}}"},{"path":"/dead-secret","dst":"127.0.0.1:{{closedPort}}","name":"acct-dead"}]}""");
+        await EchoAndCloseAsync(server, "/ok-secret");
+        await using (var client = await RawWebSocketClient.ConnectAsync(server.TunnelPort))
+        {
+            Assert.Equal(101, (await client.UpgradeAsync("/dead-secret").WaitAsync(Bound)).Status);
+            Assert.Equal((ushort)1011, await client.ReadUntilCloseAsync().WaitAsync(Bound));
+        }
+        await WaitForLogAsync(server, "user acct-dead: backend");
+
+        string log = server.LogText;
+        Assert.DoesNotContain("secret", log);
+        Assert.DoesNotContain("tunnel open", log);
+        Assert.Contains($"user acct-dead: backend 127.0.0.1:{closedPort} failed: connection refused", log);
+    }
+
+    [Fact]
+    public async Task Verbose_AKickedTunnel_SaysWhy()
+    {
+        await using var backend = new EchoBackend();
+        await using var server = ServerWithController.Start(verbose: true);
+        await server.CommandAsync($$"""{"opt":1,"args_bunch":[{"path":"/k","dst":"{{backend.Address}}","name":"kicked"}]}""");
+        using var client = new ClientWebSocket();
+        client.Options.AddSubProtocol("smux_off");
+        await client.ConnectAsync(new Uri($"ws://127.0.0.1:{server.TunnelPort}/k"), CancellationToken.None).WaitAsync(Bound);
+        await server.CommandAsync("""{"opt":2,"args_bunch":[{"path":"/k"}]}""");
+        var result = await client.ReceiveAsync(new byte[16], CancellationToken.None).WaitAsync(Bound);
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, result.CloseStatus);
+        await WaitForLogAsync(server, "tunnel closed for user kicked (UserRemoved)");
+    }
+}
