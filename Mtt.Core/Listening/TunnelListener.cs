@@ -19,7 +19,8 @@ public sealed class TunnelListener : IAsyncDisposable
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _noConnectionsLock = new();
+    private TaskCompletionSource? _noConnections;
     private int _activeConnections;
     private Socket? _listenSocket;
     private Task? _acceptLoop;
@@ -37,6 +38,19 @@ public sealed class TunnelListener : IAsyncDisposable
 
     /// <summary>Connections accepted and not yet finished.</summary>
     public int ActiveConnections => Volatile.Read(ref _activeConnections);
+
+    /// <summary>
+    /// Completes once no connection is open (at once when none is): every tunnel has ended and counted
+    /// its last bytes. For a stop that waits for tunnels to drain, and for tests.
+    /// </summary>
+    public Task WhenNoConnections()
+    {
+        lock (_noConnectionsLock)
+        {
+            if (Volatile.Read(ref _activeConnections) == 0) return Task.CompletedTask;
+            return (_noConnections ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
 
     /// <summary>Binds and starts accepting; throws <see cref="SocketException"/> when the address cannot be bound.</summary>
     public void Start()
@@ -105,7 +119,17 @@ public sealed class TunnelListener : IAsyncDisposable
         }
         finally
         {
-            if (Interlocked.Decrement(ref _activeConnections) == 0 && stopping.IsCancellationRequested) _drained.TrySetResult();
+            if (Interlocked.Decrement(ref _activeConnections) == 0)
+            {
+                lock (_noConnectionsLock)
+                {
+                    if (Volatile.Read(ref _activeConnections) == 0)
+                    {
+                        _noConnections?.TrySetResult();
+                        _noConnections = null;
+                    }
+                }
+            }
         }
     }
 
@@ -115,6 +139,6 @@ public sealed class TunnelListener : IAsyncDisposable
         _stopping.Cancel();
         _listenSocket?.Dispose();
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
-        if (Volatile.Read(ref _activeConnections) > 0) await _drained.Task.ConfigureAwait(false);
+        await WhenNoConnections().ConfigureAwait(false);
     }
 }

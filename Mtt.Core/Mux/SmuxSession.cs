@@ -32,6 +32,9 @@ internal sealed class SmuxSession
     private readonly Dictionary<uint, SmuxStream> _streams;
     private readonly Lock _streamsLock = new();
     private readonly CancellationTokenSource _stop = new();
+    // A frame being written when the session stops is let finish for a grace period: cut short, it would
+    // leave half a message on the wire and no close frame could follow it.
+    private readonly CancellationTokenSource _abortClientWrites = new();
     private readonly AsyncSignal _room = new();
     private readonly AsyncSignal _streamEnded = new();
     private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
@@ -145,6 +148,7 @@ internal sealed class SmuxSession
             await _client.SendCloseAsync(code, closeTimeout.Token).ConfigureAwait(false);
         }
         _stop.Dispose();
+        _abortClientWrites.Dispose();
         return new SmuxSessionResult(reason, _parser.Error, _streamsOpened, _streamsRefused,
             Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
     }
@@ -161,7 +165,7 @@ internal sealed class SmuxSession
     private async Task RunSenderAsync()
     {
         await Task.Yield();
-        if (!await Sender.RunAsync(_stop.Token).ConfigureAwait(false)) Stop(SmuxEndReason.ClientDisconnected);
+        if (!await Sender.RunAsync(_abortClientWrites.Token).ConfigureAwait(false)) Stop(SmuxEndReason.ClientDisconnected);
     }
 
     private enum Step
@@ -404,7 +408,14 @@ internal sealed class SmuxSession
     private void Stop(SmuxEndReason reason)
     {
         Interlocked.CompareExchange(ref _endReason, (int)reason, -1);
-        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        try
+        {
+            _stop.Cancel();
+            _abortClientWrites.CancelAfter(_options.CloseHandshakeTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
         Sender.Stop();
         _room.Set();
         SmuxStream[] streams;

@@ -18,7 +18,11 @@ internal sealed class WebSocketTunnel
     private readonly SocketTransport _backend;
     private readonly TimeSpan _idleTimeout;
     private readonly TimeSpan _closeHandshakeTimeout;
+    // Stopping cancels reads (and writes to the backend, which is dropped anyway) at once. A write to the
+    // client is let finish for a grace period: cut short, it would leave half a frame on the wire and no
+    // close frame could follow it.
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _abortClientWrites = new();
     private readonly TunnelMeter? _meter;
     private Timer? _idleTimer;
     private long _lastActivity = Environment.TickCount64;
@@ -52,7 +56,7 @@ internal sealed class WebSocketTunnel
         }
 
         // Whichever side ended first, the other is done too.
-        _stop.Cancel();
+        StopLoops();
         await _idleTimer.DisposeAsync().ConfigureAwait(false);
         await upstream.ConfigureAwait(false);
         await downstream.ConfigureAwait(false);
@@ -72,6 +76,7 @@ internal sealed class WebSocketTunnel
 
         await _backend.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
+        _abortClientWrites.Dispose();
         return new TunnelResult(reason, Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
     }
 
@@ -167,9 +172,9 @@ internal sealed class WebSocketTunnel
                 bool delivered;
                 try
                 {
-                    delivered = await _client.SendAsync(buffer, token).ConfigureAwait(false);
+                    delivered = await _client.SendAsync(buffer, _abortClientWrites.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                catch (OperationCanceledException) when (_abortClientWrites.IsCancellationRequested)
                 {
                     return;
                 }
@@ -216,8 +221,21 @@ internal sealed class WebSocketTunnel
     private void Stop(TunnelEndReason reason)
     {
         End(reason);
-        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        StopLoops();
     }
 
     private void End(TunnelEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, -1);
+
+    private void StopLoops()
+    {
+        try
+        {
+            _stop.Cancel();
+            _abortClientWrites.CancelAfter(_closeHandshakeTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The tunnel has ended already.
+        }
+    }
 }

@@ -21,6 +21,9 @@ public sealed class WebSocketConnection
     // The relay's two directions both write to the client (data one way, pong and close the other).
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private bool _closeSent;
+    // A flush cut short by cancellation or an error may have left part of a frame on the wire; nothing
+    // may follow it, or the client would read the rest of the stream as garbage frames.
+    private bool _writeFailed;
 
     public WebSocketConnection(PipeReader input, PipeWriter output)
     {
@@ -92,7 +95,7 @@ public sealed class WebSocketConnection
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_closeSent) return false;
+            if (_closeSent || _writeFailed) return false;
             while (!payload.IsEmpty)
             {
                 int length = (int)Math.Min(payload.Length, MaxOutgoingFramePayload);
@@ -103,7 +106,7 @@ public sealed class WebSocketConnection
                 _output.Advance(headerLength + length);
                 payload = payload.Slice(length);
             }
-            var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            var flush = await FlushAsync(cancellationToken).ConfigureAwait(false);
             return !flush.IsCompleted && !flush.IsCanceled;
         }
         finally
@@ -126,10 +129,10 @@ public sealed class WebSocketConnection
 
         try
         {
-            if (_closeSent) return;
+            if (_closeSent || _writeFailed) return;
             Volatile.Write(ref _closeSent, true);
             FrameWriter.WriteClose(_output, code);
-            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
@@ -147,18 +150,38 @@ public sealed class WebSocketConnection
         // The ping's payload is a span over the decoder's buffer and cannot live across the await.
         int length = _decoder.ControlPayload.Length;
         byte[] payload = ArrayPool<byte>.Shared.Rent(length);
-        _decoder.ControlPayload.CopyTo(payload);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_closeSent) return;
-            FrameWriter.WritePong(_output, payload.AsSpan(0, length));
-            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _decoder.ControlPayload.CopyTo(payload);
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_closeSent || _writeFailed) return;
+                FrameWriter.WritePong(_output, payload.AsSpan(0, length));
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
         }
         finally
         {
-            _writeLock.Release();
             ArrayPool<byte>.Shared.Return(payload);
+        }
+    }
+
+    // Called with the write lock held.
+    private async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _writeFailed = true;
+            throw;
         }
     }
 

@@ -36,17 +36,13 @@ public sealed class UserCountersTests
         await client.Closed.WaitAsync(Bound);
     }
 
-    /// <summary>Counters are updated as the tunnel's end is processed, just after the client sees the close: wait for the user's tunnels to be done.</summary>
+    /// <summary>Counters are updated as the tunnel's end is processed, just after the client sees the close: wait for every tunnel to be done.</summary>
     private static async Task<JsonElement> SettledUserAsync(ServerWithController server, string path)
     {
-        var deadline = DateTime.UtcNow + Bound;
-        while (true)
-        {
-            var user = await server.UserAsync(path);
-            if (user.GetProperty("active_tunnels").GetInt64() == 0) return user;
-            Assert.True(DateTime.UtcNow < deadline, $"tunnels of {path} still open: {user}");
-            await Task.Delay(10);
-        }
+        await server.AllTunnelsEndedAsync();
+        var user = await server.UserAsync(path);
+        Assert.Equal(0, user.GetProperty("active_tunnels").GetInt64());
+        return user;
     }
 
     [Fact]

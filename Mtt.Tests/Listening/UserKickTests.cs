@@ -149,7 +149,9 @@ public sealed class UserKickTests
         var sinceReply = Stopwatch.StartNew();
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, await client.Closed.WaitAsync(Bound));
         Assert.True(sinceReply.Elapsed < KickDeadline, $"closed after {sinceReply.Elapsed}");
-        await WaitUntilAsync(() => server.Metrics.StreamsActive == 0 && server.Metrics.TunnelsActive == 0);
+        await server.AllTunnelsEndedAsync();
+        Assert.Equal(0, server.Metrics.StreamsActive);
+        Assert.Equal(0, server.Metrics.TunnelsActive);
     }
 
     [Fact]
@@ -200,15 +202,5 @@ public sealed class UserKickTests
         socket.Options.AddSubProtocol(subprotocol);
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.TunnelPort}{path}"), CancellationToken.None).WaitAsync(Bound);
         return socket;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < Bound, "condition not met in time");
-            await Task.Delay(10);
-        }
     }
 }

@@ -50,6 +50,9 @@ public sealed class ServerWithController : IAsyncDisposable
         get { lock (_logWriter) return _logText.ToString(); }
     }
 
+    /// <summary>Completes once every tunnel connection has ended, and so has logged and counted its end.</summary>
+    public Task AllTunnelsEndedAsync() => Tunnels.WhenNoConnections().WaitAsync(Bound);
+
     public static ServerWithController Start(bool perUser = false, bool verbose = false, RouteStore? routes = null) => new(perUser, verbose, routes);
 
     /// <summary>POSTs a command as curl -d does and returns the parsed reply.</summary>
