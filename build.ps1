@@ -1,14 +1,14 @@
 #!/usr/bin/env pwsh
 # Build, test, publish and benchmark mtt-mu-server. On Linux, PowerShell comes from the repository's
 # tool manifest: `dotnet tool restore && dotnet pwsh ./build.ps1 <target>`.
+# Arguments after the target go to the underlying command, e.g. `bench --filter '*Framer*' --job short`.
+# (A plain script, not an advanced one, so that dotnet-style `--flags` reach $args untouched.)
 param(
     [ValidateSet('build', 'test', 'publish', 'bench')]
-    [string] $Target = 'build',
-    [string] $Configuration = 'Release',
-    # Passed on to the underlying command, e.g. `bench -- --filter '*Framer*'`.
-    [Parameter(ValueFromRemainingArguments = $true)]
-    [string[]] $Rest = @()
+    [string] $Target = 'build'
 )
+$Configuration = 'Release'
+$Rest = @($args | Where-Object { $_ -ne '--' })
 
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
