@@ -61,13 +61,15 @@ internal sealed class SmuxStream
         _session = session;
         // The session bounds what is queued (its budget in version 1, the window in version 2), so the pipe never pauses on its own.
         _toBackend = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
-        FrameBuffer = ArrayPool<byte>.Shared.Rent(SmuxFrameHeader.Size + MaxFrameData);
     }
 
     public uint Id { get; }
 
-    /// <summary>The frame this stream has handed to the sender: header and data, <see cref="FrameLength"/> bytes.</summary>
-    public byte[] FrameBuffer { get; private set; }
+    /// <summary>
+    /// The frame this stream has handed to the sender: header and data, <see cref="FrameLength"/> bytes.
+    /// Rented only while the backend has data for the client, so an idle stream holds none.
+    /// </summary>
+    public byte[] FrameBuffer { get; private set; } = [];
 
     public int FrameLength { get; private set; }
 
@@ -183,9 +185,7 @@ internal sealed class SmuxStream
             ReleaseInput();
             if (backend is not null) await backend.DisposeAsync().ConfigureAwait(false);
             await _toBackend.Reader.CompleteAsync().ConfigureAwait(false);
-            var frameBuffer = FrameBuffer;
-            FrameBuffer = [];
-            ArrayPool<byte>.Shared.Return(frameBuffer);
+            ReleaseFrameBuffer();
             _session.OnStreamEnded(this, outcome, Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
             _stop.Dispose();
         }
@@ -258,6 +258,7 @@ internal sealed class SmuxStream
                 }
 
                 var buffer = read.Buffer;
+                if (!buffer.IsEmpty) RentFrameBuffer();
                 while (!buffer.IsEmpty)
                 {
                     int length = (int)Math.Min(buffer.Length, MaxFrameData);
@@ -287,6 +288,8 @@ internal sealed class SmuxStream
                     buffer = buffer.Slice(length);
                 }
                 input.AdvanceTo(read.Buffer.End);
+                // Every frame of this read has been sent: the buffer goes back while the backend is quiet.
+                ReleaseFrameBuffer();
                 if (read.IsCompleted) break;
             }
 
@@ -322,6 +325,7 @@ internal sealed class SmuxStream
     private async ValueTask SendFinAsync(CancellationToken token)
     {
         if (token.IsCancellationRequested) return;
+        RentFrameBuffer();
         new SmuxFrameHeader(_version, SmuxCommand.Fin, 0, Id).Write(FrameBuffer);
         await SendFrameAsync(SmuxFrameHeader.Size).ConfigureAwait(false);
     }
@@ -334,6 +338,20 @@ internal sealed class SmuxStream
         _session.Sender.EnqueueFrame(this);
         await _frameSent.WaitAsync().ConfigureAwait(false);
         return _frameSentOk && !_stop.IsCancellationRequested;
+    }
+
+    private void RentFrameBuffer()
+    {
+        if (FrameBuffer.Length == 0) FrameBuffer = ArrayPool<byte>.Shared.Rent(SmuxFrameHeader.Size + MaxFrameData);
+    }
+
+    // Only while no frame of this stream is with the sender: every send is awaited before this is called.
+    private void ReleaseFrameBuffer()
+    {
+        var buffer = FrameBuffer;
+        if (buffer.Length == 0) return;
+        FrameBuffer = [];
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>Client bytes reached the backend: they leave the session's budget, and in version 2 the client may hear of it.</summary>
