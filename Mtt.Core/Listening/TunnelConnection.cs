@@ -174,6 +174,8 @@ internal sealed class TunnelConnection
         long started = Environment.TickCount64;
         var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout, meter);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
+        // After a backend's end the tunnel has already given the client its moment to answer our close.
+        if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout).ConfigureAwait(false);
         if (_log.IsVerbose)
         {
             _log.Verbose($"{_client}: tunnel closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
@@ -198,6 +200,7 @@ internal sealed class TunnelConnection
         if (_log.IsVerbose) _log.Verbose($"{_client}: smux session open for user {route.Label} to {route.Backend}");
         long started = Environment.TickCount64;
         var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
+        await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout).ConfigureAwait(false);
         if (_log.IsVerbose)
         {
             _log.Verbose($"{_client}: smux session closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +

@@ -24,6 +24,7 @@ public sealed class WebSocketConnection
     // A flush cut short by cancellation or an error may have left part of a frame on the wire; nothing
     // may follow it, or the client would read the rest of the stream as garbage frames.
     private bool _writeFailed;
+    private bool _closeReceived;
 
     public WebSocketConnection(PipeReader input, PipeWriter output)
     {
@@ -73,6 +74,7 @@ public sealed class WebSocketConnection
 
                     case DecodeStatus.Close:
                         _input.AdvanceTo(buffer.Start);
+                        _closeReceived = true;
                         // RFC 6455 §5.5.1: answer with a close frame, echoing the status code.
                         await SendCloseAsync(CloseCodeToEcho(decoded.CloseCode), cancellationToken).ConfigureAwait(false);
                         return new ReceiveResult(ReceiveStatus.Closed, written, decoded.CloseCode);
@@ -85,6 +87,30 @@ public sealed class WebSocketConnection
             }
 
         readMore:;
+        }
+    }
+
+    /// <summary>
+    /// After our close frame, reads and drops what the client still sends until its close frame arrives,
+    /// it disconnects, or <paramref name="timeout"/> runs out (RFC 6455 §7.1.1: the server closes the TCP
+    /// connection after the close handshake). Closing at once instead, with the client's data still
+    /// arriving, makes the kernel answer with a reset, and a reset can destroy our close frame in the
+    /// client's receive buffer before the client has read it.
+    /// </summary>
+    public async Task DrainUntilCloseAsync(TimeSpan timeout)
+    {
+        if (!_closeSent || _closeReceived || _writeFailed) return;
+        using var discard = new DiscardingBufferWriter();
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            while ((await ReceiveAsync(discard, int.MaxValue, deadline.Token).ConfigureAwait(false)).Status == ReceiveStatus.Data)
+            {
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Out of time, or the connection is gone or unusable after a cancelled read: done either way.
         }
     }
 
