@@ -24,15 +24,19 @@ public sealed class AttackedServer : IAsyncDisposable
 
     public int BackendConnections => _backend.Accepted;
 
-    public static AttackedServer Start(TimeSpan? handshakeTimeout = null)
+    public static AttackedServer Start(TimeSpan? handshakeTimeout = null, bool tls = false)
     {
         var backend = new EchoBackend();
-        var server = TestServer.Start(handshakeTimeout: handshakeTimeout);
+        var server = TestServer.Start(tls: tls, handshakeTimeout: handshakeTimeout);
         server.AddUser(UserPath, backend.Address);
         return new AttackedServer(server, backend);
     }
 
-    public Task<RawWebSocketClient> ConnectAsync() => RawWebSocketClient.ConnectAsync(Server.Port).WaitAsync(Bound);
+    /// <summary>A client connected (and past TLS when the server speaks it).</summary>
+    public Task<RawWebSocketClient> ConnectAsync() => RawWebSocketClient.ConnectAsync(Server.Port, Server.Certificate).WaitAsync(Bound);
+
+    /// <summary>A bare TCP client, for attacks below TLS.</summary>
+    public Task<RawWebSocketClient> ConnectTcpAsync() => RawWebSocketClient.ConnectAsync(Server.Port).WaitAsync(Bound);
 
     /// <summary>A client past its 101, as the Go client with <paramref name="subprotocol"/>.</summary>
     public async Task<RawWebSocketClient> UpgradedAsync(string subprotocol = "smux_off")

@@ -75,6 +75,34 @@ public class HandshakeAttackTests
         await server.AssertServesANormalClientAsync();
     }
 
+    [Fact]
+    public async Task PlainHttp_OnATlsListener_IsClosedWithoutAnAnswer()
+    {
+        await using var server = AttackedServer.Start(tls: true);
+        await using var client = await server.ConnectTcpAsync();
+
+        await client.SendRawAsync(GoodHead);
+
+        Assert.Empty(await ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound));
+        await server.AssertServesANormalClientAsync();
+    }
+
+    [Fact]
+    public async Task StalledTlsHandshake_IsDropped_ByTheHandshakeTimeout()
+    {
+        var timeout = TimeSpan.FromMilliseconds(300);
+        await using var server = AttackedServer.Start(timeout, tls: true);
+        var clock = Stopwatch.StartNew();
+        await using var client = await server.ConnectTcpAsync();
+
+        // Half a ClientHello record, then nothing.
+        await client.SendRawAsync([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]);
+
+        Assert.Empty(await ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound));
+        Assert.True(clock.Elapsed >= timeout * 0.9, $"dropped after {clock.Elapsed}, before the timeout");
+        await server.AssertServesANormalClientAsync();
+    }
+
     [Theory]
     [InlineData("Upgrade: websocket")]
     [InlineData("Connection: Upgrade")]
@@ -96,8 +124,9 @@ public class HandshakeAttackTests
     {
         var timeout = TimeSpan.FromMilliseconds(300);
         await using var server = AttackedServer.Start(timeout);
-        await using var client = await server.ConnectAsync();
+        // Started before the connection exists, so the server's timer cannot have started before it.
         var clock = Stopwatch.StartNew();
+        await using var client = await server.ConnectAsync();
 
         await client.SendRawAsync(GoodHead[..40]);
         byte[] answered = await ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound);
@@ -112,8 +141,9 @@ public class HandshakeAttackTests
     {
         var timeout = TimeSpan.FromMilliseconds(300);
         await using var server = AttackedServer.Start(timeout);
-        await using var client = await server.ConnectAsync();
+        // Started before the connection exists, so the server's timer cannot have started before it.
         var clock = Stopwatch.StartNew();
+        await using var client = await server.ConnectAsync();
         var end = ReadToEndAsync(client.Stream);
         // An endless head, one byte every 20 ms: each byte is progress, but the head never completes.
         byte[] drip = Encoding.ASCII.GetBytes(GoodHead[..^4] + "\r\nX-Drip: " + new string('d', 4096));
