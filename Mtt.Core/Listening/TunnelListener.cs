@@ -122,7 +122,7 @@ public sealed class TunnelListener : IAsyncDisposable
     }
 
     /// <summary>
-    /// Over <see cref="TunnelServerOptions.MaxConnections"/>: closed at once (the client reads end of stream)
+    /// Over <see cref="TunnelServerOptions.MaxConnections"/>: closed at once (the client reads end of stream, or a reset if it had sent bytes already)
     /// rather than left in the kernel's queue, where it would wait for nothing and crowd out later clients.
     /// Logged once per spell at the limit, so a flood does not flood the log too.
     /// </summary>
