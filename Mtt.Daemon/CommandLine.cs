@@ -60,6 +60,9 @@ public static class CommandLine
             return InvalidValue("timeout", flags.Timeout, "not a Go duration such as 30s, 1m0s or 1h30m");
         if (timeout <= TimeSpan.Zero) return InvalidValue("timeout", flags.Timeout, "must be positive");
 
+        if (!TryParseCount(flags.MaxConnections, out int maxConnections)) return InvalidValue("max-connections", flags.MaxConnections, "must be a whole number from 1 up");
+        if (!TryParseCount(flags.MaxHandshakes, out int maxHandshakes)) return InvalidValue("max-handshakes", flags.MaxHandshakes, "must be a whole number from 1 up");
+
         // As in the original, an empty path is the same as no flag.
         string? cert = string.IsNullOrEmpty(flags.Cert) ? null : flags.Cert;
         string? key = string.IsNullOrEmpty(flags.Key) ? null : flags.Key;
@@ -76,9 +79,12 @@ public static class CommandLine
         {
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
-                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser),
+                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes),
         };
     }
+
+    private static bool TryParseCount(string text, out int count) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out count) && count >= 1;
 
     private static CommandLineResult InvalidValue(string flag, string value, string reason)
         => Fail($"invalid value {MessageText.Quote(value)} for flag -{flag}: {MessageText.Escape(reason)}");

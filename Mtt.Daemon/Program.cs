@@ -72,6 +72,8 @@ public static class Program
             Certificate = certificate,
             MuxByDefault = options.Mux,
             IdleTimeout = options.Timeout,
+            MaxConnections = options.MaxConnections,
+            MaxHandshakes = options.MaxHandshakes,
         };
 
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);

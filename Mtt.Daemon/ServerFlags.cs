@@ -19,6 +19,8 @@ internal sealed class ServerFlags
     public const string DefaultController = "127.0.0.1:8080";
     public const string DefaultTimeout = "1m0s";
     public const string DefaultServerName = "localhost";
+    public const string DefaultMaxConnections = "10000";
+    public const string DefaultMaxHandshakes = "1000";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
         HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface")]
@@ -59,6 +61,14 @@ internal sealed class ServerFlags
 
     [Option("metrics-per-user", HelpText = "GET /metrics on the controller also has one series per user, labelled by its name (or a short hash of its path)")]
     public bool MetricsPerUser { get; set; }
+
+    [Option("max-connections", Default = DefaultMaxConnections, MetaValue = "int",
+        HelpText = "tunnel connections open at once; one more is accepted and closed at once")]
+    public string MaxConnections { get; set; } = DefaultMaxConnections;
+
+    [Option("max-handshakes", Default = DefaultMaxHandshakes, MetaValue = "int",
+        HelpText = "TLS handshakes and request heads in progress at once; one more waits its turn (within the 10 s handshake timeout)")]
+    public string MaxHandshakes { get; set; } = DefaultMaxHandshakes;
 
     // The original server's flags that old units still pass. -disable-tls: plain HTTP is already the default
     // here, so it only has to agree with the rest. -fast-open: a request the listener may honour.

@@ -1,3 +1,5 @@
+using Mtt.Core.Listening;
+
 namespace Mtt.Daemon;
 
 /// <summary>The command line, parsed and validated: everything here is usable as it is.</summary>
@@ -6,8 +8,11 @@ public sealed class ServerOptions
     internal ServerOptions(
         ListenAddress bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
         TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText,
-        string? statePath = null, bool metricsPerUser = false)
+        string? statePath = null, bool metricsPerUser = false,
+        int maxConnections = TunnelServerOptions.DefaultMaxConnections, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes)
     {
+        MaxConnections = maxConnections;
+        MaxHandshakes = maxHandshakes;
         StatePath = statePath;
         MetricsPerUser = metricsPerUser;
         BindAddress = bind;
@@ -35,6 +40,12 @@ public sealed class ServerOptions
 
     /// <summary><see cref="Controller"/> parsed.</summary>
     public ListenAddress ControllerAddress { get; }
+
+    /// <summary><c>-max-connections</c>: tunnel connections open at once, at least 1.</summary>
+    public int MaxConnections { get; }
+
+    /// <summary><c>-max-handshakes</c>: handshakes in progress at once, at least 1.</summary>
+    public int MaxHandshakes { get; }
 
     /// <summary><c>-mux</c>: a client that offers no subprotocol is multiplexed.</summary>
     public bool Mux { get; }

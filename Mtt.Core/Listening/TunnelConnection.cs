@@ -22,9 +22,12 @@ internal sealed class TunnelConnection
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private readonly string _client;
+    private readonly SemaphoreSlim? _handshakeSlots;
 
-    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics)
+    /// <param name="handshakeSlots">Shared by the listener's connections: one slot per handshake in progress (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
+    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics, SemaphoreSlim? handshakeSlots = null)
     {
+        _handshakeSlots = handshakeSlots;
         _metrics = metrics;
         _socket = socket;
         _options = options;
@@ -42,8 +45,15 @@ internal sealed class TunnelConnection
             handshakeTimeout.CancelAfter(_options.HandshakeTimeout);
 
             (UpgradeRequest Request, Route Route)? accepted;
+            bool holdsSlot = false;
             try
             {
+                // Waiting for a slot counts against the handshake timeout: a client is never held longer than that.
+                if (_handshakeSlots is not null)
+                {
+                    await _handshakeSlots.WaitAsync(handshakeTimeout.Token).ConfigureAwait(false);
+                    holdsSlot = true;
+                }
                 transport = _options.Certificate is { } certificate
                     ? await SocketTransport.CreateTlsAsync(_socket, certificate, handshakeTimeout.Token).ConfigureAwait(false)
                     : SocketTransport.CreatePlain(_socket);
@@ -65,6 +75,10 @@ internal sealed class TunnelConnection
             {
                 _log.Verbose($"{_client}: connection lost during the handshake: {e.Message}");
                 return;
+            }
+            finally
+            {
+                if (holdsSlot) _handshakeSlots!.Release();
             }
 
             if (accepted is not { } upgrade) return;

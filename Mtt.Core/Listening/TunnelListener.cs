@@ -22,12 +22,17 @@ public sealed class TunnelListener : IAsyncDisposable
     private readonly Lock _noConnectionsLock = new();
     private TaskCompletionSource? _noConnections;
     private int _activeConnections;
+    private readonly SemaphoreSlim _handshakeSlots;
+    private bool _atConnectionLimit;
     private Socket? _listenSocket;
     private Task? _acceptLoop;
 
     public TunnelListener(TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null)
     {
         _metrics = metrics ?? new ServerMetrics();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxHandshakes);
+        _handshakeSlots = new SemaphoreSlim(options.MaxHandshakes, options.MaxHandshakes);
         _options = options;
         _routes = routes;
         _log = log;
@@ -103,10 +108,30 @@ public sealed class TunnelListener : IAsyncDisposable
                 continue;
             }
 
+            if (Volatile.Read(ref _activeConnections) >= _options.MaxConnections)
+            {
+                RefuseOverLimit(client);
+                continue;
+            }
+            _atConnectionLimit = false;
+
             client.NoDelay = true;
             Interlocked.Increment(ref _activeConnections);
             _ = RunConnectionAsync(client, token);
         }
+    }
+
+    /// <summary>
+    /// Over <see cref="TunnelServerOptions.MaxConnections"/>: closed at once (the client reads end of stream, or a reset if it had sent bytes already)
+    /// rather than left in the kernel's queue, where it would wait for nothing and crowd out later clients.
+    /// Logged once per spell at the limit, so a flood does not flood the log too.
+    /// </summary>
+    private void RefuseOverLimit(Socket client)
+    {
+        client.Dispose();
+        if (_atConnectionLimit) return;
+        _atConnectionLimit = true;
+        _log.Warn($"{_options.MaxConnections} connections open (-max-connections): closing new ones at once until some end");
     }
 
     private async Task RunConnectionAsync(Socket client, CancellationToken stopping)
@@ -115,7 +140,7 @@ public sealed class TunnelListener : IAsyncDisposable
         await Task.Yield();
         try
         {
-            await new TunnelConnection(client, _options, _routes, _log, _metrics).RunAsync(stopping).ConfigureAwait(false);
+            await new TunnelConnection(client, _options, _routes, _log, _metrics, _handshakeSlots).RunAsync(stopping).ConfigureAwait(false);
         }
         finally
         {

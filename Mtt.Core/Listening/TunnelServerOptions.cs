@@ -36,6 +36,32 @@ public sealed class TunnelServerOptions
     /// <summary>smux: streams open at once per session; a SYN beyond this gets a FIN straight back.</summary>
     public int SmuxMaxStreams { get; init; } = 16;
 
+    /// <summary>
+    /// Connections open at once (in their handshake or tunnelling); one beyond it is accepted and closed at
+    /// once, so a flood gets a fast refusal and the kernel's queue keeps draining. See <see cref="DefaultMaxConnections"/>.
+    /// </summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>
+    /// Handshakes (TLS and the request head) in progress at once; a connection beyond it waits for a slot,
+    /// and its wait counts against <see cref="HandshakeTimeout"/>. See <see cref="DefaultMaxHandshakes"/>.
+    /// </summary>
+    public int MaxHandshakes { get; init; } = DefaultMaxHandshakes;
+
+    /// <summary>
+    /// Far above what one server's users hold (hundreds of users, a few tunnels each), far below what the
+    /// process can carry: each tunnel takes two descriptors (client and backend) of the 524288 that systemd
+    /// and .NET give a service, and an idle tunnel holds no buffers. A ceiling against floods, not a capacity plan.
+    /// </summary>
+    public const int DefaultMaxConnections = 10_000;
+
+    /// <summary>
+    /// A TLS handshake is CPU work, so a thousand at once already saturates the cores; more only let a
+    /// slow-handshake flood hold more descriptors and memory. Legitimate bursts (every client reconnecting
+    /// after a restart) wait their turn instead of being refused.
+    /// </summary>
+    public const int DefaultMaxHandshakes = 1_000;
+
     /// <summary>smux version 1: client bytes held for backends before the session stops reading (the clients' 256 KiB).</summary>
     public int SmuxReceiveBudget { get; init; } = 256 * 1024;
 }

@@ -10,6 +10,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
     private readonly StringBuilder _stdout = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _stderrWaiters = [];
     private readonly TaskCompletionSource<(int Tunnel, int Controller)> _ports = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _tunnelPort;
     private int _controllerPort;
@@ -31,13 +32,27 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     public static DaemonProcess Start(params string[] args)
     {
-        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"))
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"));
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Start(info);
+    }
+
+    /// <summary>The daemon with at most <paramref name="openFiles"/> descriptors (soft and hard, so .NET cannot raise it), through bash's ulimit.</summary>
+    public static DaemonProcess StartWithOpenFileLimit(int openFiles, params string[] args)
+    {
+        var info = new ProcessStartInfo("/bin/bash");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"ulimit -n {openFiles} && exec \"$0\" \"$@\"");
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"));
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Start(info);
+    }
+
+    private static DaemonProcess Start(ProcessStartInfo info)
+    {
+        info.RedirectStandardError = true;
+        info.RedirectStandardOutput = true;
+        info.UseShellExecute = false;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var daemon = new DaemonProcess(process);
         process.ErrorDataReceived += (_, e) => daemon.OnStderr(e.Data);
@@ -55,10 +70,29 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     /// <summary>The ports the daemon reports in its start-up lines (it may have been given port 0).</summary>
     public Task<(int Tunnel, int Controller)> Ports => _ports.Task;
 
+    /// <summary>Completes once a stderr line contains <paramref name="text"/> (at once if one already has).</summary>
+    public Task WaitForStderrAsync(string text, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_stderr)
+        {
+            if (_stderr.ToString().Contains(text, StringComparison.Ordinal)) return Task.CompletedTask;
+            _stderrWaiters.Add((text, seen));
+        }
+        return seen.Task.WaitAsync(timeout);
+    }
+
     private void OnStderr(string? line)
     {
         if (line is null) return;
-        lock (_stderr) _stderr.AppendLine(line);
+        lock (_stderr)
+        {
+            _stderr.AppendLine(line);
+            foreach (var (text, seen) in _stderrWaiters)
+            {
+                if (line.Contains(text, StringComparison.Ordinal)) seen.TrySetResult();
+            }
+        }
         if (TunnelLine().Match(line) is { Success: true } tunnel) _tunnelPort = int.Parse(tunnel.Groups[1].Value);
         if (ControllerLine().Match(line) is { Success: true } controller) _controllerPort = int.Parse(controller.Groups[1].Value);
         if (_tunnelPort != 0 && _controllerPort != 0) _ports.TrySetResult((_tunnelPort, _controllerPort));

@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Hardening;
+
+/// <summary>
+/// Every frame violation of RFC 6455 section 5 sent by an upgraded client: the server closes with its
+/// code, ends the connection, and serves a normal client right after. (An unmasked frame is covered,
+/// with the same assertions, by TunnelEndToEndTests.UnmaskedFrame_IsClosedWith1002_AndTheServerServesOthers.)
+/// </summary>
+public class FrameAttackTests
+{
+    private static byte[] Frame(byte opcode, int payloadLength = 0, bool fin = true, byte rsv = 0) =>
+        RawWebSocketClient.BuildFrame(opcode, new byte[payloadLength], fin, mask: true, rsv);
+
+    private static byte[] Close(ushort code, params byte[] reason)
+    {
+        var payload = new byte[2 + reason.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, code);
+        reason.CopyTo(payload, 2);
+        return RawWebSocketClient.BuildFrame(0x8, payload);
+    }
+
+    /// <summary>A masked binary frame header claiming a 64-bit length, with no payload behind it.</summary>
+    private static byte[] Claiming(ulong length)
+    {
+        var header = new byte[14];
+        header[0] = 0x82;
+        header[1] = 0x80 | 127;
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(2), length);
+        return header;
+    }
+
+    public static TheoryData<string, byte[], ushort> Violations => new()
+    {
+        { "RSV1 set", Frame(0x2, 4, rsv: 4), 1002 },
+        { "RSV2 set", Frame(0x2, 4, rsv: 2), 1002 },
+        { "RSV3 set", Frame(0x2, 4, rsv: 1), 1002 },
+        { "opcode 3", Frame(0x3, 4), 1002 },
+        { "opcode 7", Frame(0x7, 4), 1002 },
+        { "opcode 0xB", Frame(0xB), 1002 },
+        { "opcode 0xF", Frame(0xF), 1002 },
+        { "fragmented ping", Frame(0x9, 4, fin: false), 1002 },
+        { "fragmented close", Frame(0x8, 2, fin: false), 1002 },
+        { "ping of 126 bytes", Frame(0x9, 126), 1002 },
+        { "pong of 200 bytes", Frame(0xA, 200), 1002 },
+        { "continuation without a start", Frame(0x0, 4), 1002 },
+        { "new data frame mid-fragment", [.. Frame(0x2, 4, fin: false), .. Frame(0x2, 4)], 1002 },
+        // Two violations at once: the text frame is refused first, as any text frame is (1003).
+        { "text mid-fragment", [.. Frame(0x2, 4, fin: false), .. Frame(0x1, 4)], 1003 },
+        { "64-bit length with the top bit", Claiming(0x8000_0000_0000_0000), 1002 },
+        { "64-bit length all ones", Claiming(ulong.MaxValue), 1002 },
+        { "text frame", Frame(0x1, 4), 1003 },
+        { "close with a 1-byte payload", RawWebSocketClient.BuildFrame(0x8, [0x03]), 1002 },
+        { "close code 999", Close(999), 1002 },
+        { "close code 1004", Close(1004), 1002 },
+        { "close code 1005", Close(1005), 1002 },
+        { "close code 1006", Close(1006), 1002 },
+        { "close code 1015", Close(1015), 1002 },
+        { "close code 2999", Close(2999), 1002 },
+        { "close code 5000", Close(5000), 1002 },
+        { "close reason invalid UTF-8", Close(1000, 0xC3, 0x28), 1007 },
+        { "close reason a lone surrogate", Close(1000, 0xED, 0xA0, 0x80), 1007 },
+        { "frame claiming 16 MiB + 1", Claiming(16 * 1024 * 1024 + 1), 1009 },
+        { "frame claiming 2^62", Claiming(1UL << 62), 1009 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Violations))]
+    public async Task FrameViolation_IsClosedWithItsCode_AndTheServerServesTheNextClient(string violation, byte[] frames, ushort code)
+    {
+        await using var server = AttackedServer.Start();
+        await using (var client = await server.UpgradedAsync())
+        {
+            await client.SendRawAsync(frames).WaitAsync(AttackedServer.Bound);
+            var received = await client.ReadUntilCloseAsync().WaitAsync(AttackedServer.Bound);
+            Assert.True(received == code, $"{violation}: expected close {code}, got {received?.ToString() ?? "no close frame"}");
+            await AttackedServer.AssertClosedAsync(client);
+        }
+
+        await server.AssertServesANormalClientAsync();
+    }
+}

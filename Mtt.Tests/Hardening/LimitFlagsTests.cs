@@ -1,0 +1,44 @@
+using Mtt.Core.Listening;
+using Mtt.Daemon;
+
+namespace Mtt.Tests.Hardening;
+
+public class LimitFlagsTests
+{
+    [Fact]
+    public void Defaults_AreTenThousandConnections_AndAThousandHandshakes()
+    {
+        var options = Mtt.Daemon.CommandLine.Parse([]).Options!;
+
+        Assert.Equal(TunnelServerOptions.DefaultMaxConnections, options.MaxConnections);
+        Assert.Equal(TunnelServerOptions.DefaultMaxHandshakes, options.MaxHandshakes);
+        Assert.Equal(10_000, options.MaxConnections);
+        Assert.Equal(1_000, options.MaxHandshakes);
+        Assert.Contains("-max-connections int", Mtt.Daemon.CommandLine.Usage);
+        Assert.Contains("(default 10000)", Mtt.Daemon.CommandLine.Usage);
+    }
+
+    [Fact]
+    public void GivenLimits_AreTaken_InGoSyntax()
+    {
+        var options = Mtt.Daemon.CommandLine.Parse(["-max-connections", "5", "--max-handshakes=2"]).Options!;
+
+        Assert.Equal(5, options.MaxConnections);
+        Assert.Equal(2, options.MaxHandshakes);
+    }
+
+    [Theory]
+    [InlineData("-max-connections", "0")]
+    [InlineData("-max-connections", "-1")]
+    [InlineData("-max-connections", "ten")]
+    [InlineData("-max-handshakes", "0")]
+    [InlineData("-max-handshakes", "99999999999")]
+    public void ZeroNegativeOrNonNumericLimit_IsAUsageError(string flag, string value)
+    {
+        var result = Mtt.Daemon.CommandLine.Parse([flag, value]);
+
+        Assert.Null(result.Options);
+        Assert.Equal(CommandLineResult.UsageErrorExitCode, result.ExitCode);
+        Assert.Contains($"for flag {flag}", result.Error);
+    }
+}

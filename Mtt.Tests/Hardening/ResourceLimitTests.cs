@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Listening;
+using Mtt.Core.Routing;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Hardening;
+
+/// <summary>-max-connections, -max-handshakes, and running out of file descriptors.</summary>
+public class ResourceLimitTests
+{
+    private static readonly TimeSpan Bound = AttackedServer.Bound;
+
+    [Fact]
+    public async Task ConnectionsBeyondTheLimit_AreClosedAtOnce_LoggedOnce_AndServedOnceOthersEnd()
+    {
+        await using var backend = new EchoBackend();
+        var logText = new StringWriter();
+        var log = new ServerLog(TextWriter.Synchronized(logText), verbose: false);
+        await using var listener = StartListener(backend, log, maxConnections: 2);
+        int port = listener.LocalEndPoint.Port;
+        var first = await UpgradedAsync(port);
+        var second = await UpgradedAsync(port);
+
+        for (int i = 0; i < 2; i++)
+        {
+            await using var refused = await RawWebSocketClient.ConnectAsync(port).WaitAsync(Bound);
+            Assert.Empty(await ReadToEndAsync(refused.Stream).WaitAsync(Bound));
+        }
+        Assert.Equal(2, listener.ActiveConnections);
+        Assert.Single(logText.ToString().Split('\n'), line => line.Contains("-max-connections", StringComparison.Ordinal));
+
+        foreach (var client in new[] { first, second })
+        {
+            await client.SendCloseAsync(1000).WaitAsync(Bound);
+            Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
+            await client.DisposeAsync();
+        }
+        await listener.WhenNoConnections().WaitAsync(Bound);
+        await AssertEchoesAsync(await UpgradedAsync(port));
+    }
+
+    [Fact]
+    public async Task HandshakeBeyondTheLimit_WaitsForASlot_AndIsServedOnceOneFrees()
+    {
+        await using var backend = new EchoBackend();
+        using var certificate = SelfSignedCertificate.Create("localhost");
+        await using var listener = StartListener(backend, ServerLog.Silent, maxHandshakes: 1, certificate: certificate);
+        int port = listener.LocalEndPoint.Port;
+        // TLS done and no head yet: this connection holds the only handshake slot.
+        var holder = await RawWebSocketClient.ConnectAsync(port, certificate).WaitAsync(Bound);
+
+        var waiting = RawWebSocketClient.ConnectAsync(port, certificate);
+        // Proving an absence takes a wait: on loopback a TLS handshake that had a slot would be done long before.
+        await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        Assert.False(waiting.IsCompleted, "a second TLS handshake went ahead while the only slot was held");
+
+        var (status, head) = await holder.UpgradeAsync(AttackedServer.UserPath).WaitAsync(Bound);
+        Assert.True(status == 101, head);
+        var next = await waiting.WaitAsync(Bound);
+        var (nextStatus, nextHead) = await next.UpgradeAsync(AttackedServer.UserPath).WaitAsync(Bound);
+        Assert.True(nextStatus == 101, nextHead);
+        await AssertEchoesAsync(next);
+        await AssertEchoesAsync(holder);
+    }
+
+    [Fact]
+    public async Task OutOfFileDescriptors_TheDaemonLogs_Recovers_AndServesAgain()
+    {
+        await using var backend = new EchoBackend();
+        // About 80 descriptors go to the runtime and its assemblies at start; 160 leaves room for a few tunnels, not for the flood.
+        await using var daemon = DaemonProcess.StartWithOpenFileLimit(160, "-b", "127.0.0.1:0", "-c", "127.0.0.1:0");
+        var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
+        using (var http = new HttpClient { Timeout = Bound })
+        {
+            var reply = await http.PostAsync($"http://127.0.0.1:{controllerPort}/",
+                new StringContent($$"""{"opt":1,"args_bunch":[{"path":"{{AttackedServer.UserPath}}","dst":"{{backend.Address}}"}]}"""));
+            Assert.Contains("\"res\":1", await reply.Content.ReadAsStringAsync());
+        }
+        // One whole tunnel first, so that every assembly it needs is loaded while descriptors are free.
+        await AssertEchoesAsync(await UpgradedAsync(tunnelPort));
+
+        var flood = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                flood.Add(socket);
+                await socket.ConnectAsync(IPAddress.Loopback, tunnelPort).WaitAsync(Bound);
+            }
+            try { await daemon.WaitForStderrAsync("accept failed: TooManyOpenSockets", Bound); }
+            catch (TimeoutException) { Assert.Fail($"no accept failure logged:\n{daemon.Stderr}"); }
+        }
+        finally
+        {
+            foreach (var socket in flood) socket.Dispose();
+        }
+
+        // The flood's descriptors free as the server sees each end; the accept loop retries after its back-off.
+        await AssertEchoesAsync(await UpgradedAsync(tunnelPort));
+        Assert.DoesNotContain("Unhandled exception", daemon.Stderr);
+    }
+
+    private static TunnelListener StartListener(EchoBackend backend, ServerLog log, int maxConnections = TunnelServerOptions.DefaultMaxConnections,
+        int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes, X509Certificate2? certificate = null)
+    {
+        var routes = new RouteStore();
+        BackendAddress.TryParse(backend.Address, out var address, out _);
+        routes.Update(table => table.WithAdded([new Route(AttackedServer.UserPath, address!)]));
+        var options = new TunnelServerOptions
+        {
+            Bind = new IPEndPoint(IPAddress.Loopback, 0),
+            Certificate = certificate is null ? null : SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
+            MaxConnections = maxConnections,
+            MaxHandshakes = maxHandshakes,
+        };
+        var listener = new TunnelListener(options, routes, log);
+        listener.Start();
+        return listener;
+    }
+
+    private static async Task<RawWebSocketClient> UpgradedAsync(int port)
+    {
+        var client = await RawWebSocketClient.ConnectAsync(port).WaitAsync(Bound);
+        var (status, head) = await client.UpgradeAsync(AttackedServer.UserPath).WaitAsync(Bound);
+        Assert.True(status == 101, head);
+        return client;
+    }
+
+    /// <summary>An echo through an upgraded client, then a clean close; disposes the client.</summary>
+    private static async Task AssertEchoesAsync(RawWebSocketClient client)
+    {
+        await using (client)
+        {
+            byte[] payload = Encoding.ASCII.GetBytes("served");
+            await client.SendBinaryAsync(payload).WaitAsync(Bound);
+            var echoed = new MemoryStream();
+            while (echoed.Length < payload.Length)
+            {
+                var frame = await client.ReadFrameAsync().WaitAsync(Bound);
+                Assert.True(frame is { Opcode: 0x2 }, "expected the echo");
+                echoed.Write(frame!.Value.Payload);
+            }
+            Assert.Equal(payload, echoed.ToArray());
+            await client.SendCloseAsync(1000).WaitAsync(Bound);
+            Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
+        }
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Stream stream)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int n;
+            while ((n = await stream.ReadAsync(buffer)) > 0) received.Write(buffer, 0, n);
+        }
+        catch (IOException)
+        {
+        }
+        return received.ToArray();
+    }
+}
