@@ -83,7 +83,7 @@ public class HandshakeAttackTests
 
         await client.SendRawAsync(GoodHead);
 
-        Assert.Empty(await ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound));
+        Assert.Empty(await StreamReading.ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound));
         await server.AssertServesANormalClientAsync();
     }
 
@@ -98,7 +98,7 @@ public class HandshakeAttackTests
         // Half a ClientHello record, then nothing.
         await client.SendRawAsync([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]);
 
-        Assert.Empty(await ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound));
+        Assert.Empty(await StreamReading.ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound));
         Assert.True(clock.Elapsed >= timeout * 0.9, $"dropped after {clock.Elapsed}, before the timeout");
         await server.AssertServesANormalClientAsync();
     }
@@ -129,7 +129,7 @@ public class HandshakeAttackTests
         await using var client = await server.ConnectAsync();
 
         await client.SendRawAsync(GoodHead[..40]);
-        byte[] answered = await ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound);
+        byte[] answered = await StreamReading.ReadToEndAsync(client.Stream).WaitAsync(AttackedServer.Bound);
 
         Assert.Empty(answered);
         Assert.True(clock.Elapsed >= timeout * 0.9, $"dropped after {clock.Elapsed}, before the timeout");
@@ -144,7 +144,7 @@ public class HandshakeAttackTests
         // Started before the connection exists, so the server's timer cannot have started before it.
         var clock = Stopwatch.StartNew();
         await using var client = await server.ConnectAsync();
-        var end = ReadToEndAsync(client.Stream);
+        var end = StreamReading.ReadToEndAsync(client.Stream);
         // An endless head, one byte every 20 ms: each byte is progress, but the head never completes.
         byte[] drip = Encoding.ASCII.GetBytes(GoodHead[..^4] + "\r\nX-Drip: " + new string('d', 4096));
         int sent = 0;
@@ -161,21 +161,5 @@ public class HandshakeAttackTests
         Assert.True(sent < 4096, $"{sent} bytes dripped: the size bound, not the timeout, would have stopped it");
         Assert.True(clock.Elapsed >= timeout * 0.9, $"dropped after {clock.Elapsed}, before the timeout");
         await server.AssertServesANormalClientAsync();
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Stream stream)
-    {
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        try
-        {
-            int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0) received.Write(buffer, 0, n);
-        }
-        catch (IOException)
-        {
-            // A reset is a close too.
-        }
-        return received.ToArray();
     }
 }

@@ -29,7 +29,7 @@ public class ResourceLimitTests
         for (int i = 0; i < 2; i++)
         {
             await using var refused = await RawWebSocketClient.ConnectAsync(port).WaitAsync(Bound);
-            Assert.Empty(await ReadToEndAsync(refused.Stream).WaitAsync(Bound));
+            Assert.Empty(await StreamReading.ReadToEndAsync(refused.Stream).WaitAsync(Bound));
         }
         Assert.Equal(2, listener.ActiveConnections);
         Assert.Single(logText.ToString().Split('\n'), line => line.Contains("-max-connections", StringComparison.Ordinal));
@@ -150,20 +150,5 @@ public class ResourceLimitTests
             await client.SendCloseAsync(1000).WaitAsync(Bound);
             Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
         }
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Stream stream)
-    {
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        try
-        {
-            int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0) received.Write(buffer, 0, n);
-        }
-        catch (IOException)
-        {
-        }
-        return received.ToArray();
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Mtt.Core.Upgrade;
+using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Upgrade;
 
@@ -42,41 +43,8 @@ internal static class RequestHeads
     }
 
     /// <summary>A sequence of one segment per part, in order (empty parts make empty segments).</summary>
-    public static ReadOnlySequence<byte> Segments(params byte[][] parts)
-    {
-        var first = new Segment(parts[0], 0);
-        var last = first;
-        for (int i = 1; i < parts.Length; i++) last = last.Append(parts[i]);
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
+    public static ReadOnlySequence<byte> Segments(params byte[][] parts) => SegmentedSequence.Of(parts);
 
     /// <summary><paramref name="data"/> cut at the given ascending offsets.</summary>
-    public static ReadOnlySequence<byte> Split(byte[] data, params int[] cuts)
-    {
-        var parts = new byte[cuts.Length + 1][];
-        int start = 0;
-        for (int i = 0; i <= cuts.Length; i++)
-        {
-            int end = i < cuts.Length ? cuts[i] : data.Length;
-            parts[i] = data[start..end];
-            start = end;
-        }
-        return Segments(parts);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    public static ReadOnlySequence<byte> Split(byte[] data, params int[] cuts) => SegmentedSequence.SplitAt(data, cuts);
 }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using Mtt.Core.WebSockets;
 
+using Mtt.Tests.Support;
+
 namespace Mtt.Tests.WebSockets;
 
 /// <summary>

@@ -2,6 +2,8 @@ using System.Buffers;
 using Mtt.Core.WebSockets;
 using static Mtt.Tests.WebSockets.ClientFrameBuilder;
 
+using Mtt.Tests.Support;
+
 namespace Mtt.Tests.WebSockets;
 
 public class FrameDecoderStreamingTests

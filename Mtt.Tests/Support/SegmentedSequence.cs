@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Mtt.Tests.WebSockets;
+namespace Mtt.Tests.Support;
 
 /// <summary>Builds a multi-segment <see cref="ReadOnlySequence{T}"/> to exercise segment boundaries.</summary>
 public static class SegmentedSequence
@@ -18,6 +18,9 @@ public static class SegmentedSequence
         pieces.Add(data[from..]);
         return Create(pieces);
     }
+
+    /// <summary>One segment per part, in order (empty parts make empty segments).</summary>
+    public static ReadOnlySequence<byte> Of(params byte[][] parts) => Create([.. parts]);
 
     /// <summary>The bytes in segments of <paramref name="segmentLength"/> (the last may be shorter).</summary>
     public static ReadOnlySequence<byte> Chunked(byte[] data, int segmentLength)
