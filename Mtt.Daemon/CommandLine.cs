@@ -60,6 +60,10 @@ public static class CommandLine
             return InvalidValue("timeout", flags.Timeout, "not a Go duration such as 30s, 1m0s or 1h30m");
         if (timeout <= TimeSpan.Zero) return InvalidValue("timeout", flags.Timeout, "must be positive");
 
+        if (!GoDuration.TryParse(flags.DrainTimeout, out var drainTimeout))
+            return InvalidValue("drain-timeout", flags.DrainTimeout, "not a Go duration such as 10s, 500ms or 1m0s");
+        if (drainTimeout < TimeSpan.Zero) return InvalidValue("drain-timeout", flags.DrainTimeout, "must not be negative");
+
         // As in the original, an empty path is the same as no flag.
         string? cert = string.IsNullOrEmpty(flags.Cert) ? null : flags.Cert;
         string? key = string.IsNullOrEmpty(flags.Key) ? null : flags.Key;
@@ -76,7 +80,7 @@ public static class CommandLine
         {
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
-                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser),
+                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, drainTimeout),
         };
     }
 

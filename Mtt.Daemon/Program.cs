@@ -23,13 +23,26 @@ public static class Program
 
         var log = new ServerLog(Console.Error, options.Verbose);
         using var stop = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-        return await RunAsync(options, log, stop.Token).ConfigureAwait(false);
+        using var cutDrain = new CancellationTokenSource();
+        int stopSignals = 0;
+        // The first SIGTERM or SIGINT starts the drain; a second one (an impatient Ctrl-C) ends it at once.
+        void OnStopSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref stopSignals) == 1) stop.Cancel();
+            else cutDrain.Cancel();
+        }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
+        return await RunAsync(options, log, stop.Token, cutDrain.Token).ConfigureAwait(false);
     }
 
-    /// <summary>Starts the tunnel and controller listeners and serves until <paramref name="stop"/> fires.</summary>
-    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop)
+    /// <summary>
+    /// Starts the tunnel and controller listeners and serves until <paramref name="stop"/> fires, then drains:
+    /// new connections are refused, open tunnels get <see cref="ServerOptions.DrainTimeout"/> (or until
+    /// <paramref name="cutDrain"/>) to end, and whatever is left is closed with 1001.
+    /// </summary>
+    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop, CancellationToken cutDrain = default)
     {
         SslStreamCertificateContext? certificate;
         try
@@ -96,8 +109,27 @@ public static class Program
         catch (OperationCanceledException)
         {
         }
+        await DrainAsync(tunnels, options.DrainTimeout, log, cutDrain).ConfigureAwait(false);
+        // Every user change was saved as it was made (RouteStore's save hook), so there is nothing left to write.
         log.Info("stopping");
         return 0;
+    }
+
+    private static async Task DrainAsync(TunnelListener tunnels, TimeSpan drainTimeout, ServerLog log, CancellationToken cutDrain)
+    {
+        tunnels.StopAccepting();
+        int open = tunnels.ActiveConnections;
+        log.Info($"draining: new connections refused, {open} open, waiting up to {GoDuration.Format(drainTimeout)} for them to end (a second signal closes them now)");
+        try
+        {
+            await tunnels.WhenNoConnections().WaitAsync(drainTimeout, cutDrain).ConfigureAwait(false);
+            log.Info("drained: no connection open");
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Disposing the listener fires its stopping token: tunnels and smux sessions send close 1001.
+            log.Info($"{tunnels.ActiveConnections} connections still open after the drain; closing them (1001 going away)");
+        }
     }
 
     /// <summary>The users of <c>-state</c> (saved again at once, so an unwritable file stops the start too), or an empty table.</summary>

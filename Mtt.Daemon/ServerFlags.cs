@@ -19,6 +19,7 @@ internal sealed class ServerFlags
     public const string DefaultController = "127.0.0.1:8080";
     public const string DefaultTimeout = "1m0s";
     public const string DefaultServerName = "localhost";
+    public const string DefaultDrainTimeout = "10s";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
         HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface")]
@@ -49,6 +50,10 @@ internal sealed class ServerFlags
     [Option("timeout", Default = DefaultTimeout, MetaValue = "duration",
         HelpText = "idle timeout of a connection, e.g. 30s, 5m, 1h30m")]
     public string Timeout { get; set; } = DefaultTimeout;
+
+    [Option("drain-timeout", Default = DefaultDrainTimeout, MetaValue = "duration",
+        HelpText = "on SIGTERM/SIGINT, new connections are refused and open tunnels get this long to end on their own before they are closed (1001); 0 closes them at once")]
+    public string DrainTimeout { get; set; } = DefaultDrainTimeout;
 
     [Option("verbose", HelpText = "log each connection, route miss and error")]
     public bool Verbose { get; set; }

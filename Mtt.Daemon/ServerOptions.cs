@@ -6,8 +6,9 @@ public sealed class ServerOptions
     internal ServerOptions(
         ListenAddress bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
         TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText,
-        string? statePath = null, bool metricsPerUser = false)
+        string? statePath = null, bool metricsPerUser = false, TimeSpan? drainTimeout = null)
     {
+        DrainTimeout = drainTimeout ?? DefaultDrainTimeout;
         StatePath = statePath;
         MetricsPerUser = metricsPerUser;
         BindAddress = bind;
@@ -23,6 +24,12 @@ public sealed class ServerOptions
         ServerName = serverName;
         FastOpen = fastOpen;
     }
+
+    /// <summary>The default of <c>-drain-timeout</c>, well inside systemd's 90 s stop timeout.</summary>
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>-drain-timeout</c>: how long open tunnels may go on after a stop signal; never negative.</summary>
+    public TimeSpan DrainTimeout { get; }
 
     /// <summary><c>-b</c> as given: the tunnel listener. Loopback by default so the bare command serves out of the box.</summary>
     public string Bind { get; }

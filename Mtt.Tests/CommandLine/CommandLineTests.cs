@@ -5,7 +5,7 @@ namespace Mtt.Tests.CommandLine;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllFlags =
-        ["b", "c", "cert", "disable-tls", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "state", "timeout", "verbose"];
+        ["b", "c", "cert", "disable-tls", "drain-timeout", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "state", "timeout", "verbose"];
 
     private static CommandLineResult Parse(params string[] args) => Mtt.Daemon.CommandLine.Parse(args);
 
@@ -472,5 +472,23 @@ public sealed class CommandLineTests
         Assert.Contains("\n  -state string\n", usage);
         Assert.Contains("saved after every change", usage);
         Assert.Contains("\n  -metrics-per-user\n", usage);
+    }
+
+    [Fact]
+    public void DrainTimeout_DefaultsTo10s_AndTakesGoDurations()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(10), Parsed().DrainTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(1.5), Parsed("-drain-timeout", "1m30s").DrainTimeout);
+        Assert.Equal(TimeSpan.Zero, Parsed("-drain-timeout=0").DrainTimeout);
+    }
+
+    [Theory]
+    [InlineData("-1s", "must not be negative")]
+    [InlineData("ten", "not a Go duration")]
+    public void DrainTimeout_BadOrNegative_IsRefusedNamingIt(string text, string reason)
+    {
+        string message = Refused("-drain-timeout", text);
+        Assert.StartsWith($"invalid value \"{text}\" for flag -drain-timeout: ", message);
+        Assert.Contains(reason, message);
     }
 }

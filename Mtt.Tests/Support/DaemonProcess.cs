@@ -11,6 +11,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly StringBuilder _stdout = new();
     private readonly TaskCompletionSource<(int Tunnel, int Controller)> _ports = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Text, TaskCompletionSource Seen)> _stderrWaiters = [];
     private int _tunnelPort;
     private int _controllerPort;
 
@@ -58,10 +59,26 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     private void OnStderr(string? line)
     {
         if (line is null) return;
-        lock (_stderr) _stderr.AppendLine(line);
+        lock (_stderr)
+        {
+            _stderr.AppendLine(line);
+            _stderrWaiters.RemoveAll(waiter => line.Contains(waiter.Text, StringComparison.Ordinal) && waiter.Seen.TrySetResult());
+        }
         if (TunnelLine().Match(line) is { Success: true } tunnel) _tunnelPort = int.Parse(tunnel.Groups[1].Value);
         if (ControllerLine().Match(line) is { Success: true } controller) _controllerPort = int.Parse(controller.Groups[1].Value);
         if (_tunnelPort != 0 && _controllerPort != 0) _ports.TrySetResult((_tunnelPort, _controllerPort));
+    }
+
+    /// <summary>Completes once a line of stderr contains <paramref name="text"/> (at once if one already has).</summary>
+    public Task WaitForStderrAsync(string text)
+    {
+        lock (_stderr)
+        {
+            if (_stderr.ToString().Contains(text, StringComparison.Ordinal)) return Task.CompletedTask;
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _stderrWaiters.Add((text, seen));
+            return seen.Task;
+        }
     }
 
     /// <summary>Waits for the process to exit and returns its exit code.</summary>
@@ -72,9 +89,12 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Asks the daemon to stop as systemd would, with SIGTERM.</summary>
-    public async Task TerminateAsync()
+    public Task TerminateAsync() => SignalAsync("TERM");
+
+    /// <summary>Sends a signal by name (<c>TERM</c>, <c>HUP</c>, ...) as <c>kill -NAME pid</c> does.</summary>
+    public async Task SignalAsync(string name)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString()]);
         await kill.WaitForExitAsync();
     }
 
