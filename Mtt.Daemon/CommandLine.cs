@@ -23,8 +23,10 @@ public static class CommandLine
     public static string Usage { get; } = GoUsage.Format(ProgramName, FlagDeclaration.All);
 
     /// <summary>Never throws or exits; returns what Program should do.</summary>
-    public static CommandLineResult Parse(IReadOnlyList<string> args)
+    /// <param name="environment">Reads an environment variable (the process's by default; tests pass their own).</param>
+    public static CommandLineResult Parse(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var syntax = GoFlagSyntax.Normalise(args, FlagDeclaration.All);
         if (syntax.HelpRequested) return new CommandLineResult { ExitCode = 0, Output = Usage };
         if (syntax.Error is not null) return Fail(syntax.Error);
@@ -47,10 +49,10 @@ public static class CommandLine
         // The normaliser only passes declared flags in the form the library reads, so this is a bug, not a typo.
         if (flags is null) return Fail($"cannot read the flags: {libraryError}");
 
-        return Validate(flags);
+        return Validate(flags, environment);
     }
 
-    private static CommandLineResult Validate(ServerFlags flags)
+    private static CommandLineResult Validate(ServerFlags flags, Func<string, string?> environment)
     {
         if (!ListenAddress.TryParse(flags.Bind, out var bind, out string? error)) return InvalidValue("b", flags.Bind, error);
         if (!ListenAddress.TryParse(flags.Controller, out var controller, out error)) return InvalidValue("c", flags.Controller, error);
@@ -63,6 +65,14 @@ public static class CommandLine
         if (!GoDuration.TryParse(flags.DrainTimeout, out var drainTimeout))
             return InvalidValue("drain-timeout", flags.DrainTimeout, "not a Go duration such as 10s, 500ms or 1m0s");
         if (drainTimeout < TimeSpan.Zero) return InvalidValue("drain-timeout", flags.DrainTimeout, "must not be negative");
+
+        // The flag wins over the variable; an empty value of either means no token.
+        bool tokenFromFlag = flags.ControllerToken is not null;
+        string? controllerToken = flags.ControllerToken ?? environment(ServerOptions.ControllerTokenVariable);
+        if (string.IsNullOrEmpty(controllerToken)) controllerToken = null;
+        // The value itself stays out of the message: it is a secret and may be in a journal.
+        if (controllerToken is not null && !Mtt.Core.Control.ControllerToken.IsValid(controllerToken))
+            return Fail($"{(tokenFromFlag ? "invalid value for flag -c-token" : $"invalid ${ServerOptions.ControllerTokenVariable}")}: a bearer token is one or more of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
 
         // As in the original, an empty path is the same as no flag.
         string? cert = string.IsNullOrEmpty(flags.Cert) ? null : flags.Cert;
@@ -80,7 +90,7 @@ public static class CommandLine
         {
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
-                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, drainTimeout),
+                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, drainTimeout, controllerToken),
         };
     }
 

@@ -88,7 +88,8 @@ public static class Program
         };
 
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
-        await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics);
+        await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics,
+            token: options.ControllerToken is null ? null : new ControllerToken(options.ControllerToken));
         try
         {
             tunnels.Start();
@@ -100,6 +101,9 @@ public static class Program
             return StartFailedExitCode;
         }
 
+        if (controller.RequiresToken) log.Info("controller requires a bearer token (Authorization: Bearer ...)");
+        else if (!IPAddress.IsLoopback(controllerBind.Address))
+            log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");
         log.Info($"tunnel listener on {tunnels.LocalEndPoint} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)})");
 
         try

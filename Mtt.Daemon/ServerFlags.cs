@@ -29,6 +29,10 @@ internal sealed class ServerFlags
         HelpText = "[host:port] controller listener (JSON commands over HTTP POST); keep it off public interfaces")]
     public string Controller { get; set; } = DefaultController;
 
+    [Option("c-token", MetaValue = "string",
+        HelpText = "bearer token every controller request (GET /metrics too) must send as 'Authorization: Bearer TOKEN', else 401; without the flag, $MTT_CONTROLLER_TOKEN if set (keeps it out of ps)")]
+    public string? ControllerToken { get; set; }
+
     [Option("mux", HelpText = "treat a client that offers no subprotocol as multiplexed (smux)")]
     public bool Mux { get; set; }
 

@@ -6,8 +6,9 @@ public sealed class ServerOptions
     internal ServerOptions(
         ListenAddress bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
         TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText,
-        string? statePath = null, bool metricsPerUser = false, TimeSpan? drainTimeout = null)
+        string? statePath = null, bool metricsPerUser = false, TimeSpan? drainTimeout = null, string? controllerToken = null)
     {
+        ControllerToken = controllerToken;
         DrainTimeout = drainTimeout ?? DefaultDrainTimeout;
         StatePath = statePath;
         MetricsPerUser = metricsPerUser;
@@ -24,6 +25,12 @@ public sealed class ServerOptions
         ServerName = serverName;
         FastOpen = fastOpen;
     }
+
+    /// <summary>The environment variable read for the controller token when <c>-c-token</c> is not given.</summary>
+    public const string ControllerTokenVariable = "MTT_CONTROLLER_TOKEN";
+
+    /// <summary><c>-c-token</c> (or <see cref="ControllerTokenVariable"/>): the controller's bearer token, or null for none.</summary>
+    public string? ControllerToken { get; }
 
     /// <summary>The default of <c>-drain-timeout</c>, well inside systemd's 90 s stop timeout.</summary>
     public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(10);

@@ -30,7 +30,10 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         get { lock (_stdout) return _stdout.ToString(); }
     }
 
-    public static DaemonProcess Start(params string[] args)
+    public static DaemonProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the daemon with <paramref name="environment"/> added to the test's own environment.</summary>
+    public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"))
         {
@@ -39,6 +42,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var daemon = new DaemonProcess(process);
         process.ErrorDataReceived += (_, e) => daemon.OnStderr(e.Data);
