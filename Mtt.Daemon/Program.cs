@@ -44,10 +44,10 @@ public static class Program
     /// </summary>
     internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop, CancellationToken cutDrain = default)
     {
-        SslStreamCertificateContext? certificate;
+        ServerCertificate? certificate;
         try
         {
-            certificate = LoadCertificate(options, log);
+            certificate = LoadCertificate(options, log) is { } loaded ? new ServerCertificate(loaded) : null;
         }
         catch (CertificateLoadException e)
         {
@@ -87,6 +87,17 @@ public static class Program
             IdleTimeout = options.Timeout,
         };
 
+        using var reloader = options.CertPath is not null && certificate is not null
+            ? new CertificateReloader(options.CertPath, options.KeyPath!, certificate, log)
+            : null;
+        // Registered whatever the mode: SIGHUP's default action would end the process (systemctl reload).
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            if (reloader is null) log.Info("SIGHUP: no -cert/-key files to reload");
+            else reloader.Reload("SIGHUP");
+        });
+
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
         await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics,
             token: options.ControllerToken is null ? null : new ControllerToken(options.ControllerToken));
@@ -101,6 +112,7 @@ public static class Program
             return StartFailedExitCode;
         }
 
+        reloader?.StartWatching();
         if (controller.RequiresToken) log.Info("controller requires a bearer token (Authorization: Bearer ...)");
         else if (!IPAddress.IsLoopback(controllerBind.Address))
             log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");

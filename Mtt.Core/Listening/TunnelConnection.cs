@@ -45,7 +45,7 @@ internal sealed class TunnelConnection
             try
             {
                 transport = _options.Certificate is { } certificate
-                    ? await SocketTransport.CreateTlsAsync(_socket, certificate, handshakeTimeout.Token).ConfigureAwait(false)
+                    ? await SocketTransport.CreateTlsAsync(_socket, certificate.Current, handshakeTimeout.Token).ConfigureAwait(false)
                     : SocketTransport.CreatePlain(_socket);
                 accepted = await ReadUpgradeAsync(transport, handshakeTimeout.Token).ConfigureAwait(false);
             }
