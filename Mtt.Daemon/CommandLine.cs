@@ -1,7 +1,5 @@
 using System.Globalization;
 using Mtt.Core.Listening;
-using CommandLine;
-using GnuParser = CommandLine.Parser;
 
 namespace Mtt.Daemon;
 
@@ -31,23 +29,15 @@ public static class CommandLine
         if (syntax.HelpRequested) return new CommandLineResult { ExitCode = 0, Output = Usage };
         if (syntax.Error is not null) return Fail(syntax.Error);
 
-        ServerFlags? flags = null;
-        string? libraryError = null;
-        using (var parser = new GnuParser(settings =>
+        // Unset flags keep their property initialisers, which are the declared defaults.
+        var flags = new ServerFlags();
+        foreach (var (name, value) in syntax.Values!)
         {
-            settings.CaseSensitive = true;
-            settings.HelpWriter = null; // the usage text is ours, in Go's layout
-            settings.AutoHelp = false;
-            settings.AutoVersion = false;
-            settings.ParsingCulture = CultureInfo.InvariantCulture;
-        }))
-        {
-            parser.ParseArguments<ServerFlags>(syntax.Arguments!)
-                .WithParsed(parsed => flags = parsed)
-                .WithNotParsed(errors => libraryError = string.Join(", ", errors.Select(e => e.Tag.ToString())));
+            foreach (var flag in FlagDeclaration.All)
+            {
+                if (flag.Name == name) flag.Bind(flags, value);
+            }
         }
-        // The normaliser only passes declared flags in the form the library reads, so this is a bug, not a typo.
-        if (flags is null) return Fail($"cannot read the flags: {libraryError}");
 
         return Validate(flags, environment);
     }

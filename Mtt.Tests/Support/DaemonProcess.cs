@@ -35,7 +35,9 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     /// <summary>Starts the daemon with <paramref name="environment"/> added to the test's own environment.</summary>
     public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"))
+        // MTT_TEST_DAEMON runs these tests against another build, e.g. the native AOT one (README).
+        string executable = Environment.GetEnvironmentVariable("MTT_TEST_DAEMON") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "mtt-mu-server");
+        var info = new ProcessStartInfo(executable)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
