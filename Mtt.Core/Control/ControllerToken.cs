@@ -16,18 +16,21 @@ public sealed class ControllerToken
 
     private const string Scheme = "Bearer";
 
+    /// <summary>Far beyond any generated secret (base64 of 32 bytes is 44 characters); bounds the comparison buffer.</summary>
+    public const int MaxLength = 1024;
+
     private readonly byte[] _expected;
 
     public ControllerToken(string token)
     {
-        if (!IsValid(token)) throw new ArgumentException("a bearer token is one or more of A-Z a-z 0-9 - . _ ~ + / followed by any '='", nameof(token));
+        if (!IsValid(token)) throw new ArgumentException($"a bearer token is 1 to {MaxLength} of A-Z a-z 0-9 - . _ ~ + / followed by any '='", nameof(token));
         _expected = Encoding.UTF8.GetBytes(token);
     }
 
     /// <summary>Whether <paramref name="token"/> can be sent in an Authorization header as RFC 6750 writes it.</summary>
     public static bool IsValid(string? token)
     {
-        if (string.IsNullOrEmpty(token)) return false;
+        if (string.IsNullOrEmpty(token) || token.Length > MaxLength) return false;
         ReadOnlySpan<char> body = token.AsSpan().TrimEnd('=');
         return !body.IsEmpty && !body.ContainsAnyExcept(TokenCharacters);
     }
@@ -42,8 +45,9 @@ public sealed class ControllerToken
             return false;
         ReadOnlySpan<char> presented = value[(Scheme.Length + 1)..].TrimStart(' ');
         // Only the length of the token can leak (FixedTimeEquals returns early on a length mismatch).
-        Span<byte> bytes = stackalloc byte[Math.Min(Encoding.UTF8.GetMaxByteCount(presented.Length), 1024)];
-        if (!Encoding.UTF8.TryGetBytes(presented, bytes, out int written)) return false;
+        if (presented.Length > MaxLength) return false;
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(MaxLength)];
+        int written = Encoding.UTF8.GetBytes(presented, bytes);
         return CryptographicOperations.FixedTimeEquals(bytes[..written], _expected);
     }
 }

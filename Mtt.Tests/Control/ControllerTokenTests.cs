@@ -81,6 +81,19 @@ public sealed class ControllerTokenTests
     }
 
     [Fact]
+    public async Task LongestToken_IsAdmitted_AndOneCharacterMoreIsNot()
+    {
+        string longest = new('a', ControllerToken.MaxLength);
+        await using var controller = RunningController.StartWithToken(longest);
+
+        using var admitted = await controller.Http.SendAsync(Post(AddUser, "Bearer " + longest)).WaitAsync(RunningController.Bound);
+        using var refused = await controller.Http.SendAsync(Post(AddUser, "Bearer " + longest + "a")).WaitAsync(RunningController.Bound);
+
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task WithoutAToken_NoHeaderIsNeeded()
     {
         await using var controller = RunningController.Start();
@@ -95,8 +108,10 @@ public sealed class ControllerTokenTests
     [InlineData("has space")]
     [InlineData("a=b")]
     [InlineData("ü")]
-    public void Token_ThatCannotBeSentAsABearerToken_IsInvalid(string token)
+    [InlineData("x", 1025)]
+    public void Token_ThatCannotBeSentAsABearerToken_IsInvalid(string token, int repeat = 1)
     {
+        token = string.Concat(Enumerable.Repeat(token, repeat));
         Assert.False(ControllerToken.IsValid(token));
         Assert.Throws<ArgumentException>(() => new ControllerToken(token));
     }
