@@ -58,6 +58,26 @@ public sealed class DaemonDrainTests
     }
 
     [Fact]
+    public async Task SecondSigterm_EndsTheDrainAtOnce_With1001()
+    {
+        await using var backend = new EchoBackend();
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-drain-timeout=5m");
+        var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
+        await AddUserAsync(controllerPort, "/u1", backend.Address);
+        using var client = await ConnectAsync(tunnelPort, "/u1");
+        await EchoAsync(client, "before the signals");
+
+        await daemon.TerminateAsync();
+        await daemon.WaitForStderrAsync("draining").WaitAsync(Bound);
+        await daemon.TerminateAsync();
+
+        var received = await client.ReceiveAsync(new byte[256], CancellationToken.None).WaitAsync(Bound);
+        Assert.Equal(WebSocketMessageType.Close, received.MessageType);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, client.CloseStatus);
+        Assert.Equal(0, await daemon.WaitForExitAsync(Bound));
+    }
+
+    [Fact]
     public async Task Sigterm_WithNothingOpen_ExitsAtOnce()
     {
         await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-drain-timeout=5m");

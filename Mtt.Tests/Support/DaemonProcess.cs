@@ -68,7 +68,12 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         lock (_stderr)
         {
             _stderr.AppendLine(line);
-            _stderrWaiters.RemoveAll(waiter => line.Contains(waiter.Text, StringComparison.Ordinal) && waiter.Seen.TrySetResult());
+            for (int i = _stderrWaiters.Count - 1; i >= 0; i--)
+            {
+                if (!line.Contains(_stderrWaiters[i].Text, StringComparison.Ordinal)) continue;
+                _stderrWaiters[i].Seen.TrySetResult();
+                _stderrWaiters.RemoveAt(i);
+            }
         }
         if (TunnelLine().Match(line) is { Success: true } tunnel) _tunnelPort = int.Parse(tunnel.Groups[1].Value);
         if (ControllerLine().Match(line) is { Success: true } controller) _controllerPort = int.Parse(controller.Groups[1].Value);
