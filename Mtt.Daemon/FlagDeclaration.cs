@@ -60,6 +60,9 @@ internal sealed record FlagDeclaration(string Name, bool IsShortName, bool IsBoo
         bool isShort = string.IsNullOrEmpty(longName);
         string name = isShort ? shortName! : longName!;
         bool isBool = property.PropertyType == typeof(bool);
+        // Values stay raw text until CommandLine validates them, with Go's wording for a bad one.
+        if (!isBool && property.PropertyType != typeof(string))
+            throw new InvalidOperationException($"ServerFlags.{property.Name}: a flag is a string (validated in CommandLine) or a bool, not {property.PropertyType.Name}");
         return new FlagDeclaration(name, isShort, isBool, isBool ? null : metaValue, helpText ?? "", defaultText) { Property = property };
     }
 }
