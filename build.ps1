@@ -3,12 +3,14 @@
 # tool manifest: `dotnet tool restore && dotnet pwsh ./build.ps1 <target>`.
 # Arguments after the target go to the underlying command, e.g. `bench --filter '*Framer*' --job short`.
 # (A plain script, not an advanced one, so that dotnet-style `--flags` reach $args untouched.)
+# `publish -aot` builds a native executable (no .NET runtime needed; clang and zlib1g-dev must be installed).
 param(
     [ValidateSet('build', 'test', 'publish', 'bench')]
     [string] $Target = 'build'
 )
 $Configuration = 'Release'
-$Rest = @($args | Where-Object { $_ -ne '--' })
+$Aot = $args -contains '-aot'
+$Rest = @($args | Where-Object { $_ -ne '--' -and $_ -ne '-aot' })
 
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
@@ -29,6 +31,11 @@ switch ($Target) {
         Invoke-Step dotnet (@('test', 'MosTlsTunnel.sln', '-c', $Configuration, '--logger', 'console;verbosity=normal') + $Rest)
     }
     'publish' {
+        if ($Aot) {
+            Invoke-Step dotnet (@('publish', 'Mtt.Daemon/Mtt.Daemon.csproj', '-c', 'Release', '-r', 'linux-x64', '-p:PublishAot=true', '-o', 'artifacts/mtt-mu-server-aot') + $Rest)
+            Write-Host "published: artifacts/mtt-mu-server-aot/mtt-mu-server (native)"
+            exit 0
+        }
         Invoke-Step dotnet (@('publish', 'Mtt.Daemon/Mtt.Daemon.csproj', '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'false', '-o', 'artifacts/mtt-mu-server') + $Rest)
         Write-Host "published: artifacts/mtt-mu-server/mtt-mu-server"
     }

@@ -1,7 +1,5 @@
 using System.Globalization;
 using Mtt.Core.Listening;
-using CommandLine;
-using GnuParser = CommandLine.Parser;
 
 namespace Mtt.Daemon;
 
@@ -23,34 +21,28 @@ public static class CommandLine
     public static string Usage { get; } = GoUsage.Format(ProgramName, FlagDeclaration.All);
 
     /// <summary>Never throws or exits; returns what Program should do.</summary>
-    public static CommandLineResult Parse(IReadOnlyList<string> args)
+    /// <param name="environment">Reads an environment variable (the process's by default; tests pass their own).</param>
+    public static CommandLineResult Parse(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var syntax = GoFlagSyntax.Normalise(args, FlagDeclaration.All);
         if (syntax.HelpRequested) return new CommandLineResult { ExitCode = 0, Output = Usage };
         if (syntax.Error is not null) return Fail(syntax.Error);
 
-        ServerFlags? flags = null;
-        string? libraryError = null;
-        using (var parser = new GnuParser(settings =>
+        // Unset flags keep their property initialisers, which are the declared defaults.
+        var flags = new ServerFlags();
+        foreach (var (name, value) in syntax.Values!)
         {
-            settings.CaseSensitive = true;
-            settings.HelpWriter = null; // the usage text is ours, in Go's layout
-            settings.AutoHelp = false;
-            settings.AutoVersion = false;
-            settings.ParsingCulture = CultureInfo.InvariantCulture;
-        }))
-        {
-            parser.ParseArguments<ServerFlags>(syntax.Arguments!)
-                .WithParsed(parsed => flags = parsed)
-                .WithNotParsed(errors => libraryError = string.Join(", ", errors.Select(e => e.Tag.ToString())));
+            foreach (var flag in FlagDeclaration.All)
+            {
+                if (flag.Name == name) flag.Bind(flags, value);
+            }
         }
-        // The normaliser only passes declared flags in the form the library reads, so this is a bug, not a typo.
-        if (flags is null) return Fail($"cannot read the flags: {libraryError}");
 
-        return Validate(flags);
+        return Validate(flags, environment);
     }
 
-    private static CommandLineResult Validate(ServerFlags flags)
+    private static CommandLineResult Validate(ServerFlags flags, Func<string, string?> environment)
     {
         if (!ListenAddress.TryParse(flags.Bind, out var bind, out string? error)) return InvalidValue("b", flags.Bind, error);
         if (!ListenAddress.TryParse(flags.Controller, out var controller, out error)) return InvalidValue("c", flags.Controller, error);
@@ -62,6 +54,18 @@ public static class CommandLine
 
         if (!TryParseCount(flags.MaxConnections, out int maxConnections)) return InvalidValue("max-connections", flags.MaxConnections, "must be a whole number from 1 up");
         if (!TryParseCount(flags.MaxHandshakes, out int maxHandshakes)) return InvalidValue("max-handshakes", flags.MaxHandshakes, "must be a whole number from 1 up");
+
+        if (!GoDuration.TryParse(flags.DrainTimeout, out var drainTimeout))
+            return InvalidValue("drain-timeout", flags.DrainTimeout, "not a Go duration such as 10s, 500ms or 1m0s");
+        if (drainTimeout < TimeSpan.Zero) return InvalidValue("drain-timeout", flags.DrainTimeout, "must not be negative");
+
+        // The flag wins over the variable; an empty value of either means no token.
+        bool tokenFromFlag = flags.ControllerToken is not null;
+        string? controllerToken = flags.ControllerToken ?? environment(ServerOptions.ControllerTokenVariable);
+        if (string.IsNullOrEmpty(controllerToken)) controllerToken = null;
+        // The value itself stays out of the message: it is a secret and may be in a journal.
+        if (controllerToken is not null && !Mtt.Core.Control.ControllerToken.IsValid(controllerToken))
+            return Fail($"{(tokenFromFlag ? "invalid value for flag -c-token" : $"invalid ${ServerOptions.ControllerTokenVariable}")}: a bearer token is 1 to {Mtt.Core.Control.ControllerToken.MaxLength} of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
 
         // As in the original, an empty path is the same as no flag.
         string? cert = string.IsNullOrEmpty(flags.Cert) ? null : flags.Cert;
@@ -79,7 +83,7 @@ public static class CommandLine
         {
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
-                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes),
+                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken),
         };
     }
 

@@ -1,32 +1,28 @@
 namespace Mtt.Daemon;
 
 /// <summary>
-/// Reads argv with the rules of Go's <c>flag</c> package and rewrites it into forms CommandLineParser reads
-/// without surprises: each flag once, a true boolean as a bare switch, a false one left out, a value in the
-/// form the library cannot misread (see <see cref="TryRewriteValue"/>).
+/// Reads argv with the rules of Go's <c>flag</c> package: each flag's last value by name, a boolean as
+/// <c>"true"</c> or <c>"false"</c>. <see cref="CommandLine"/> binds the values to <see cref="ServerFlags"/>.
 /// </summary>
 /// <remarks>
-/// Why not hand argv to CommandLineParser as it is: the library is GNU-style, and Go's rules differ where the
-/// operators' command lines depend on them.
+/// Go's rules, which the operators' command lines depend on and GNU-style parsers get wrong:
 /// <list type="bullet">
-/// <item><c>-mux</c>: GNU reads a multi-letter name after one dash as bundled short options (-m -u -x).</item>
-/// <item><c>-mux=false</c>: a GNU switch takes no value; Go's boolean takes an optional <c>=value</c> and never the next argument.</item>
-/// <item><c>-b -x</c>: Go takes the next argument as the value whatever it looks like; GNU sees another option.</item>
-/// <item>A repeated flag: Go keeps the last; the library reports a repeated option.</item>
-/// <item><c>-h</c>, <c>-help</c>: help in Go; the library has its own help handling, which is switched off.</item>
+/// <item><c>-mux</c>: one dash and a multi-letter name is one flag, not bundled short options (-m -u -x).</item>
+/// <item><c>-mux=false</c>: a boolean takes an optional <c>=value</c> and never the next argument.</item>
+/// <item><c>-b -x</c>: the next argument is the value whatever it looks like.</item>
+/// <item>A repeated flag: the last one wins.</item>
+/// <item><c>-h</c>, <c>-help</c>: help.</item>
 /// </list>
-/// The library still owns the declarations (<see cref="ServerFlags"/>) and the binding of values to them.
 /// </remarks>
 internal static class GoFlagSyntax
 {
-    /// <summary>What argv said: the rewritten arguments, or help, or the first error in Go's wording.</summary>
-    internal readonly record struct Outcome(IReadOnlyList<string>? Arguments, bool HelpRequested, string? Error);
+    /// <summary>What argv said: each given flag's value by name, or help, or the first error in Go's wording.</summary>
+    internal readonly record struct Outcome(IReadOnlyDictionary<string, string>? Values, bool HelpRequested, string? Error);
 
     public static Outcome Normalise(IReadOnlyList<string> args, IReadOnlyList<FlagDeclaration> declarations)
     {
-        // Go's flag: the last occurrence wins; insertion order is kept only to make the output predictable.
-        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var order = new List<string>();
+        // Go's flag: the last occurrence wins.
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
         int i = 0;
         while (i < args.Count)
         {
@@ -68,51 +64,13 @@ internal static class GoFlagSyntax
                 value = args[i++];
             }
 
-            if (!values.ContainsKey(name)) order.Add(name);
             values[name] = value;
         }
 
         if (i < args.Count)
             return Fail($"unexpected argument {MessageText.Quote(args[i])}: the server takes flags only");
 
-        var rewritten = new List<string>(order.Count * 2);
-        foreach (string name in order)
-        {
-            var flag = Find(declarations, name)!;
-            string value = values[name]!;
-            if (flag.IsBool)
-            {
-                if (value == "true") rewritten.Add(flag.IsShortName ? "-" + name : "--" + name);
-            }
-            else if (!TryRewriteValue(flag, value, rewritten))
-            {
-                return Fail($"invalid value {MessageText.Quote(value)} for flag -{name}: a value that starts with '-' cannot hold a line break");
-            }
-        }
-        return new Outcome(rewritten, HelpRequested: false, null);
-    }
-
-    // The library's tokenizer reads a separate argument that starts with '-' as an option, and refuses
-    // "--name=" followed by nothing, by a space or by a line break. Tried one by one, these forms carry every value
-    // but one: a long flag's value that starts with '-' and holds a line break, which no path, address or duration does.
-    private static bool TryRewriteValue(FlagDeclaration flag, string value, List<string> rewritten)
-    {
-        if (flag.IsShortName)
-        {
-            // "-bVALUE": the rest of the argument is the value, whatever it starts with.
-            if (value.Length == 0) { rewritten.Add("-" + flag.Name); rewritten.Add(""); }
-            else rewritten.Add("-" + flag.Name + value);
-            return true;
-        }
-        if (value.StartsWith('-'))
-        {
-            if (value.AsSpan().IndexOfAny('\r', '\n') >= 0) return false;
-            rewritten.Add($"--{flag.Name}={value}");
-            return true;
-        }
-        rewritten.Add("--" + flag.Name);
-        rewritten.Add(value);
-        return true;
+        return new Outcome(values, HelpRequested: false, null);
     }
 
     // strconv.ParseBool's spellings, which Go's boolean flags accept.

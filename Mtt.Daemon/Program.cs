@@ -23,18 +23,31 @@ public static class Program
 
         var log = new ServerLog(Console.Error, options.Verbose);
         using var stop = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-        return await RunAsync(options, log, stop.Token).ConfigureAwait(false);
+        using var cutDrain = new CancellationTokenSource();
+        int stopSignals = 0;
+        // The first SIGTERM or SIGINT starts the drain; a second one (an impatient Ctrl-C) ends it at once.
+        void OnStopSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref stopSignals) == 1) stop.Cancel();
+            else cutDrain.Cancel();
+        }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
+        return await RunAsync(options, log, stop.Token, cutDrain.Token).ConfigureAwait(false);
     }
 
-    /// <summary>Starts the tunnel and controller listeners and serves until <paramref name="stop"/> fires.</summary>
-    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop)
+    /// <summary>
+    /// Starts the tunnel and controller listeners and serves until <paramref name="stop"/> fires, then drains:
+    /// new connections are refused, open tunnels get <see cref="ServerOptions.DrainTimeout"/> (or until
+    /// <paramref name="cutDrain"/>) to end, and whatever is left is closed with 1001.
+    /// </summary>
+    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop, CancellationToken cutDrain = default)
     {
-        SslStreamCertificateContext? certificate;
+        ServerCertificate? certificate;
         try
         {
-            certificate = LoadCertificate(options, log);
+            certificate = LoadCertificate(options, log) is { } loaded ? new ServerCertificate(loaded) : null;
         }
         catch (CertificateLoadException e)
         {
@@ -76,8 +89,20 @@ public static class Program
             MaxHandshakes = options.MaxHandshakes,
         };
 
+        using var reloader = options.CertPath is not null && certificate is not null
+            ? new CertificateReloader(options.CertPath, options.KeyPath!, certificate, log)
+            : null;
+        // Registered whatever the mode: SIGHUP's default action would end the process (systemctl reload).
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            if (reloader is null) log.Info("SIGHUP: no -cert/-key files to reload");
+            else reloader.Reload("SIGHUP");
+        });
+
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
-        await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics);
+        await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics,
+            token: options.ControllerToken is null ? null : new ControllerToken(options.ControllerToken));
         try
         {
             tunnels.Start();
@@ -89,6 +114,10 @@ public static class Program
             return StartFailedExitCode;
         }
 
+        reloader?.StartWatching();
+        if (controller.RequiresToken) log.Info("controller requires a bearer token (Authorization: Bearer ...)");
+        else if (!IPAddress.IsLoopback(controllerBind.Address))
+            log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");
         log.Info($"tunnel listener on {tunnels.LocalEndPoint} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)})");
 
         try
@@ -98,8 +127,27 @@ public static class Program
         catch (OperationCanceledException)
         {
         }
+        await DrainAsync(tunnels, options.DrainTimeout, log, cutDrain).ConfigureAwait(false);
+        // Every user change was saved as it was made (RouteStore's save hook), so there is nothing left to write.
         log.Info("stopping");
         return 0;
+    }
+
+    private static async Task DrainAsync(TunnelListener tunnels, TimeSpan drainTimeout, ServerLog log, CancellationToken cutDrain)
+    {
+        tunnels.StopAccepting();
+        int open = tunnels.ActiveConnections;
+        log.Info($"draining: new connections refused, {open} open, waiting up to {GoDuration.Format(drainTimeout)} for them to end (a second signal closes them now)");
+        try
+        {
+            await tunnels.WhenNoConnections().WaitAsync(drainTimeout, cutDrain).ConfigureAwait(false);
+            log.Info("drained: no connection open");
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Disposing the listener fires its stopping token: tunnels and smux sessions send close 1001.
+            log.Info($"{tunnels.ActiveConnections} connections still open after the drain; closing them (1001 going away)");
+        }
     }
 
     /// <summary>The users of <c>-state</c> (saved again at once, so an unwritable file stops the start too), or an empty table.</summary>

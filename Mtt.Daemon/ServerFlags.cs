@@ -21,6 +21,7 @@ internal sealed class ServerFlags
     public const string DefaultServerName = "localhost";
     public const string DefaultMaxConnections = "10000";
     public const string DefaultMaxHandshakes = "1000";
+    public const string DefaultDrainTimeout = "10s";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
         HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface")]
@@ -29,6 +30,10 @@ internal sealed class ServerFlags
     [Option('c', Default = DefaultController, MetaValue = "string",
         HelpText = "[host:port] controller listener (JSON commands over HTTP POST); keep it off public interfaces")]
     public string Controller { get; set; } = DefaultController;
+
+    [Option("c-token", MetaValue = "string",
+        HelpText = "bearer token every controller request (GET /metrics too) must send as 'Authorization: Bearer TOKEN', else 401; without the flag, $MTT_CONTROLLER_TOKEN if set (keeps it out of ps)")]
+    public string? ControllerToken { get; set; }
 
     [Option("mux", HelpText = "treat a client that offers no subprotocol as multiplexed (smux)")]
     public bool Mux { get; set; }
@@ -51,6 +56,10 @@ internal sealed class ServerFlags
     [Option("timeout", Default = DefaultTimeout, MetaValue = "duration",
         HelpText = "idle timeout of a connection, e.g. 30s, 5m, 1h30m")]
     public string Timeout { get; set; } = DefaultTimeout;
+
+    [Option("drain-timeout", Default = DefaultDrainTimeout, MetaValue = "duration",
+        HelpText = "on SIGTERM/SIGINT, new connections are refused and open tunnels get this long to end on their own before they are closed (1001); 0 closes them at once")]
+    public string DrainTimeout { get; set; } = DefaultDrainTimeout;
 
     [Option("verbose", HelpText = "log each connection, route miss and error")]
     public bool Verbose { get; set; }

@@ -9,10 +9,13 @@ public sealed class ServerOptions
         ListenAddress bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
         TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText,
         string? statePath = null, bool metricsPerUser = false,
-        int maxConnections = TunnelServerOptions.DefaultMaxConnections, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes)
+        int maxConnections = TunnelServerOptions.DefaultMaxConnections, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
+        TimeSpan? drainTimeout = null, string? controllerToken = null)
     {
         MaxConnections = maxConnections;
         MaxHandshakes = maxHandshakes;
+        ControllerToken = controllerToken;
+        DrainTimeout = drainTimeout ?? DefaultDrainTimeout;
         StatePath = statePath;
         MetricsPerUser = metricsPerUser;
         BindAddress = bind;
@@ -28,6 +31,18 @@ public sealed class ServerOptions
         ServerName = serverName;
         FastOpen = fastOpen;
     }
+
+    /// <summary>The environment variable read for the controller token when <c>-c-token</c> is not given.</summary>
+    public const string ControllerTokenVariable = "MTT_CONTROLLER_TOKEN";
+
+    /// <summary><c>-c-token</c> (or <see cref="ControllerTokenVariable"/>): the controller's bearer token, or null for none.</summary>
+    public string? ControllerToken { get; }
+
+    /// <summary>The default of <c>-drain-timeout</c>, well inside systemd's 90 s stop timeout.</summary>
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>-drain-timeout</c>: how long open tunnels may go on after a stop signal; never negative.</summary>
+    public TimeSpan DrainTimeout { get; }
 
     /// <summary><c>-b</c> as given: the tunnel listener. Loopback by default so the bare command serves out of the box.</summary>
     public string Bind { get; }

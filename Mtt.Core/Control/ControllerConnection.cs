@@ -31,13 +31,15 @@ internal sealed class ControllerConnection
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
     private readonly string _client;
+    private readonly ControllerToken? _token;
     private readonly CancellationTokenSource _requestTimeout = new();
     private volatile bool _closing;
     private bool _requestStarted;
     private bool _responseStarted;
 
-    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics)
+    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics, ControllerToken? token = null)
     {
+        _token = token;
         _metrics = metrics;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
@@ -107,6 +109,10 @@ internal sealed class ControllerConnection
     private async Task<bool> ServeRequestAsync(CancellationToken token)
     {
         if (await ReadHeadAsync(token) is not { } head) return false;
+
+        // Before anything else, the scrape included: with a token set, nothing is served to whoever lacks it.
+        if (_token is not null && !_token.Admits(head.Authorization))
+            return await RefuseAsync(new HttpRejection(401, "missing or wrong bearer token: send Authorization: Bearer <the -c-token value>"), token);
 
         if (head.IsMetricsScrape) return await ServeMetricsAsync(head, token);
         if (!head.IsPost)

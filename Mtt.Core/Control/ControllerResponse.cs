@@ -21,6 +21,8 @@ internal static class ControllerResponse
             .Append(CultureInfo.InvariantCulture, $"Content-Length: {json.Length}\r\n");
         // RFC 9110 section 15.5.6: a 405 names the methods that are allowed.
         if (statusCode == 405) head.Append("Allow: POST\r\n");
+        // RFC 9110 section 11.6.1 and RFC 6750 section 3: a 401 names the scheme it wants.
+        if (statusCode == 401) head.Append("WWW-Authenticate: Bearer\r\n");
         if (close) head.Append("Connection: close\r\n");
         head.Append("\r\n");
 
@@ -37,6 +39,7 @@ internal static class ControllerResponse
     {
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
         413 => "Content Too Large",

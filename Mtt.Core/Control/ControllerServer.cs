@@ -26,6 +26,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
     private readonly byte[] _busyResponse;
+    private readonly ControllerToken? _token;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<ControllerConnection, Task> _open = [];
@@ -34,8 +35,10 @@ public sealed class ControllerServer : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
 
-    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null)
+    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
+        ControllerToken? token = null)
     {
+        _token = token;
         _metrics = metrics ?? new ServerMetrics();
         ArgumentNullException.ThrowIfNull(bind);
         ArgumentNullException.ThrowIfNull(routes);
@@ -51,6 +54,9 @@ public sealed class ControllerServer : IAsyncDisposable
 
     /// <summary>The bound address (port 0 resolved to the real port); valid after <see cref="Start"/>.</summary>
     public IPEndPoint LocalEndPoint => _localEndPoint ?? throw new InvalidOperationException("the controller has not been started");
+
+    /// <summary>Whether a token is required (<c>Authorization: Bearer</c> on every request, else 401).</summary>
+    public bool RequiresToken => _token is not null;
 
     /// <summary>Binds and listens (a taken address throws <see cref="SocketException"/>); accepting runs in the background.</summary>
     public void Start()
@@ -139,7 +145,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics);
+                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;

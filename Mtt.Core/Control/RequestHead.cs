@@ -11,6 +11,9 @@ internal readonly record struct RequestHead(
     /// <summary>The value of <see cref="ContentLength"/> when the request had no Content-Length header.</summary>
     public const long NoContentLength = -1;
 
+    /// <summary>The Authorization header's value; null when absent or sent more than once (then nothing is admitted).</summary>
+    public string? Authorization { get; init; }
+
     public bool IsPost => Method == "POST";
 
     /// <summary>The request target as sent (any target is a command when POSTed, as in the original).</summary>

@@ -28,7 +28,8 @@ internal static class RequestHeadParser
         if (!TryParseRequestLine(requestLine, out string method, out string target, out bool isHttp11, out rejection)) return false;
 
         long contentLength = RequestHead.NoContentLength;
-        int hostCount = 0, transferEncodingCount = 0;
+        int hostCount = 0, transferEncodingCount = 0, authorizationCount = 0;
+        string? authorization = null;
         bool chunked = false, expectsContinue = false, close = false;
         while (!fields.IsEmpty)
         {
@@ -61,6 +62,11 @@ internal static class RequestHeadParser
             {
                 close |= HasToken(value, "close"u8);
             }
+            else if (Ascii.EqualsIgnoreCase(name, "Authorization"u8))
+            {
+                authorizationCount++;
+                authorization = Encoding.Latin1.GetString(value);
+            }
             else if (Ascii.EqualsIgnoreCase(name, "Expect"u8))
             {
                 // RFC 9110 section 10.1.1; other expectations are ignored, which that section allows.
@@ -81,7 +87,11 @@ internal static class RequestHeadParser
             return Reject(HttpRejection.BadRequest("Transfer-Encoding in an HTTP/1.0 request"), out rejection);
 
         // HTTP/1.0 connections are closed after one exchange; keep-alive is an HTTP/1.1 default (RFC 9112 section 9.3).
-        result = new RequestHead(method, contentLength, chunked, expectsContinue && isHttp11, KeepAlive: isHttp11 && !close) { Target = target };
+        result = new RequestHead(method, contentLength, chunked, expectsContinue && isHttp11, KeepAlive: isHttp11 && !close)
+        {
+            Target = target,
+            Authorization = authorizationCount == 1 ? authorization : null,
+        };
         rejection = default;
         return true;
     }

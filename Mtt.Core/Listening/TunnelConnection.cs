@@ -55,7 +55,7 @@ internal sealed class TunnelConnection
                     holdsSlot = true;
                 }
                 transport = _options.Certificate is { } certificate
-                    ? await SocketTransport.CreateTlsAsync(_socket, certificate, handshakeTimeout.Token).ConfigureAwait(false)
+                    ? await SocketTransport.CreateTlsAsync(_socket, certificate.Current, handshakeTimeout.Token).ConfigureAwait(false)
                     : SocketTransport.CreatePlain(_socket);
                 accepted = await ReadUpgradeAsync(transport, handshakeTimeout.Token).ConfigureAwait(false);
             }

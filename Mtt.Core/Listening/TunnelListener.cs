@@ -24,6 +24,7 @@ public sealed class TunnelListener : IAsyncDisposable
     private int _activeConnections;
     private readonly SemaphoreSlim _handshakeSlots;
     private bool _atConnectionLimit;
+    private volatile bool _acceptingStopped;
     private Socket? _listenSocket;
     private Task? _acceptLoop;
 
@@ -76,6 +77,16 @@ public sealed class TunnelListener : IAsyncDisposable
         _acceptLoop = AcceptLoopAsync(socket);
     }
 
+    /// <summary>
+    /// Closes the listening socket so new connections are refused, while the open ones carry on
+    /// (the first step of a graceful drain; <see cref="DisposeAsync"/> then ends whatever is left).
+    /// </summary>
+    public void StopAccepting()
+    {
+        _acceptingStopped = true;
+        _listenSocket?.Dispose();
+    }
+
     private async Task AcceptLoopAsync(Socket listenSocket)
     {
         var token = _stopping.Token;
@@ -92,6 +103,11 @@ public sealed class TunnelListener : IAsyncDisposable
             }
             catch (ObjectDisposedException)
             {
+                return;
+            }
+            catch (SocketException) when (_acceptingStopped)
+            {
+                // StopAccepting closed the socket under the pending accept.
                 return;
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 
 namespace Mtt.Core.Listening;
 
@@ -9,8 +8,8 @@ public sealed class TunnelServerOptions
     /// <summary>Where to listen; port 0 picks a free port (tests).</summary>
     public required IPEndPoint Bind { get; init; }
 
-    /// <summary>The certificate to speak TLS with, or null for plain HTTP behind a TLS-terminating proxy.</summary>
-    public SslStreamCertificateContext? Certificate { get; init; }
+    /// <summary>The certificate to speak TLS with (replaceable while running), or null for plain HTTP behind a TLS-terminating proxy.</summary>
+    public ServerCertificate? Certificate { get; init; }
 
     /// <summary><c>-mux</c>: a client that offers no subprotocol is treated as multiplexed.</summary>
     public bool MuxByDefault { get; init; }

@@ -5,7 +5,7 @@ namespace Mtt.Tests.CommandLine;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllFlags =
-        ["b", "c", "cert", "disable-tls", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "state", "timeout", "verbose"];
+        ["b", "c", "c-token", "cert", "disable-tls", "drain-timeout", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "state", "timeout", "verbose"];
 
     private static CommandLineResult Parse(params string[] args) => Mtt.Daemon.CommandLine.Parse(args);
 
@@ -174,9 +174,9 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void DashValueWithALineBreak_IsRefusedNamingTheFlag()
+    public void DashValueWithALineBreak_ReachesTheOptions()
     {
-        Assert.StartsWith("invalid value \"-x\\ny\" for flag -cert: ", Refused("-cert", "-x\ny", "-key", "k.pem"));
+        Assert.Equal("-x\ny", Parsed("-cert", "-x\ny", "-key", "k.pem").CertPath);
     }
 
     [Theory]
@@ -472,5 +472,57 @@ public sealed class CommandLineTests
         Assert.Contains("\n  -state string\n", usage);
         Assert.Contains("saved after every change", usage);
         Assert.Contains("\n  -metrics-per-user\n", usage);
+    }
+
+    [Fact]
+    public void DrainTimeout_DefaultsTo10s_AndTakesGoDurations()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(10), Parsed().DrainTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(1.5), Parsed("-drain-timeout", "1m30s").DrainTimeout);
+        Assert.Equal(TimeSpan.Zero, Parsed("-drain-timeout=0").DrainTimeout);
+    }
+
+    [Theory]
+    [InlineData("-1s", "must not be negative")]
+    [InlineData("ten", "not a Go duration")]
+    public void DrainTimeout_BadOrNegative_IsRefusedNamingIt(string text, string reason)
+    {
+        string message = Refused("-drain-timeout", text);
+        Assert.StartsWith($"invalid value \"{text}\" for flag -drain-timeout: ", message);
+        Assert.Contains(reason, message);
+    }
+
+    [Fact]
+    public void ControllerToken_FromTheFlag_WinsOverTheEnvironment()
+    {
+        var result = Mtt.Daemon.CommandLine.Parse(["-c-token", "from-flag"], _ => "from-env");
+        Assert.Equal("from-flag", result.Options!.ControllerToken);
+    }
+
+    [Fact]
+    public void ControllerToken_WithoutTheFlag_ComesFromMttControllerToken()
+    {
+        var result = Mtt.Daemon.CommandLine.Parse([], name => name == "MTT_CONTROLLER_TOKEN" ? "from-env" : null);
+        Assert.Equal("from-env", result.Options!.ControllerToken);
+    }
+
+    [Fact]
+    public void ControllerToken_EmptyOrUnset_MeansNone()
+    {
+        Assert.Null(Mtt.Daemon.CommandLine.Parse([], _ => null).Options!.ControllerToken);
+        Assert.Null(Mtt.Daemon.CommandLine.Parse(["-c-token="], _ => "from-env").Options!.ControllerToken);
+    }
+
+    [Fact]
+    public void ControllerToken_ThatIsNoBearerToken_IsRefused_WithoutEchoingIt()
+    {
+        var result = Mtt.Daemon.CommandLine.Parse(["-c-token", "two words"], _ => null);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("invalid value for flag -c-token: ", result.Error);
+        Assert.DoesNotContain("two words", result.Error);
+
+        var fromEnvironment = Mtt.Daemon.CommandLine.Parse([], _ => "bad token");
+        Assert.Equal(2, fromEnvironment.ExitCode);
+        Assert.StartsWith("invalid $MTT_CONTROLLER_TOKEN: ", fromEnvironment.Error);
     }
 }

@@ -19,12 +19,12 @@ internal sealed class RunningController : IAsyncDisposable
     private readonly StringWriter _logText = new();
     private readonly TextWriter _logWriter;
 
-    private RunningController(ControllerLimits? limits, bool verbose)
+    private RunningController(ControllerLimits? limits, bool verbose, ControllerToken? token = null)
     {
         // A synchronised writer locks on itself, so reading under the same lock sees whole lines.
         _logWriter = TextWriter.Synchronized(_logText);
         Log = new ServerLog(_logWriter, verbose);
-        Server = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, limits ?? new ControllerLimits { ReadTimeout = LongReadTimeout });
+        Server = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, limits ?? new ControllerLimits { ReadTimeout = LongReadTimeout }, token: token);
         Server.Start();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.LocalEndPoint.Port}/"), Timeout = Bound };
     }
@@ -44,6 +44,9 @@ internal sealed class RunningController : IAsyncDisposable
     }
 
     public static RunningController Start(ControllerLimits? limits = null, bool verbose = false) => new(limits, verbose);
+
+    /// <summary>A controller that requires <c>Authorization: Bearer <paramref name="token"/></c>.</summary>
+    public static RunningController StartWithToken(string token) => new(null, verbose: false, new ControllerToken(token));
 
     public Task<RawHttpConnection> ConnectAsync() => RawHttpConnection.OpenAsync(Server.LocalEndPoint);
 

@@ -93,7 +93,7 @@ public class ResourceLimitTests
                 flood.Add(socket);
                 await socket.ConnectAsync(IPAddress.Loopback, tunnelPort).WaitAsync(Bound);
             }
-            try { await daemon.WaitForStderrAsync("accept failed: TooManyOpenSockets", Bound); }
+            try { await daemon.WaitForStderrAsync("accept failed: TooManyOpenSockets").WaitAsync(Bound); }
             catch (TimeoutException) { Assert.Fail($"no accept failure logged:\n{daemon.Stderr}"); }
         }
         finally
@@ -115,7 +115,7 @@ public class ResourceLimitTests
         var options = new TunnelServerOptions
         {
             Bind = new IPEndPoint(IPAddress.Loopback, 0),
-            Certificate = certificate is null ? null : SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
+            Certificate = certificate is null ? null : new ServerCertificate(SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true)),
             MaxConnections = maxConnections,
             MaxHandshakes = maxHandshakes,
         };

@@ -10,8 +10,8 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
     private readonly StringBuilder _stdout = new();
-    private readonly List<(string Text, TaskCompletionSource Seen)> _stderrWaiters = [];
     private readonly TaskCompletionSource<(int Tunnel, int Controller)> _ports = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Text, TaskCompletionSource Seen)> _stderrWaiters = [];
     private int _tunnelPort;
     private int _controllerPort;
 
@@ -30,10 +30,14 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         get { lock (_stdout) return _stdout.ToString(); }
     }
 
-    public static DaemonProcess Start(params string[] args)
+    public static DaemonProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the daemon with <paramref name="environment"/> added to the test's own environment.</summary>
+    public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"));
+        var info = new ProcessStartInfo(Executable);
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         return Start(info);
     }
 
@@ -43,10 +47,14 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         var info = new ProcessStartInfo("/bin/bash");
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add($"ulimit -n {openFiles} && exec \"$0\" \"$@\"");
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mtt-mu-server"));
+        info.ArgumentList.Add(Executable);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         return Start(info);
     }
+
+    // MTT_TEST_DAEMON runs these tests against another build, e.g. the native AOT one (README).
+    private static string Executable =>
+        Environment.GetEnvironmentVariable("MTT_TEST_DAEMON") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "mtt-mu-server");
 
     private static DaemonProcess Start(ProcessStartInfo info)
     {
@@ -70,32 +78,34 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     /// <summary>The ports the daemon reports in its start-up lines (it may have been given port 0).</summary>
     public Task<(int Tunnel, int Controller)> Ports => _ports.Task;
 
-    /// <summary>Completes once a stderr line contains <paramref name="text"/> (at once if one already has).</summary>
-    public Task WaitForStderrAsync(string text, TimeSpan timeout)
-    {
-        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_stderr)
-        {
-            if (_stderr.ToString().Contains(text, StringComparison.Ordinal)) return Task.CompletedTask;
-            _stderrWaiters.Add((text, seen));
-        }
-        return seen.Task.WaitAsync(timeout);
-    }
-
     private void OnStderr(string? line)
     {
         if (line is null) return;
         lock (_stderr)
         {
             _stderr.AppendLine(line);
-            foreach (var (text, seen) in _stderrWaiters)
+            for (int i = _stderrWaiters.Count - 1; i >= 0; i--)
             {
-                if (line.Contains(text, StringComparison.Ordinal)) seen.TrySetResult();
+                if (!line.Contains(_stderrWaiters[i].Text, StringComparison.Ordinal)) continue;
+                _stderrWaiters[i].Seen.TrySetResult();
+                _stderrWaiters.RemoveAt(i);
             }
         }
         if (TunnelLine().Match(line) is { Success: true } tunnel) _tunnelPort = int.Parse(tunnel.Groups[1].Value);
         if (ControllerLine().Match(line) is { Success: true } controller) _controllerPort = int.Parse(controller.Groups[1].Value);
         if (_tunnelPort != 0 && _controllerPort != 0) _ports.TrySetResult((_tunnelPort, _controllerPort));
+    }
+
+    /// <summary>Completes once a line of stderr contains <paramref name="text"/> (at once if one already has).</summary>
+    public Task WaitForStderrAsync(string text)
+    {
+        lock (_stderr)
+        {
+            if (_stderr.ToString().Contains(text, StringComparison.Ordinal)) return Task.CompletedTask;
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _stderrWaiters.Add((text, seen));
+            return seen.Task;
+        }
     }
 
     /// <summary>Waits for the process to exit and returns its exit code.</summary>
@@ -106,9 +116,12 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     }
 
     /// <summary>Asks the daemon to stop as systemd would, with SIGTERM.</summary>
-    public async Task TerminateAsync()
+    public Task TerminateAsync() => SignalAsync("TERM");
+
+    /// <summary>Sends a signal by name (<c>TERM</c>, <c>HUP</c>, ...) as <c>kill -NAME pid</c> does.</summary>
+    public async Task SignalAsync(string name)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString()]);
         await kill.WaitForExitAsync();
     }
 

@@ -37,7 +37,7 @@ public sealed class TestServer : IAsyncDisposable
         var options = new TunnelServerOptions
         {
             Bind = new IPEndPoint(IPAddress.Loopback, 0),
-            Certificate = certificate is null ? null : SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
+            Certificate = certificate is null ? null : new ServerCertificate(SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true)),
             MuxByDefault = mux,
             IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(1),
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
