@@ -61,7 +61,7 @@ internal sealed class SmuxSession
         ServerLog log,
         string clientName,
         string backendName,
-        TunnelMeter? meter = null)
+        TunnelMeter meter)
     {
         Meter = meter;
         _client = client;
@@ -77,7 +77,7 @@ internal sealed class SmuxSession
     public SmuxFrameSender Sender { get; }
 
     /// <summary>The user and server counters this session's bytes and streams go to, if any.</summary>
-    internal TunnelMeter? Meter { get; }
+    internal TunnelMeter Meter { get; }
 
     /// <summary>The most client bytes this session ever held for its backends at once (memory bound checks).</summary>
     public int PeakQueuedBytes => Volatile.Read(ref _peakQueued);
@@ -102,7 +102,7 @@ internal sealed class SmuxSession
     {
         using var stopRegistration = serverStopping.UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.ServerStopping), this);
         // Once per session: a user deleted (or moved to another dst) ends the session and its streams with 1008.
-        using var revokedRegistration = (Meter?.Revoked ?? default).UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.UserRemoved), this);
+        using var revokedRegistration = Meter.Revoked.UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.UserRemoved), this);
         lock (_timerLock) _timer = new Timer(static state => ((SmuxSession)state!).Tick(), this, NextTickDelay(Environment.TickCount64), Timeout.InfiniteTimeSpan);
         var sender = RunSenderAsync();
 
@@ -243,7 +243,7 @@ internal sealed class SmuxSession
                     // Data for an unknown or finished stream is read and dropped, as xtaci/smux does.
                     if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
                     Interlocked.Add(ref _bytesFromClient, consumed);
-                    Meter?.FromClient(consumed);
+                    Meter.FromClient(consumed);
                     _buffer.Consume(consumed);
                     Touch();
                     continue;
@@ -287,7 +287,7 @@ internal sealed class SmuxSession
             _streams.Add(id, stream);
         }
         Interlocked.Increment(ref _streamsOpened);
-        Meter?.StreamOpened();
+        Meter.StreamOpened();
         _ = stream.RunAsync(_dial);
         return true;
     }
@@ -340,7 +340,7 @@ internal sealed class SmuxSession
 
     public void OnBackendFailed(SmuxStream stream, string error)
     {
-        Meter?.DialFailed();
+        Meter.DialFailed();
         _log.Warn($"{_clientName}: stream {stream.Id}: backend {_backendName} failed: {error}; sent FIN");
     }
 
@@ -353,7 +353,7 @@ internal sealed class SmuxSession
             left = _streams.Count;
         }
         Interlocked.Add(ref _bytesToClient, bytesToClient);
-        Meter?.StreamClosed();
+        Meter.StreamClosed();
         Touch();
         _room.Set();
         _streamEnded.Set();

@@ -283,7 +283,7 @@ internal sealed class SmuxStream
                     }
                     _sent += (uint)length;
                     Interlocked.Add(ref _bytesToClient, length);
-                    _session.Meter?.ToClient(length);
+                    _session.Meter.ToClient(length);
                     _session.Touch();
                     buffer = buffer.Slice(length);
                 }

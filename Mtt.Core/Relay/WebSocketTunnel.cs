@@ -23,14 +23,15 @@ internal sealed class WebSocketTunnel
     // close frame could follow it.
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _abortClientWrites = new();
-    private readonly TunnelMeter? _meter;
+    private readonly TunnelMeter _meter;
     private Timer? _idleTimer;
     private long _lastActivity = Environment.TickCount64;
+    // Each written by one loop only and read after both have ended: no atomics needed on the hot path.
     private long _bytesFromClient;
     private long _bytesToClient;
     private int _endReason = -1;
 
-    public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout, TunnelMeter? meter = null)
+    public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout, TunnelMeter meter)
     {
         _meter = meter;
         _client = client;
@@ -43,7 +44,7 @@ internal sealed class WebSocketTunnel
     {
         using var stopRegistration = serverStopping.UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.ServerStopping), this);
         // Once per tunnel: a user deleted (or moved to another dst) closes its tunnels with 1008; fires at once if already revoked.
-        using var revokedRegistration = (_meter?.Revoked ?? default).UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.UserRemoved), this);
+        using var revokedRegistration = _meter.Revoked.UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.UserRemoved), this);
         _idleTimer = new Timer(static state => ((WebSocketTunnel)state!).CheckIdle(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
         var upstream = CopyClientToBackendAsync();
         var downstream = CopyBackendToClientAsync();
@@ -77,7 +78,7 @@ internal sealed class WebSocketTunnel
         await _backend.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
         _abortClientWrites.Dispose();
-        return new TunnelResult(reason, Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
+        return new TunnelResult(reason, _bytesFromClient, _bytesToClient);
     }
 
     private TunnelEndReason? EndReason
@@ -101,8 +102,8 @@ internal sealed class WebSocketTunnel
                 Touch();
                 if (received.Bytes > 0)
                 {
-                    Interlocked.Add(ref _bytesFromClient, received.Bytes);
-                    _meter?.FromClient(received.Bytes);
+                    _bytesFromClient += received.Bytes;
+                    _meter.FromClient(received.Bytes);
                     var flush = await backendOutput.FlushAsync(token).ConfigureAwait(false);
                     if (flush.IsCompleted)
                     {
@@ -188,8 +189,8 @@ internal sealed class WebSocketTunnel
                     End(TunnelEndReason.ClientDisconnected);
                     return;
                 }
-                Interlocked.Add(ref _bytesToClient, buffer.Length);
-                _meter?.ToClient(buffer.Length);
+                _bytesToClient += buffer.Length;
+                _meter.ToClient(buffer.Length);
             }
             backendInput.AdvanceTo(buffer.End);
 
