@@ -102,7 +102,21 @@ public class ResourceLimitTests
         }
 
         // The flood's descriptors free as the server sees each end; the accept loop retries after its back-off.
-        await AssertEchoesAsync(await UpgradedAsync(tunnelPort));
+        // A connection that arrives while the server is still short of descriptors may be dropped (seen
+        // under a loaded full run); the server must serve again within the bound, not on the first try.
+        var recovering = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await AssertEchoesAsync(await UpgradedAsync(tunnelPort));
+                break;
+            }
+            catch (Exception e) when (e is EndOfStreamException or IOException)
+            {
+                Assert.True(recovering.Elapsed < Bound, $"not served again within {Bound}: {e.Message}\n{daemon.Stderr}");
+            }
+        }
         Assert.DoesNotContain("Unhandled exception", daemon.Stderr);
     }
 
