@@ -79,13 +79,19 @@ public static class Program
         }
 
         var metrics = new ServerMetrics(options.MetricsPerUser);
+        int maxConnections = options.MaxConnections;
+        if (DescriptorBudget.MaxConnections() is { } allowed && allowed < maxConnections)
+        {
+            log.Info($"the open-file limit allows {allowed} tunnels, below -max-connections {maxConnections}: limiting to {allowed} (raise LimitNOFILE / ulimit -n for more)");
+            maxConnections = allowed;
+        }
         var tunnelOptions = new TunnelServerOptions
         {
             Bind = bind,
             Certificate = certificate,
             MuxByDefault = options.Mux,
             IdleTimeout = options.Timeout,
-            MaxConnections = options.MaxConnections,
+            MaxConnections = maxConnections,
             MaxHandshakes = options.MaxHandshakes,
         };
 
