@@ -19,7 +19,6 @@ public sealed class TunnelListener : IAsyncDisposable
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Lock _noConnectionsLock = new();
     private TaskCompletionSource? _noConnections;
     private int _activeConnections;
     private readonly SemaphoreSlim _handshakeSlots;
@@ -51,12 +50,20 @@ public sealed class TunnelListener : IAsyncDisposable
     /// </summary>
     public Task WhenNoConnections()
     {
-        lock (_noConnectionsLock)
+        if (Volatile.Read(ref _activeConnections) == 0) return Task.CompletedTask;
+        var waiter = Volatile.Read(ref _noConnections);
+        if (waiter is null)
         {
-            if (Volatile.Read(ref _activeConnections) == 0) return Task.CompletedTask;
-            return (_noConnections ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            waiter = Interlocked.CompareExchange(ref _noConnections, created, null) ?? created;
         }
+        // The last connection may have ended between the first count and the waiter's publication, and found no
+        // waiter to complete: count again now that it is published.
+        if (Volatile.Read(ref _activeConnections) == 0) CompleteNoConnectionsWaiter();
+        return waiter.Task;
     }
+
+    private void CompleteNoConnectionsWaiter() => Interlocked.Exchange(ref _noConnections, null)?.TrySetResult();
 
     /// <summary>Binds and starts accepting; throws <see cref="SocketException"/> when the address cannot be bound.</summary>
     public void Start()
@@ -160,17 +167,7 @@ public sealed class TunnelListener : IAsyncDisposable
         }
         finally
         {
-            if (Interlocked.Decrement(ref _activeConnections) == 0)
-            {
-                lock (_noConnectionsLock)
-                {
-                    if (Volatile.Read(ref _activeConnections) == 0)
-                    {
-                        _noConnections?.TrySetResult();
-                        _noConnections = null;
-                    }
-                }
-            }
+            if (Interlocked.Decrement(ref _activeConnections) == 0) CompleteNoConnectionsWaiter();
         }
     }
 
