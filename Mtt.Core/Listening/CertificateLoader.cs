@@ -40,7 +40,7 @@ public static class CertificateLoader
             }
             var intermediates = new X509Certificate2Collection();
             for (int i = 1; i < chain.Count; i++) intermediates.Add(chain[i]);
-            var context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
+            var context = CreateContext(leaf, intermediates);
             chain[0].Dispose(); // the context holds the copy that carries the key
             return context;
         }
@@ -49,6 +49,24 @@ public static class CertificateLoader
             leaf?.Dispose();
             foreach (var certificate in chain) certificate.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Builds the context the handshakes send. Building the chain opens .NET's per-user certificate stores, which
+    /// live under $HOME: a process whose user has no home (systemd's DynamicUser without HOME set) cannot, and
+    /// that is an operator's setting to fix, not a crash.
+    /// </summary>
+    internal static SslStreamCertificateContext CreateContext(X509Certificate2 leaf, X509Certificate2Collection? intermediates)
+    {
+        try
+        {
+            return SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CertificateLoadException(
+                $"cannot build the certificate chain: {e.Message} (.NET keeps its certificate stores under $HOME: give the service a HOME, e.g. Environment=HOME=%S/mtt-mu-server in the systemd unit)", e);
         }
     }
 

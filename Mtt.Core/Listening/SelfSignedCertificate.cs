@@ -79,7 +79,7 @@ public static class SelfSignedCertificate
 
     /// <summary>A context for <see cref="SslServerAuthenticationOptions.ServerCertificateContext"/> around <see cref="Create"/>.</summary>
     public static SslStreamCertificateContext CreateContext(string dnsName)
-        => SslStreamCertificateContext.Create(Create(dnsName), additionalCertificates: null, offline: true);
+        => CertificateLoader.CreateContext(Create(dnsName), intermediates: null);
 
     private static X509Extension BuildSubjectAlternativeName(string name)
     {
