@@ -87,6 +87,32 @@ public sealed class DaemonDrainTests
         Assert.Contains("drained: no connection open", daemon.Stderr);
     }
 
+    [Fact]
+    public async Task Sigterm_AfterRefusedAndFailedTunnels_ExitsAtOnce_WithoutWaitingForTheDrainTimeout()
+    {
+        // What once hung the drain with "0 open" until systemd killed the server: connections that ended on
+        // their own (a 404, a backend refusing) before the signal.
+        using var refusing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        refusing.Bind(new IPEndPoint(IPAddress.Loopback, 0)); // bound, never listening: connecting is refused
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-drain-timeout=5m");
+        var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
+        await AddUserAsync(controllerPort, "/u1", $"127.0.0.1:{((IPEndPoint)refusing.LocalEndPoint!).Port}");
+
+        for (int round = 0; round < 3; round++)
+        {
+            using var failed = await ConnectAsync(tunnelPort, "/u1");
+            var closed = await failed.ReceiveAsync(new byte[256], CancellationToken.None).WaitAsync(Bound);
+            Assert.Equal(WebSocketMessageType.Close, closed.MessageType);
+            Assert.Equal(WebSocketCloseStatus.InternalServerError, failed.CloseStatus);
+            using var unknown = new ClientWebSocket();
+            await Assert.ThrowsAsync<WebSocketException>(() => unknown.ConnectAsync(new Uri($"ws://127.0.0.1:{tunnelPort}/nobody"), CancellationToken.None).WaitAsync(Bound));
+        }
+
+        await daemon.TerminateAsync();
+        Assert.Equal(0, await daemon.WaitForExitAsync(Bound));
+        Assert.Contains("stopping", daemon.Stderr);
+    }
+
     internal static async Task AddUserAsync(int controllerPort, string path, string backend, string? token = null)
     {
         using var http = new HttpClient();
