@@ -36,8 +36,8 @@ switch ($Target) {
             Write-Host "published: artifacts/mtt-mu-server-aot/mtt-mu-server (native)"
             exit 0
         }
-        Invoke-Step dotnet (@('publish', 'Mtt.Daemon/Mtt.Daemon.csproj', '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'false', '-o', 'artifacts/mtt-mu-server') + $Rest)
-        Write-Host "published: artifacts/mtt-mu-server/mtt-mu-server"
+        Invoke-Step dotnet (@('publish', 'Mtt.Daemon/Mtt.Daemon.csproj', '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'true', '-p:PublishTrimmed=true', '-o', 'artifacts/mtt-mu-server') + $Rest)
+        Write-Host "published: artifacts/mtt-mu-server/mtt-mu-server (with its own .NET runtime)"
     }
     'bench' {
         $arguments = if ($Rest.Count -gt 0) { $Rest } else { @('--filter', '*') }
