@@ -74,6 +74,25 @@ internal sealed class SocketTransport : IAsyncDisposable
     }
 
     /// <summary>
+    /// After the input ended: true when the peer reset the connection rather than closed it. The kernel
+    /// reports a reset once, to whichever read or write meets it first, so a read after a write took it
+    /// sees a plain end of stream; a zero-byte send does nothing on a live connection and still fails
+    /// after a reset (or after our own <see cref="ShutdownSend"/>, which the caller accounts for).
+    /// </summary>
+    public bool WasReset()
+    {
+        try
+        {
+            _socket.Send(ReadOnlySpan<byte>.Empty);
+            return false;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Drops the connection. Whatever was meant to arrive has been flushed before this; what is still
     /// buffered belongs to a peer that stopped reading, and closing the socket first keeps the
     /// writer's completion from waiting on it.

@@ -63,13 +63,15 @@ internal sealed class WebSocketTunnel
         await downstream.ConfigureAwait(false);
 
         var reason = EndReason ?? TunnelEndReason.ServerStopping;
-        if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping or TunnelEndReason.UserRemoved)
+        // A backend failure seen first by the upstream loop (a write to a reset backend) has no close out yet.
+        if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping or TunnelEndReason.UserRemoved or TunnelEndReason.BackendFailed)
         {
             using var closeTimeout = new CancellationTokenSource(_closeHandshakeTimeout);
             var code = reason switch
             {
                 TunnelEndReason.IdleTimeout => WebSocketCloseCodes.NormalClosure,
                 TunnelEndReason.UserRemoved => WebSocketCloseCodes.PolicyViolation,
+                TunnelEndReason.BackendFailed => WebSocketCloseCodes.InternalError,
                 _ => WebSocketCloseCodes.GoingAway,
             };
             await _client.SendCloseAsync(code, closeTimeout.Token).ConfigureAwait(false);
@@ -104,8 +106,7 @@ internal sealed class WebSocketTunnel
                 {
                     _bytesFromClient += received.Bytes;
                     _meter.FromClient(received.Bytes);
-                    var flush = await backendOutput.FlushAsync(token).ConfigureAwait(false);
-                    if (flush.IsCompleted)
+                    if (!await FlushToBackendAsync(backendOutput, token).ConfigureAwait(false))
                     {
                         End(TunnelEndReason.BackendFailed);
                         return;
@@ -141,6 +142,23 @@ internal sealed class WebSocketTunnel
             // Client close or EOF: the backend sees the end of its input (PROTOCOL §3). Every payload
             // byte was flushed before we got here; only an aborted flush leaves any behind.
             _backend.ShutdownSend();
+        }
+    }
+
+    /// <summary>
+    /// False when the backend can take no more (it reset or went away). Told apart from a failure of the
+    /// client's connection, so the client hears 1011 instead of having its connection dropped.
+    /// </summary>
+    private static async ValueTask<bool> FlushToBackendAsync(System.IO.Pipelines.PipeWriter backendOutput, CancellationToken token)
+    {
+        try
+        {
+            var flush = await backendOutput.FlushAsync(token).ConfigureAwait(false);
+            return !flush.IsCompleted;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 
@@ -196,8 +214,11 @@ internal sealed class WebSocketTunnel
 
             if (read.IsCompleted)
             {
-                End(TunnelEndReason.BackendClosed);
-                await _client.SendCloseAsync(WebSocketCloseCodes.NormalClosure, token).ConfigureAwait(false);
+                // A reset the upstream loop's write met first reads here as a plain end: ask the socket. Once
+                // the upstream has ended (and shut down its sending side) the reason is settled anyway.
+                End(_backend.WasReset() ? TunnelEndReason.BackendFailed : TunnelEndReason.BackendClosed);
+                var code = EndReason == TunnelEndReason.BackendFailed ? WebSocketCloseCodes.InternalError : WebSocketCloseCodes.NormalClosure;
+                await _client.SendCloseAsync(code, token).ConfigureAwait(false);
                 return;
             }
         }

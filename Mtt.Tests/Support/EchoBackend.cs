@@ -1,18 +1,21 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 
 namespace Mtt.Tests.Support;
 
 /// <summary>
 /// A backend on loopback: echoes what it receives, or just holds connections, and counts them. When
 /// scripted, a connection obeys its first byte: <see cref="Reset"/> gets it reset at once,
-/// <see cref="Stall"/> is not read at all until <see cref="ReleaseStalled"/>, anything else is echoed
+/// <see cref="Stall"/> is not read at all until <see cref="ReleaseStalled"/>, <see cref="HandOver"/> is
+/// given to the test (<see cref="NextHandedOverAsync"/>) to script by hand, anything else is echoed
 /// (the first byte included).
 /// </summary>
 public sealed class EchoBackend : IAsyncDisposable
 {
     public const byte Reset = (byte)'R';
     public const byte Stall = (byte)'S';
+    public const byte HandOver = (byte)'H';
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
@@ -23,6 +26,7 @@ public sealed class EchoBackend : IAsyncDisposable
     private readonly TaskCompletionSource _firstEndOfInput = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Channel<Socket> _handedOver = Channel.CreateUnbounded<Socket>();
     private readonly Task _acceptLoop;
     private int _accepted;
     private int _resets;
@@ -55,6 +59,12 @@ public sealed class EchoBackend : IAsyncDisposable
     public Task StalledConnectionSeen => _stalled.Task;
 
     public void ReleaseStalled() => _release.TrySetResult();
+
+    /// <summary>Scripted: the next connection whose first byte was <see cref="HandOver"/>; the backend neither reads nor writes it.</summary>
+    public ValueTask<Socket> NextHandedOverAsync(CancellationToken cancellationToken = default) => _handedOver.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>Closes the listening socket, as a backend process going away would: new connections are refused, open ones go on.</summary>
+    public void StopAccepting() => _listener.Stop();
 
     private async Task AcceptLoopAsync()
     {
@@ -104,6 +114,11 @@ public sealed class EchoBackend : IAsyncDisposable
             Interlocked.Increment(ref _resets);
             socket.LingerState = new LingerOption(true, 0);
             socket.Close();
+            return false;
+        }
+        if (first == HandOver)
+        {
+            _handedOver.Writer.TryWrite(socket);
             return false;
         }
         if (first == Stall)

@@ -1,0 +1,116 @@
+using System.Net;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Listening;
+using Mtt.Core.Routing;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Hardening.Faults;
+
+/// <summary>
+/// A tunnel listener with its metrics, one scripted echo backend, and the bystanders of a fault test: a
+/// plain tunnel and an smux session's stream of the user <see cref="BystanderPath"/>, echoing throughout.
+/// </summary>
+internal sealed class FaultyNetwork : IAsyncDisposable
+{
+    public const string BystanderPath = "/bystander";
+
+    /// <summary>Generous: a 2-core machine shared with other builds can stall a process for seconds.</summary>
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    private readonly List<Bystander> _bystanders = [];
+    private readonly List<IAsyncDisposable> _clients = [];
+    private SmuxTestClient? _bystanderSession;
+
+    private FaultyNetwork(TunnelServerOptions options)
+    {
+        Metrics = new ServerMetrics();
+        Listener = new TunnelListener(options, Routes, ServerLog.Silent, Metrics);
+        Listener.Start();
+        AddUser(BystanderPath, Backend.Address);
+    }
+
+    public EchoBackend Backend { get; } = new(scripted: true);
+
+    public RouteStore Routes { get; } = new();
+
+    public ServerMetrics Metrics { get; }
+
+    public TunnelListener Listener { get; }
+
+    public int Port => Listener.LocalEndPoint.Port;
+
+    public IReadOnlyList<Bystander> Bystanders => _bystanders;
+
+    public static FaultyNetwork Start(TimeSpan? idleTimeout = null, TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null) => new(new TunnelServerOptions
+    {
+        Bind = new IPEndPoint(IPAddress.Loopback, 0),
+        IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(1),
+        SmuxKeepAliveInterval = keepAliveInterval ?? TimeSpan.FromSeconds(30),
+        SmuxKeepAliveTimeout = keepAliveTimeout ?? TimeSpan.FromSeconds(70),
+    });
+
+    public void AddUser(string path, string dst)
+    {
+        if (!BackendAddress.TryParse(dst, out var backend, out var error)) throw new ArgumentException(error);
+        Routes.Update(table => table.WithAdded([new Route(path, backend)]));
+    }
+
+    public UserState User(string path) => Routes.Current.TryGet(path, out var route) ? route.State : throw new KeyNotFoundException(path);
+
+    /// <summary>A raw client past its 101 (a plain tunnel unless told); disposed with the network.</summary>
+    public async Task<RawWebSocketClient> PlainAsync(string path, string subprotocol = "smux_off")
+    {
+        var client = await RawWebSocketClient.ConnectAsync(Port).WaitAsync(Bound);
+        _clients.Add(client);
+        var (status, head) = await client.UpgradeAsync(path, subprotocol).WaitAsync(Bound);
+        Assert.True(status == 101, head);
+        return client;
+    }
+
+    /// <summary>An smux session (version 1 unless told); disposed with the network.</summary>
+    public async Task<SmuxTestClient> SmuxAsync(string path, byte version = 1)
+    {
+        var client = await SmuxTestClient.ConnectAsync(new Uri($"ws://127.0.0.1:{Port}{path}"), version).WaitAsync(Bound);
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>Starts the bystanders: a plain tunnel, and a stream of its own smux session (plus <paramref name="session"/>'s, if given).</summary>
+    public async Task StartBystandersAsync(SmuxTestClient? session = null)
+    {
+        _bystanders.Add(Bystander.Plain("plain bystander", await PlainAsync(BystanderPath), seed: 1));
+        _bystanderSession = await SmuxAsync(BystanderPath);
+        _bystanders.Add(Bystander.Smux("smux bystander", await _bystanderSession.OpenStreamAsync(), seed: 2));
+        if (session is not null) _bystanders.Add(Bystander.Smux("sibling stream", await session.OpenStreamAsync(), seed: 3));
+        await BystandersAdvancedAsync();
+    }
+
+    /// <summary>Every bystander echoed a few more rounds byte-exact from now: it flows while the fault happens.</summary>
+    public Task BystandersAdvancedAsync(int rounds = 3) => Task.WhenAll(_bystanders.Select(b => b.AdvancedAsync(rounds, Bound)));
+
+    /// <summary>Stops the bystanders and asserts each lost nothing and closed cleanly, their own smux session included.</summary>
+    public async Task StopBystandersAsync()
+    {
+        var totals = await Task.WhenAll(_bystanders.Select(b => b.StopAsync(Bound)));
+        Assert.All(totals, total => Assert.True(total >= 3 * Bystander.RoundBytes));
+        _bystanders.Clear();
+        if (_bystanderSession is not null) await CloseSessionAsync(_bystanderSession);
+    }
+
+    /// <summary>Closes an smux session as the client would, and asserts the server answered 1000.</summary>
+    public static async Task CloseSessionAsync(SmuxTestClient session)
+    {
+        await session.SendCloseAsync().WaitAsync(Bound);
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, await session.Closed.WaitAsync(Bound));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            try { await client.DisposeAsync().AsTask().WaitAsync(Bound); } catch (Exception) { }
+        }
+        await Listener.DisposeAsync().AsTask().WaitAsync(Bound);
+        await Backend.DisposeAsync().AsTask().WaitAsync(Bound);
+    }
+}
