@@ -33,11 +33,11 @@ internal static class ChurnReportSection
     public static void AppendText(StringBuilder text, List<ChurnMeasurement> churn, List<ChurnSummary> summary)
     {
         if (churn.Count == 0) return;
-        var runs = new List<string[]> { new[] { "target", "run", "at once", "connections", "failed", "s", "conn/s", "srv CPU s", "CPU s/1000", "client CPU s", "backend dials", "conn ms p50/p99", "RSS before/max/end/settled MiB" } };
+        var runs = new List<string[]> { new[] { "target", "run", "at once", "connections", "failed", "s", "conn/s", "srv CPU s", "CPU s/1000", "client CPU s", "backend dials", "conn ms p50/p99", "RSS before/max/end/settled MiB", "settled/before" } };
         foreach (var m in churn)
         {
             runs.Add([m.Target, I(m.Run), I(m.Concurrency), I(m.Connections), I(m.Failed), F(m.Seconds, 2), F(m.ConnectionsPerSecond, 0), F(m.ServerCpuSeconds, 2),
-                F(m.ServerCpuSecondsPerThousand, 3), F(m.ClientCpuSeconds, 2), I(m.BackendDials), $"{F(m.ConnectionMillisecondsP50, 1)}/{F(m.ConnectionMillisecondsP99, 1)}", Rss(m)]);
+                F(m.ServerCpuSecondsPerThousand, 3), F(m.ClientCpuSeconds, 2), I(m.BackendDials), $"{F(m.ConnectionMillisecondsP50, 1)}/{F(m.ConnectionMillisecondsP99, 1)}", Rss(m), F(GivenBack(m), 2)]);
         }
         AppendTable(text, runs);
         foreach (var m in churn)
@@ -57,12 +57,12 @@ internal static class ChurnReportSection
     public static void AppendMarkdown(StringBuilder md, List<ChurnMeasurement> churn, List<ChurnSummary> summary)
     {
         if (churn.Count == 0) return;
-        md.AppendLine("| target | run | at once | connections (failed) | connections/s | server CPU s / 1,000 | client CPU s | connection ms p50 / p99 | server RSS before / max / end / settled (MiB) |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| target | run | at once | connections (failed) | connections/s | server CPU s / 1,000 | client CPU s | connection ms p50 / p99 | server RSS before / max / end / settled (MiB) | settled ÷ before |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var m in churn)
         {
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {m.Target} | {m.Run} | {m.Concurrency} | {m.Connections:N0} ({m.Failed}) | {F(m.ConnectionsPerSecond, 0)} | {F(m.ServerCpuSecondsPerThousand, 3)} | {F(m.ClientCpuSeconds, 2)} | {F(m.ConnectionMillisecondsP50, 1)} / {F(m.ConnectionMillisecondsP99, 1)} | {Rss(m)} |");
+                $"| {m.Target} | {m.Run} | {m.Concurrency} | {m.Connections:N0} ({m.Failed}) | {F(m.ConnectionsPerSecond, 0)} | {F(m.ServerCpuSecondsPerThousand, 3)} | {F(m.ClientCpuSeconds, 2)} | {F(m.ConnectionMillisecondsP50, 1)} / {F(m.ConnectionMillisecondsP99, 1)} | {Rss(m)} | {F(GivenBack(m), 2)} |");
         }
         md.AppendLine();
         md.AppendLine("| target | runs | median connections/s | median server CPU s / 1,000 | CPU ÷ floor | connections/s ÷ floor | settled RSS after the last run |");
@@ -73,6 +73,9 @@ internal static class ChurnReportSection
                 $"| {s.Target} | {s.Runs} | {F(s.MedianConnectionsPerSecond, 0)} | {F(s.MedianServerCpuSecondsPerThousand, 3)} | {Ratio(s.CpuPerThousandRatioToFloor, "×")} | {Ratio(s.ConnectionsPerSecondRatioToFloor, "×")} | {F(s.LastRssAfterKiB / 1024.0, 1)} MiB |");
         }
     }
+
+    // Settled RSS after the churn over settled RSS before it: 1.00 when everything the churn took was given back.
+    private static double GivenBack(ChurnMeasurement m) => (double)m.RssAfterKiB / m.RssBeforeKiB;
 
     private static string Rss(ChurnMeasurement m) =>
         $"{m.RssBeforeKiB / 1024.0:F1} / {m.RssMaxKiB / 1024.0:F1} / {m.RssEndKiB / 1024.0:F1} / {m.RssAfterKiB / 1024.0:F1}";

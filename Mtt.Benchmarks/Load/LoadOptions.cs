@@ -27,7 +27,7 @@ internal sealed class LoadOptions
           --smux                 bulk/idle/floor/churn: smux_on sessions (PROTOCOL §4) instead of smux_off tunnels; each --tunnels is one session
                                  (latency always runs a tunnel, the floor and a smux stream)
           --streams n            smux: streams per session, each echoing its share of --bytes (default 1, at most 16); idle: always 1
-          --smux-version 1|2     smux: protocol version (default 1, as mtt-client; 2 adds per-stream windows)
+          --smux-version 1|2     smux (and latency's smux stream): protocol version (default 1, as mtt-client; 2 adds per-stream windows)
           --plain                bulk/idle/churn/latency over plain HTTP (and a bare relay floor) instead of TLS; floor: both are always run
           --tls-only             floor: skip the plain pair
           --connections n        idle: tunnels to open (default 1000); churn: connections per measurement (default 20000
@@ -173,7 +173,7 @@ internal sealed class LoadOptions
         }
         if (options.ChunkSize <= 0) throw new ArgumentException("--chunk must be positive");
         if (options.Streams > MaxStreamsPerSession) throw new ArgumentException($"--streams: the server refuses more than {MaxStreamsPerSession} streams per session");
-        if ((options.Streams > 1 || options.SmuxVersion != 1) && !options.Smux) throw new ArgumentException("--streams and --smux-version need --smux");
+        if ((options.Streams > 1 || options.SmuxVersion != 1) && !options.Smux && scenario != "latency") throw new ArgumentException("--streams and --smux-version need --smux");
         if (options.Bytes < (long)options.Tunnels * options.Streams) throw new ArgumentException("--bytes must be at least one byte per tunnel and stream");
         if (options.MessageSize is <= 0 or > MaxMessageSize) throw new ArgumentException($"--message must be 1 to {MaxMessageSize} bytes");
         if (!connectionsGiven && scenario == "churn") options.Connections = DefaultChurnConnections;
