@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 
@@ -89,7 +90,8 @@ internal sealed class EchoBackend : IAsyncDisposable
             {
                 // A zero-byte read first: an idle connection (the idle scenario) then holds no buffer here.
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _stop.Token).ConfigureAwait(false);
-                buffer ??= GC.AllocateUninitializedArray<byte>(BufferSize);
+                // Rented: connection churn would otherwise put a large-object allocation behind every connection.
+                buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
                 int n = await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
                 if (n == 0) break;
                 for (int sent = 0; sent < n;)
@@ -103,6 +105,7 @@ internal sealed class EchoBackend : IAsyncDisposable
         finally
         {
             socket.Dispose();
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
             Interlocked.Decrement(ref _active);
         }
     }

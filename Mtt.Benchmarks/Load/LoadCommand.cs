@@ -23,7 +23,7 @@ internal static class LoadCommand
         LoadOptions options;
         try
         {
-            if (args[1] is not ("bulk" or "idle" or "floor")) throw new ArgumentException($"unknown scenario {args[1]}");
+            if (args[1] is not ("bulk" or "idle" or "floor" or "churn" or "latency")) throw new ArgumentException($"unknown scenario {args[1]}");
             options = LoadOptions.Parse(args[1], args[2..]);
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException)
@@ -57,6 +57,13 @@ internal static class LoadCommand
                 case "idle":
                     report.Idle = await IdleScenario.RunAsync(options, report, cancel.Token).ConfigureAwait(false);
                     break;
+                case "churn":
+                    report.Churn.AddRange(await ChurnScenario.RunAsync(options, report, cancel.Token).ConfigureAwait(false));
+                    report.ChurnSummary.AddRange(ChurnReportSection.Summarise(report.Churn));
+                    break;
+                case "latency":
+                    report.Latency.AddRange(await LatencyScenario.RunAsync(options, report, cancel.Token).ConfigureAwait(false));
+                    break;
                 default:
                     report.Bulk.AddRange(await BulkScenario.RunAsync(options, options.Scenario == "floor", report, cancel.Token).ConfigureAwait(false));
                     report.Summarise();
@@ -79,6 +86,6 @@ internal static class LoadCommand
         }
 
         Console.Out.Write(options.Json ? JsonSerializer.Serialize(report, LoadJsonContext.Default.LoadReport) + Environment.NewLine : report.ToText());
-        return report.Bulk.TrueForAll(m => m.Exact) ? 0 : 1;
+        return report.Succeeded ? 0 : 1;
     }
 }

@@ -12,6 +12,10 @@ internal sealed class LoadOptions
           bulk    echo --bytes through --tunnels tunnels of the real server (TLS unless --plain)
           idle    open --connections idle TLS tunnels (plain with --plain); server memory per connection
           floor   bulk through the server and through bare/TLS TCP relays (separate processes); CPU ratios
+          churn   connections opened, echoed through once (--message bytes) and closed, by --concurrency workers,
+                  against the server and the TLS relay floor in turns; connections/s, server CPU per 1,000, RSS
+          latency round-trip times of --message bytes, one in flight per connection, through a TLS tunnel,
+                  the TLS relay floor and a TLS smux stream in turns; p50/p90/p99/p99.9/max and their ratios
 
         options:
           --server path          mtt-mu-server.dll (run with dotnet) or an executable; default: this solution's Release build
@@ -20,12 +24,21 @@ internal sealed class LoadOptions
           --chunk size           bytes per send, one WebSocket message each (default 64KiB)
           --warmup-bytes size    echoed once through each process before measuring, for the JIT (default 128MiB; 0 for none)
           --repeat n             measurements per target, interleaved; medians reported (default 1)
-          --smux                 bulk/idle/floor: smux_on sessions (PROTOCOL §4) instead of smux_off tunnels; each --tunnels is one session
+          --smux                 bulk/idle/floor/churn: smux_on sessions (PROTOCOL §4) instead of smux_off tunnels; each --tunnels is one session
+                                 (latency always runs a tunnel, the floor and a smux stream)
           --streams n            smux: streams per session, each echoing its share of --bytes (default 1, at most 16); idle: always 1
-          --smux-version 1|2     smux: protocol version (default 1, as mtt-client; 2 adds per-stream windows)
-          --plain                bulk/idle over plain HTTP instead of TLS; floor: both plain and TLS are always run
+          --smux-version 1|2     smux (and latency's smux stream): protocol version (default 1, as mtt-client; 2 adds per-stream windows)
+          --plain                bulk/idle/churn/latency over plain HTTP (and a bare relay floor) instead of TLS; floor: both are always run
           --tls-only             floor: skip the plain pair
-          --connections n        idle tunnels to open (default 1000)
+          --connections n        idle: tunnels to open (default 1000); churn: connections per measurement (default 20000
+                                 unless --duration); latency: connections open at once, one message in flight each (default 16)
+          --duration d           churn: measure for d (e.g. 20s, 500ms, 2m) instead of a count of connections
+          --concurrency n        churn: workers opening connections at once (default 32)
+          --warmup-connections n churn: connections through each process once before measuring, for the JIT (default 1000)
+          --message size         churn/latency: bytes echoed per message (default 64)
+          --round-trips n        latency: round trips per connection per measurement (default 5000)
+          --rate r               latency: round trips per second in all, spread over the connections (default: back to back)
+          --no-floor             churn: the server alone, without the relay floor
           --cycles n             idle: open and close them n times, to tell reused memory from a leak (default 1)
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
           --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
@@ -36,6 +49,16 @@ internal sealed class LoadOptions
 
     // The server's limit of live streams per session (PROTOCOL §4); a SYN beyond it is refused.
     private const int MaxStreamsPerSession = 16;
+
+    // Defaults of --connections that differ by scenario: churn counts connections made, latency connections held.
+    private const int DefaultChurnConnections = 20000;
+    private const int DefaultLatencyConnections = 16;
+
+    // A latency message is one WebSocket frame and one smux frame echoed whole: at most a 16 KiB smux frame's data.
+    private const int MaxMessageSize = 16 * 1024;
+
+    // Every latency sample is kept (8 bytes each) to read exact percentiles: bounds the harness's memory.
+    private const long MaxLatencySamples = 20_000_000;
 
     public required string Scenario { get; init; }
 
@@ -75,10 +98,27 @@ internal sealed class LoadOptions
 
     public bool Json { get; private set; }
 
+    /// <summary>churn: how long each measurement runs; null when it counts <see cref="Connections"/> instead.</summary>
+    public TimeSpan? Duration { get; private set; }
+
+    public int Concurrency { get; private set; } = 32;
+
+    public int WarmupConnections { get; private set; } = 1000;
+
+    public int MessageSize { get; private set; } = 64;
+
+    public int RoundTrips { get; private set; } = 5000;
+
+    /// <summary>latency: round trips per second over all connections; null for back to back.</summary>
+    public double? Rate { get; private set; }
+
+    public bool NoFloor { get; private set; }
+
     /// <summary>Parses the arguments after `load &lt;scenario&gt;`; throws <see cref="ArgumentException"/> with the reason.</summary>
     public static LoadOptions Parse(string scenario, string[] args)
     {
         var options = new LoadOptions { Scenario = scenario };
+        bool connectionsGiven = false;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
@@ -103,7 +143,20 @@ internal sealed class LoadOptions
                     };
                     break;
                 case "--tls-only": options.TlsOnly = true; break;
-                case "--connections": options.Connections = PositiveInt(name, Value()); break;
+                case "--connections":
+                    options.Connections = PositiveInt(name, Value());
+                    connectionsGiven = true;
+                    break;
+                case "--duration": options.Duration = ParseDuration(Value()); break;
+                case "--concurrency": options.Concurrency = PositiveInt(name, Value()); break;
+                case "--warmup-connections": options.WarmupConnections = NonNegativeInt(name, Value()); break;
+                case "--message": options.MessageSize = (int)ParseSize(Value()); break;
+                case "--round-trips": options.RoundTrips = PositiveInt(name, Value()); break;
+                case "--rate":
+                    string rate = Value();
+                    options.Rate = double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && r > 0 ? r : throw new ArgumentException($"--rate needs a positive number, not {rate}");
+                    break;
+                case "--no-floor": options.NoFloor = true; break;
                 case "--cycles": options.Cycles = PositiveInt(name, Value()); break;
                 case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
                 case "--server-timeout": options.ServerTimeout = Value(); break;
@@ -120,8 +173,15 @@ internal sealed class LoadOptions
         }
         if (options.ChunkSize <= 0) throw new ArgumentException("--chunk must be positive");
         if (options.Streams > MaxStreamsPerSession) throw new ArgumentException($"--streams: the server refuses more than {MaxStreamsPerSession} streams per session");
-        if ((options.Streams > 1 || options.SmuxVersion != 1) && !options.Smux) throw new ArgumentException("--streams and --smux-version need --smux");
+        if ((options.Streams > 1 || options.SmuxVersion != 1) && !options.Smux && scenario != "latency") throw new ArgumentException("--streams and --smux-version need --smux");
         if (options.Bytes < (long)options.Tunnels * options.Streams) throw new ArgumentException("--bytes must be at least one byte per tunnel and stream");
+        if (options.MessageSize is <= 0 or > MaxMessageSize) throw new ArgumentException($"--message must be 1 to {MaxMessageSize} bytes");
+        if (!connectionsGiven && scenario == "churn") options.Connections = DefaultChurnConnections;
+        if (!connectionsGiven && scenario == "latency") options.Connections = DefaultLatencyConnections;
+        if (connectionsGiven && options.Duration is not null) throw new ArgumentException("--connections and --duration: give one");
+        if ((long)options.Connections * options.RoundTrips * options.Repeat > MaxLatencySamples && scenario == "latency")
+            throw new ArgumentException($"--connections × --round-trips × --repeat is above the {MaxLatencySamples:N0} samples the harness keeps");
+        if (options.Smux && scenario == "latency") throw new ArgumentException("latency always measures a smux stream next to the tunnel; drop --smux");
         if (options.ServerPath.Length == 0) options.ServerPath = ServerLocator.FindDaemon();
         return options;
     }
@@ -144,6 +204,22 @@ internal sealed class LoadOptions
             throw new ArgumentException($"not a size: {text}");
         return (long)(value * multiplier);
     }
+
+    /// <summary>"20s", "500ms", "2m", or a bare number of seconds.</summary>
+    public static TimeSpan ParseDuration(string text)
+    {
+        string t = text.Trim();
+        double scale = 1;
+        if (t.EndsWith("ms", StringComparison.OrdinalIgnoreCase)) (t, scale) = (t[..^2], 0.001);
+        else if (t.EndsWith('s')) t = t[..^1];
+        else if (t.EndsWith('m')) (t, scale) = (t[..^1], 60);
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value <= 0)
+            throw new ArgumentException($"not a duration: {text}");
+        return TimeSpan.FromSeconds(value * scale);
+    }
+
+    private static int NonNegativeInt(string name, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 0 ? n : throw new ArgumentException($"{name} needs a whole number, not {value}");
 
     private static int PositiveInt(string name, string value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw new ArgumentException($"{name} needs a positive integer, not {value}");

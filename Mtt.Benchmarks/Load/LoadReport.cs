@@ -26,6 +26,17 @@ internal sealed class LoadReport
 
     public IdleMeasurement? Idle { get; set; }
 
+    public List<ChurnMeasurement> Churn { get; } = [];
+
+    public List<ChurnSummary> ChurnSummary { get; } = [];
+
+    public List<LatencyMeasurement> Latency { get; } = [];
+
+    public List<LatencySummary> LatencySummary { get; } = [];
+
+    /// <summary>Every echo came back exact and every churned connection completed.</summary>
+    public bool Succeeded => Bulk.TrueForAll(m => m.Exact) && Churn.TrueForAll(m => m.Failed == 0) && Latency.TrueForAll(m => m.Exact);
+
     public Dictionary<string, int> LogLineCounts { get; } = [];
 
     public List<string> NotableLogLines { get; } = [];
@@ -112,6 +123,8 @@ internal sealed class LoadReport
                     text.AppendLine(CultureInfo.InvariantCulture, $"  cycle {i + 1}: open {idle.RssOpenKiBByCycle[i]:N0} KiB, after close {idle.RssAfterKiBByCycle[i]:N0} KiB");
             }
         }
+        ChurnReportSection.AppendText(text, Churn, ChurnSummary);
+        LatencyReportSection.AppendText(text, Latency, LatencySummary);
         text.AppendLine();
         AppendLogs(text);
         text.AppendLine();
@@ -152,6 +165,8 @@ internal sealed class LoadReport
                     md.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {idle.RssOpenKiBByCycle[i] / 1024.0:F1} MiB | {idle.RssAfterKiBByCycle[i] / 1024.0:F1} MiB |");
             }
         }
+        ChurnReportSection.AppendMarkdown(md, Churn, ChurnSummary);
+        LatencyReportSection.AppendMarkdown(md, Latency, LatencySummary);
         return md.ToString();
     }
 
@@ -170,7 +185,7 @@ internal sealed class LoadReport
     private static string Rss(BulkMeasurement m) => $"{m.RssStartKiB / 1024.0:F1} / {m.RssMaxKiB / 1024.0:F1} / {m.RssEndKiB / 1024.0:F1}";
 
     /// <summary>Columns padded to their widest cell, two spaces apart.</summary>
-    private static void AppendTable(StringBuilder text, List<string[]> rows)
+    internal static void AppendTable(StringBuilder text, List<string[]> rows)
     {
         var widths = new int[rows[0].Length];
         foreach (var row in rows)
@@ -185,11 +200,11 @@ internal sealed class LoadReport
         }
     }
 
-    private static string F(double value, int decimals) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    internal static string F(double value, int decimals) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
-    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+    internal static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         values.Sort();
         int mid = values.Count / 2;

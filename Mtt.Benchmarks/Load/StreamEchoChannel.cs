@@ -26,12 +26,7 @@ internal sealed class StreamEchoChannel : EchoChannel
             if (tls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-                {
-                    TargetHost = "localhost",
-                    // The relay's certificate is self-signed, made at its start, as the server's is.
-                    RemoteCertificateValidationCallback = static (_, _, _, _) => true,
-                }, cancellationToken).ConfigureAwait(false);
+                await ssl.AuthenticateAsClientAsync(LoadClientTls.Options, cancellationToken).ConfigureAwait(false);
                 stream = ssl;
             }
             return new StreamEchoChannel(socket, stream);
