@@ -5,6 +5,7 @@
 //   until-close send nothing; report what arrives and how the server closes
 //   refused     expect the upgrade to fail and report ws's error
 // Prints one line, "RESULT <json>", and exits 0 (the test judges the result) or 1 on a broken run.
+import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { closed, echo, opened } from './echo-session.mjs';
@@ -12,6 +13,9 @@ import { closed, echo, opened } from './echo-session.mjs';
 // Far above what a healthy run takes (well under a second), below the test's own bound on the process.
 const RunTimeoutMs = 45_000;
 const HandshakeTimeoutMs = 15_000;
+
+// echo-session.mjs hashes with the browser's crypto.subtle, global only from Node 19 (Debian 12 has 18).
+globalThis.crypto ??= webcrypto;
 
 const options = JSON.parse(process.argv[2] ?? '{}');
 setTimeout(() => finish({ ok: false, error: `no result within ${RunTimeoutMs} ms` }, 1), RunTimeoutMs).unref();
@@ -45,10 +49,14 @@ async function run() {
     return { ok: error !== null, error };
   }
 
+  // Listening before the open event: ws hands over frames that came in the same read as the 101 in
+  // the same turn as 'open', before an await after it resumes.
+  const pieces = [];
+  socket.onmessage = (event) => pieces.push(Buffer.from(event.data));
+  const close = closed(socket);
   await opened(socket);
   const protocol = socket.protocol;
   const extensions = socket.extensions;
-  const close = closed(socket);
 
   if (options.mode === 'echo') {
     const result = await echo(socket, options.seed, options.sizes);
@@ -60,8 +68,6 @@ async function run() {
     return { ok: true, protocol, close: await close };
   }
   if (options.mode === 'until-close') {
-    const pieces = [];
-    socket.onmessage = (event) => pieces.push(Buffer.from(event.data));
     const end = await close;
     return { ok: true, protocol, text: Buffer.concat(pieces).toString('utf8'), close: end };
   }
