@@ -1,20 +1,36 @@
 #!/bin/sh
-# What the tests need beyond the .NET SDK: Go and the Debian-packaged libraries the deployed clients
-# are built on (gorilla/websocket, xtaci/smux), for the interop test that builds a real client.
-# Does nothing when they are installed; about 25 s on a fresh Debian 12 machine otherwise.
+# What the tests need beyond the .NET SDK, for the interop tests that run independent clients:
+# - Go and the Debian-packaged libraries the deployed clients are built on (gorilla/websocket,
+#   xtaci/smux), for the test that builds a real client;
+# - Debian's chromium, whose own WebSocket is one independent client;
+# - Node with the ws package pinned in Mtt.Tests/Interop/node (npm ci), the other one.
+# Does nothing when all are installed. On a fresh Debian 12 machine: about 25 s for Go, about 25 s
+# for chromium (25 packages, 124 MB), about 1 s for npm ci; Debian's nodejs and npm only when no
+# node is installed at all.
 set -eu
-packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev"
+cd "$(dirname "$0")/.."
+packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium"
 missing=""
 for p in $packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
-if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
-  echo "install-test-prerequisites: need root (or sudo) to apt-get install:$missing" >&2
-  exit 1
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "install-test-prerequisites: need root (or sudo) to apt-get install:$missing" >&2
+    exit 1
+  fi
+  echo "install-test-prerequisites: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends $missing
 fi
-echo "install-test-prerequisites: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends $missing
+
+# npm ci installs exactly the lock file; skipped while the installed tree is newer than the lock file.
+node_project=Mtt.Tests/Interop/node
+if [ ! "$node_project/node_modules/.package-lock.json" -nt "$node_project/package-lock.json" ]; then
+  echo "install-test-prerequisites: npm ci in $node_project"
+  (cd "$node_project" && npm ci --no-audit --no-fund)
+fi
