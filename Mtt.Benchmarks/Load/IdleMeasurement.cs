@@ -2,7 +2,8 @@ namespace Mtt.Benchmarks.Load;
 
 /// <summary>Server memory around N idle tunnels: each RSS figure is the minimum of a few samples after a settle;
 /// the single figures are the first open/close cycle's, the lists hold every cycle's. SmuxVersion is 0 for smux_off tunnels;
-/// BackendsDialled counts the backend connections accepted while the first cycle opened.</summary>
+/// BackendsDialled counts the backend connections accepted while the first cycle opened. Fds* are the server's open
+/// descriptors (/proc/&lt;pid&gt;/fd) read with the RSS; FdsLeaked says a cycle ended with more than FdSlack over FdsBefore.</summary>
 internal sealed record IdleMeasurement(
     int Connections,
     bool Tls,
@@ -21,4 +22,11 @@ internal sealed record IdleMeasurement(
     double CloseSeconds,
     int BackendsLeftOpen,
     List<long> RssOpenKiBByCycle,
-    List<long> RssAfterKiBByCycle);
+    List<long> RssAfterKiBByCycle,
+    int FdsBefore,
+    List<int> FdsOpenByCycle,
+    List<int> FdsAfterByCycle,
+    int FdSlack)
+{
+    public bool FdsLeaked => FdsAfterByCycle.Exists(after => after > FdsBefore + FdSlack);
+}

@@ -19,10 +19,23 @@ internal static class IdleScenario
     // Sockets the harness needs beyond its two per tunnel (client end and backend end).
     private const int SpareDescriptors = 256;
 
+    // Descriptors the server may still hold after closing beyond its count before (a controller connection,
+    // a log file reopened, a runtime pipe): more than this after every tunnel closed is a leak.
+    private const int FdSlack = 8;
+
+    // What the server holds besides its tunnels' two sockets each (runtime, listeners, controller): the
+    // daemon caps -max-connections at (soft limit - 128) / 2 (DescriptorBudget), so N tunnels need 2 N + 128.
+    private const int ServerReservedDescriptors = 128;
+
     public static async Task<IdleMeasurement> RunAsync(LoadOptions options, LoadReport report, CancellationToken cancellationToken)
     {
         int n = options.Connections;
-        report.HarnessOpenFilesLimit = OpenFilesLimit.RaiseTo(2L * n + SpareDescriptors);
+        report.HarnessOpenFilesLimit = OpenFilesLimit.RaiseTo(Math.Max(2L * n + SpareDescriptors, 2L * n + ServerReservedDescriptors));
+        // The server inherits the harness's soft limit and caps its connections to fit it: fail now, not at tunnel 9,937.
+        long serverCapacity = (OpenFilesLimit.Current() - ServerReservedDescriptors) / 2;
+        if (serverCapacity < n)
+            throw new InvalidOperationException($"{n} tunnels need an open-files limit of {2L * n + ServerReservedDescriptors} for the server (2 per tunnel + {ServerReservedDescriptors}), " +
+                $"the hard limit here allows {serverCapacity} tunnels (limit {report.HarnessOpenFilesLimit}); raise it (ulimit -Hn as root, LimitNOFILE) or use --connections {serverCapacity}");
         bool tls = !options.Plain;
 
         await using var backend = new EchoBackend();
@@ -45,10 +58,13 @@ internal static class IdleScenario
             }
             await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
             var (before, threadsBefore) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
-            Progress.Write($"before: RSS {before:N0} KiB, {threadsBefore} threads; opening {n} idle {noun}");
+            int fdsBefore = ProcFs.CountOpenFiles(pid);
+            Progress.Write($"before: RSS {before:N0} KiB, {threadsBefore} threads, {fdsBefore} fds; opening {n} idle {noun}");
 
             var openByCycle = new List<long>();
             var afterByCycle = new List<long>();
+            var fdsOpenByCycle = new List<int>();
+            var fdsAfterByCycle = new List<int>();
             double openSeconds = 0, closeSeconds = 0;
             long threadsOpen = 0, threadsAfter = 0;
             int dialled = 0;
@@ -65,18 +81,22 @@ internal static class IdleScenario
                 double opened = clock.Elapsed.TotalSeconds;
                 int dialledThisCycle = backend.Accepted - acceptedBefore;
                 var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
-                Progress.Write($"cycle {cycle} open: {n} {noun} in {opened:F1} s, backend dialled {dialledThisCycle} times, RSS {open:N0} KiB, {threadsWhenOpen} threads; closing them");
+                int fdsOpen = ProcFs.CountOpenFiles(pid);
+                Progress.Write($"cycle {cycle} open: {n} {noun} in {opened:F1} s, backend dialled {dialledThisCycle} times, RSS {open:N0} KiB, {threadsWhenOpen} threads, {fdsOpen} fds; closing them");
 
                 clock.Restart();
                 await CloseAllAsync(tunnels, cancellationToken).ConfigureAwait(false);
                 bool allClosed = await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
                 double closed = clock.Elapsed.TotalSeconds;
                 var (after, threadsWhenClosed) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
-                Progress.Write($"cycle {cycle} after: closed in {closed:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsWhenClosed} threads");
+                int fdsAfter = ProcFs.CountOpenFiles(pid);
+                Progress.Write($"cycle {cycle} after: closed in {closed:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsWhenClosed} threads, {fdsAfter} fds");
                 foreach (var tunnel in tunnels) await tunnel.DisposeAsync().ConfigureAwait(false);
                 Array.Clear(tunnels);
                 openByCycle.Add(open);
                 afterByCycle.Add(after);
+                fdsOpenByCycle.Add(fdsOpen);
+                fdsAfterByCycle.Add(fdsAfter);
                 if (cycle == 1)
                 {
                     (openSeconds, closeSeconds, threadsOpen, threadsAfter, dialled) = (opened, closed, threadsWhenOpen, threadsWhenClosed, dialledThisCycle);
@@ -87,7 +107,7 @@ internal static class IdleScenario
 
             return new IdleMeasurement(n, tls, options.Smux ? options.SmuxVersion : 0, dialled, openSeconds, before, openByCycle[0], afterByCycle[0], rss.MaxKiB,
                 (double)(openByCycle[0] - before) / n, (double)afterByCycle[0] / before, threadsBefore, threadsOpen, threadsAfter, closeSeconds, backend.Active,
-                openByCycle, afterByCycle);
+                openByCycle, afterByCycle, fdsBefore, fdsOpenByCycle, fdsAfterByCycle, FdSlack);
         }
         finally
         {

@@ -86,6 +86,11 @@ internal static class LoadCommand
         }
 
         Console.Out.Write(options.Json ? JsonSerializer.Serialize(report, LoadJsonContext.Default.LoadReport) + Environment.NewLine : report.ToText());
+        if (report.Idle is { FdsLeaked: true } idle)
+        {
+            Progress.Write($"failed: the server kept descriptors after its tunnels closed (before {idle.FdsBefore}, after {string.Join(", ", idle.FdsAfterByCycle)}; slack {idle.FdSlack})");
+            return 1;
+        }
         return report.Succeeded ? 0 : 1;
     }
 }

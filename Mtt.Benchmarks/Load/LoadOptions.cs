@@ -10,7 +10,8 @@ internal sealed class LoadOptions
 
         scenarios:
           bulk    echo --bytes through --tunnels tunnels of the real server (TLS unless --plain)
-          idle    open --connections idle TLS tunnels (plain with --plain); server memory per connection
+          idle    open --connections idle TLS tunnels (plain with --plain); server memory and descriptors per connection;
+                  exits 1 if the server holds more descriptors after closing than before (+ a small slack)
           floor   bulk through the server and through bare/TLS TCP relays (separate processes); CPU ratios
           churn   connections opened, echoed through once (--message bytes) and closed, by --concurrency workers,
                   against the server and the TLS relay floor in turns; connections/s, server CPU per 1,000, RSS

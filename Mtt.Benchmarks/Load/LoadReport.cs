@@ -117,10 +117,11 @@ internal sealed class LoadReport
             text.AppendLine(CultureInfo.InvariantCulture, $"{idle.Connections} idle {IdleNoun(idle)}, opened in {idle.OpenSeconds:F1} s (backend dialled {idle.BackendsDialled} times), closed in {idle.CloseSeconds:F1} s");
             text.AppendLine(CultureInfo.InvariantCulture, $"  server RSS before {idle.RssBeforeKiB:N0} KiB, open {idle.RssOpenKiB:N0} KiB, after close {idle.RssAfterKiB:N0} KiB (max seen {idle.RssMaxKiB:N0} KiB)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  per connection {idle.KiBPerConnection:F1} KiB; after/before {idle.AfterBeforeRatio:F2}; threads {idle.ThreadsBefore}/{idle.ThreadsOpen}/{idle.ThreadsAfter}; backends still open {idle.BackendsLeftOpen}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  server fds before {idle.FdsBefore}, open {idle.FdsOpenByCycle[0]}, after close {idle.FdsAfterByCycle[0]}{(idle.FdsLeaked ? $" LEAKED: more than {idle.FdSlack} over before after a cycle" : $" (back within {idle.FdSlack} of before after every cycle)")}");
             if (idle.RssOpenKiBByCycle.Count > 1)
             {
                 for (int i = 0; i < idle.RssOpenKiBByCycle.Count; i++)
-                    text.AppendLine(CultureInfo.InvariantCulture, $"  cycle {i + 1}: open {idle.RssOpenKiBByCycle[i]:N0} KiB, after close {idle.RssAfterKiBByCycle[i]:N0} KiB");
+                    text.AppendLine(CultureInfo.InvariantCulture, $"  cycle {i + 1}: open {idle.RssOpenKiBByCycle[i]:N0} KiB, {idle.FdsOpenByCycle[i]} fds; after close {idle.RssAfterKiBByCycle[i]:N0} KiB, {idle.FdsAfterByCycle[i]} fds");
             }
         }
         ChurnReportSection.AppendText(text, Churn, ChurnSummary);
@@ -153,16 +154,16 @@ internal sealed class LoadReport
         }
         if (Idle is { } idle)
         {
-            md.AppendLine("| idle tunnels | server RSS before | with all open | after closing | per connection | after ÷ before |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---:|");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {idle.Connections} {IdleNoun(idle)} | {idle.RssBeforeKiB / 1024.0:F1} MiB | {idle.RssOpenKiB / 1024.0:F1} MiB | {idle.RssAfterKiB / 1024.0:F1} MiB | {idle.KiBPerConnection:F1} KiB | {idle.AfterBeforeRatio:F2} |");
+            md.AppendLine("| idle tunnels | server RSS before | with all open | after closing | per connection | after ÷ before | server fds before / open / after |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {idle.Connections} {IdleNoun(idle)} | {idle.RssBeforeKiB / 1024.0:F1} MiB | {idle.RssOpenKiB / 1024.0:F1} MiB | {idle.RssAfterKiB / 1024.0:F1} MiB | {idle.KiBPerConnection:F1} KiB | {idle.AfterBeforeRatio:F2} | {idle.FdsBefore} / {idle.FdsOpenByCycle[0]} / {idle.FdsAfterByCycle[0]} |");
             if (idle.RssOpenKiBByCycle.Count > 1)
             {
                 md.AppendLine();
-                md.AppendLine("| cycle | server RSS with all open | after closing |");
-                md.AppendLine("|---:|---:|---:|");
+                md.AppendLine("| cycle | server RSS with all open | after closing | server fds open / after |");
+                md.AppendLine("|---:|---:|---:|---:|");
                 for (int i = 0; i < idle.RssOpenKiBByCycle.Count; i++)
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {idle.RssOpenKiBByCycle[i] / 1024.0:F1} MiB | {idle.RssAfterKiBByCycle[i] / 1024.0:F1} MiB |");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {i + 1} | {idle.RssOpenKiBByCycle[i] / 1024.0:F1} MiB | {idle.RssAfterKiBByCycle[i] / 1024.0:F1} MiB | {idle.FdsOpenByCycle[i]} / {idle.FdsAfterByCycle[i]} |");
             }
         }
         ChurnReportSection.AppendMarkdown(md, Churn, ChurnSummary);

@@ -31,6 +31,9 @@ internal static partial class OpenFilesLimit
         return $"{limit.Current}/{limit.Maximum}";
     }
 
+    /// <summary>This process's soft limit now (what a child started now inherits); long.MaxValue when unknown.</summary>
+    public static long Current() => GetLimit(RlimitNoFile, out var limit) == 0 ? (long)Math.Min(limit.Current, long.MaxValue) : long.MaxValue;
+
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     private static partial int GetLimit(int resource, out ResourceLimit limit);
 

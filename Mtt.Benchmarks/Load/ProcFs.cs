@@ -83,6 +83,21 @@ internal static class ProcFs
         return -1;
     }
 
+    /// <summary>Descriptors <paramref name="pid"/> holds open now (entries of /proc/&lt;pid&gt;/fd), or -1 when the process is gone.</summary>
+    public static int CountOpenFiles(int pid)
+    {
+        try
+        {
+            int count = 0;
+            foreach (string _ in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")) count++;
+            return count;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>"soft/hard" of the open-files limit of <paramref name="pid"/> ("self" for this process).</summary>
     public static string ReadOpenFilesLimit(string pid)
     {

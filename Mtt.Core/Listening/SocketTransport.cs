@@ -65,6 +65,15 @@ internal sealed class SocketTransport : IAsyncDisposable
         return new SocketTransport(socket, ssl);
     }
 
+    /// <summary>
+    /// Lets an idle TLS connection hold no OpenSSL record buffers (<see cref="OpenSslRecordBuffers"/>).
+    /// Call only between reads and writes: after the upgrade was read and its answer flushed.
+    /// </summary>
+    public void ReleaseTlsBuffers()
+    {
+        if (_stream is SslStream ssl) OpenSslRecordBuffers.TryRelease(ssl);
+    }
+
     /// <summary>Tells the peer we will send no more (TCP FIN); reading goes on.</summary>
     public void ShutdownSend()
     {

@@ -159,6 +159,8 @@ internal sealed class TunnelConnection
         };
         HandshakeResponse.WriteAccept(transport.Output, request.WebSocketKey!, request.OfferedSubprotocol);
         await transport.Output.FlushAsync(serverStopping).ConfigureAwait(false);
+        // Nothing reads or writes the connection until the relay starts: the one safe moment.
+        transport.ReleaseTlsBuffers();
         var webSocket = new WebSocketConnection(transport.Input, transport.Output);
         var meter = new TunnelMeter(route.State, _metrics);
         meter.TunnelOpened();

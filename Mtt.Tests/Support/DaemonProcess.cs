@@ -20,6 +20,9 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>The daemon's process id (or, started through bash's ulimit, that of the process bash became).</summary>
+    public int Pid => _process.Id;
+
     public string Stderr
     {
         get { lock (_stderr) return _stderr.ToString(); }

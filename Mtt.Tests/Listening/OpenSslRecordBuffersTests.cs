@@ -1,0 +1,45 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using Mtt.Core.Listening;
+
+namespace Mtt.Tests.Listening;
+
+public sealed class OpenSslRecordBuffersTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task ReleasesTheBuffersOfAnIdleConnectionWhichThenStillCarriesDataBothWays()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var cancel = new CancellationTokenSource(Timeout);
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port, cancel.Token);
+        using var accepted = await listener.AcceptTcpClientAsync(cancel.Token);
+        await using var server = new SslStream(accepted.GetStream());
+        await using var tls = new SslStream(client.GetStream());
+        await Task.WhenAll(
+            server.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = SelfSignedCertificate.CreateContext("localhost") }, cancel.Token),
+            tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", RemoteCertificateValidationCallback = static (_, _, _, _) => true }, cancel.Token))
+            .WaitAsync(Timeout);
+        await EchoAsync(tls, server, 1, cancel.Token);
+
+        // Linux with OpenSSL is where this matters (and the only place it runs: CI and deployment).
+        Assert.True(OpenSslRecordBuffers.TryRelease(server));
+        await EchoAsync(tls, server, 2, cancel.Token);
+        await EchoAsync(server, tls, 3, cancel.Token);
+        Assert.True(OpenSslRecordBuffers.TryRelease(server));
+        await EchoAsync(server, tls, 4, cancel.Token);
+    }
+
+    private static async Task EchoAsync(SslStream from, SslStream to, byte value, CancellationToken cancellationToken)
+    {
+        var sent = Enumerable.Repeat(value, 20_000).ToArray();
+        await from.WriteAsync(sent, cancellationToken);
+        var received = new byte[sent.Length];
+        await to.ReadExactlyAsync(received, cancellationToken).AsTask().WaitAsync(Timeout);
+        Assert.Equal(sent, received);
+    }
+}
