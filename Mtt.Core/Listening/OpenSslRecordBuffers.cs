@@ -17,7 +17,13 @@ internal static partial class OpenSslRecordBuffers
 {
     private const string LibSsl = "libssl.so.3";
 
-    private static int s_disabled = OperatingSystem.IsLinux() ? 0 : 1;
+    // Checked on .NET 10.0.12: the field (typed SafeDeleteSslContext) holds a SafeSslHandle, whose handle is the
+    // SSL*. Handing OpenSSL any other pointer would corrupt memory, so another runtime major version, or another
+    // type in the field, turns the release off.
+    private const int KnownRuntimeMajorVersion = 10;
+    private const string KnownContextType = "Microsoft.Win32.SafeHandles.SafeSslHandle";
+
+    private static int s_disabled = OperatingSystem.IsLinux() && Environment.Version.Major == KnownRuntimeMajorVersion ? 0 : 1;
 
     /// <summary>
     /// Frees <paramref name="ssl"/>'s record buffers. Call only while no read or write is in progress
@@ -29,6 +35,11 @@ internal static partial class OpenSslRecordBuffers
         try
         {
             if (SecurityContext(ssl) is not SafeHandle handle || handle.IsInvalid) return false;
+            if (handle.GetType().FullName != KnownContextType)
+            {
+                Volatile.Write(ref s_disabled, 1);
+                return false;
+            }
             bool added = false;
             try
             {
