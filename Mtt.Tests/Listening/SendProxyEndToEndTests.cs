@@ -50,30 +50,6 @@ public sealed class SendProxyEndToEndTests
         return buffer;
     }
 
-    /// <summary>A ClientWebSocket over a socket the test makes, so it knows the client's own address (or uses a Unix socket).</summary>
-    private static async Task<(ClientWebSocket Client, EndPoint Local, HttpMessageInvoker Invoker)> ConnectWebSocketAsync(
-        Uri uri, string subprotocol, EndPoint? unixSocket = null)
-    {
-        EndPoint? local = null;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, token) =>
-            {
-                Socket socket = unixSocket is null
-                    ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
-                    : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(unixSocket ?? context.DnsEndPoint, token);
-                local = socket.LocalEndPoint;
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        };
-        var invoker = new HttpMessageInvoker(handler);
-        var client = new ClientWebSocket();
-        client.Options.AddSubProtocol(subprotocol);
-        await client.ConnectAsync(uri, invoker, CancellationToken.None).WaitAsync(Bound);
-        return (client, local!, invoker);
-    }
-
     [Theory]
     [InlineData(ProxyHeaderVersion.V1)]
     [InlineData(ProxyHeaderVersion.V2)]
@@ -109,10 +85,9 @@ public sealed class SendProxyEndToEndTests
         await using var listener = StartListener(version, "/m", $"127.0.0.1:{((IPEndPoint)backend.LocalEndpoint).Port}");
         int serverPort = listener.LocalEndPoint.Port;
 
-        var (webSocket, local, invoker) = await ConnectWebSocketAsync(new Uri($"ws://127.0.0.1:{serverPort}/m"), "smux_on");
-        using var _ = invoker;
-        await using var client = new SmuxTestClient(webSocket);
-        var header = ExpectedLoopbackHeader(version, ((IPEndPoint)local).Port, serverPort);
+        using var connected = await SocketWebSocketClient.ConnectAsync(new Uri($"ws://127.0.0.1:{serverPort}/m"), "smux_on");
+        await using var client = new SmuxTestClient(connected.WebSocket);
+        var header = ExpectedLoopbackHeader(version, ((IPEndPoint)connected.LocalEndPoint).Port, serverPort);
 
         var first = await client.OpenStreamAsync();
         await first.WriteAsync("one"u8.ToArray());
@@ -157,10 +132,8 @@ public sealed class SendProxyEndToEndTests
         await using var listener = StartListener(ProxyHeaderVersion.V1, "/u", $"127.0.0.1:{((IPEndPoint)backend.LocalEndpoint).Port}", new UnixDomainSocketEndPoint(path));
         Assert.Equal(path, listener.ListenEndPoint.ToString());
 
-        var (webSocket, _, invoker) = await ConnectWebSocketAsync(new Uri("ws://localhost/u"), "smux_off", new UnixDomainSocketEndPoint(path));
-        using var _ = invoker;
-        using var client = webSocket;
-        await client.SendAsync("hi"u8.ToArray(), WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
+        using var client = await SocketWebSocketClient.ConnectAsync(new Uri("ws://localhost/u"), "smux_off", path);
+        await client.WebSocket.SendAsync("hi"u8.ToArray(), WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
 
         using var connection = await backend.AcceptSocketAsync().WaitAsync(Bound);
         Assert.Equal("PROXY UNKNOWN\r\nhi"u8.ToArray(), await ReadExactlyAsync(connection, 17));
