@@ -1,5 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text;
 using Mtt.Core.Listening;
+using Mtt.Core.Relay;
 
 namespace Mtt.Daemon;
 
@@ -44,9 +47,24 @@ public static class CommandLine
 
     private static CommandLineResult Validate(ServerFlags flags, Func<string, string?> environment)
     {
-        if (!ListenAddress.TryParse(flags.Bind, out var bind, out string? error)) return InvalidValue("b", flags.Bind, error);
+        ListenAddress? bind = null;
+        string? error;
+        if (flags.BindUnix)
+        {
+            if (!IsUnixSocketPath(flags.Bind, out error)) return InvalidValue("b", flags.Bind, error);
+        }
+        else if (!ListenAddress.TryParse(flags.Bind, out bind, out error)) return InvalidValue("b", flags.Bind, error);
         if (!ListenAddress.TryParse(flags.Controller, out var controller, out error)) return InvalidValue("c", flags.Controller, error);
-        if (bind.Port != 0 && bind == controller) return Fail("-b and -c name the same address; the tunnel and the controller need one each");
+        if (bind is not null && bind.Port != 0 && bind == controller) return Fail("-b and -c name the same address; the tunnel and the controller need one each");
+
+        var sendProxy = flags.SendProxy switch
+        {
+            null or "" => ProxyHeaderVersion.None,
+            "v1" => ProxyHeaderVersion.V1,
+            "v2" => ProxyHeaderVersion.V2,
+            _ => (ProxyHeaderVersion?)null,
+        };
+        if (sendProxy is null) return InvalidValue("send-proxy", flags.SendProxy!, "want v1 or v2 (the PROXY protocol version), or empty for no header");
 
         if (!GoDuration.TryParse(flags.Timeout, out var timeout))
             return InvalidValue("timeout", flags.Timeout, "not a Go duration such as 30s, 1m0s or 1h30m");
@@ -83,9 +101,25 @@ public static class CommandLine
         {
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
-                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken),
+                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken,
+                flags.BindUnix, sendProxy.Value),
         };
     }
+
+    // A path with a '/', so that the default host:port (or a forgotten -b) never becomes a socket file in the
+    // working directory; at most what sockaddr_un holds (108 bytes with the terminating NUL).
+    private static bool IsUnixSocketPath(string path, [NotNullWhen(false)] out string? error)
+    {
+        error = null;
+        if (!path.Contains('/')) error = "with -bind-unix, -b is the socket's path and needs a '/', e.g. /run/mtt-mu-server/tunnel.sock or ./tunnel.sock";
+        else if (path.EndsWith('/')) error = "with -bind-unix, -b names the socket file, not a directory";
+        else if (path.Contains('\0')) error = "a path has no NUL character";
+        else if (Encoding.UTF8.GetByteCount(path) > MaxUnixSocketPathBytes) error = $"a Unix socket path is at most {MaxUnixSocketPathBytes} bytes";
+        return error is null;
+    }
+
+    // sizeof(sockaddr_un.sun_path) on Linux, less its terminating NUL.
+    private const int MaxUnixSocketPathBytes = 107;
 
     private static bool TryParseCount(string text, out int count) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out count) && count >= 1;

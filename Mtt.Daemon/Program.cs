@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Mtt.Core.Control;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
+using Mtt.Core.Relay;
 using Mtt.Core.Routing;
 
 namespace Mtt.Daemon;
@@ -55,10 +56,11 @@ public static class Program
             return StartFailedExitCode;
         }
 
-        IPEndPoint bind, controllerBind;
+        EndPoint bind;
+        IPEndPoint controllerBind;
         try
         {
-            bind = ResolveEndPoint(options.BindAddress);
+            bind = options.BindAddress is { } address ? ResolveEndPoint(address) : new UnixDomainSocketEndPoint(options.Bind);
             controllerBind = ResolveEndPoint(options.ControllerAddress);
         }
         catch (SocketException e)
@@ -93,6 +95,8 @@ public static class Program
             IdleTimeout = options.Timeout,
             MaxConnections = maxConnections,
             MaxHandshakes = options.MaxHandshakes,
+            SendProxy = options.SendProxy,
+            FastOpen = options.FastOpen,
         };
 
         using var reloader = options.CertPath is not null && certificate is not null
@@ -119,12 +123,21 @@ public static class Program
             log.Error($"cannot listen: {e.Message} (tunnel {options.Bind}, controller {options.Controller})");
             return StartFailedExitCode;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // -bind-unix: the path is taken by something that is not a stale socket, or cannot be written.
+            log.Error($"cannot listen on the Unix socket: {e.Message}");
+            return StartFailedExitCode;
+        }
 
         reloader?.StartWatching();
         if (controller.RequiresToken) log.Info("controller requires a bearer token (Authorization: Bearer ...)");
         else if (!IPAddress.IsLoopback(controllerBind.Address))
             log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");
-        log.Info($"tunnel listener on {tunnels.LocalEndPoint} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)})");
+        // The TCP form "tunnel listener on 127.0.0.1:8443 (" is what scripts and tests read the port from; a Unix socket shows its path.
+        string listening = options.BindUnix ? $"unix socket {options.Bind}" : tunnels.LocalEndPoint.ToString();
+        log.Info($"tunnel listener on {listening} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)}" +
+            $"{(options.SendProxy == ProxyHeaderVersion.None ? "" : $", PROXY {(options.SendProxy == ProxyHeaderVersion.V1 ? "v1" : "v2")} headers to backends")})");
 
         try
         {

@@ -24,8 +24,11 @@ internal sealed class ServerFlags
     public const string DefaultDrainTimeout = "10s";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
-        HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface")]
+        HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface; [path] with -bind-unix")]
     public string Bind { get; set; } = DefaultBind;
+
+    [Option("bind-unix", HelpText = "-b is the path of a Unix domain socket to listen on (mode 0666, removed at exit), for nginx or HAProxy on the same host")]
+    public bool BindUnix { get; set; }
 
     [Option('c', Default = DefaultController, MetaValue = "string",
         HelpText = "[host:port] controller listener (JSON commands over HTTP POST); keep it off public interfaces")]
@@ -71,6 +74,10 @@ internal sealed class ServerFlags
     [Option("metrics-per-user", HelpText = "GET /metrics on the controller also has one series per user, labelled by its name (or a short hash of its path)")]
     public bool MetricsPerUser { get; set; }
 
+    [Option("send-proxy", MetaValue = "string",
+        HelpText = "v1 or v2: every backend connection starts with a PROXY protocol header carrying the client's address; empty for none")]
+    public string? SendProxy { get; set; }
+
     [Option("max-connections", Default = DefaultMaxConnections, MetaValue = "int",
         HelpText = "tunnel connections open at once; one more is accepted and closed at once")]
     public string MaxConnections { get; set; } = DefaultMaxConnections;
@@ -80,10 +87,10 @@ internal sealed class ServerFlags
     public string MaxHandshakes { get; set; } = DefaultMaxHandshakes;
 
     // The original server's flags that old units still pass. -disable-tls: plain HTTP is already the default
-    // here, so it only has to agree with the rest. -fast-open: a request the listener may honour.
+    // here, so it only has to agree with the rest. -fast-open: a request the listener honours where it can.
     [Option("disable-tls", HelpText = "speak plain HTTP behind a TLS-terminating proxy (the default; kept for old command lines)")]
     public bool DisableTls { get; set; }
 
-    [Option("fast-open", HelpText = "(Linux) ask for TCP Fast Open on the tunnel listener")]
+    [Option("fast-open", HelpText = "(Linux) TCP Fast Open on the tunnel listener; the kernel needs the server bit too: sysctl -w net.ipv4.tcp_fastopen=3")]
     public bool FastOpen { get; set; }
 }

@@ -1,4 +1,5 @@
 using Mtt.Core.Listening;
+using Mtt.Core.Relay;
 
 namespace Mtt.Daemon;
 
@@ -6,12 +7,15 @@ namespace Mtt.Daemon;
 public sealed class ServerOptions
 {
     internal ServerOptions(
-        ListenAddress bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
+        ListenAddress? bind, ListenAddress controller, bool mux, string? certPath, string? keyPath, bool forceTls,
         TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText,
         string? statePath = null, bool metricsPerUser = false,
         int maxConnections = TunnelServerOptions.DefaultMaxConnections, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
-        TimeSpan? drainTimeout = null, string? controllerToken = null)
+        TimeSpan? drainTimeout = null, string? controllerToken = null,
+        bool bindUnix = false, ProxyHeaderVersion sendProxy = ProxyHeaderVersion.None)
     {
+        BindUnix = bindUnix;
+        SendProxy = sendProxy;
         MaxConnections = maxConnections;
         MaxHandshakes = maxHandshakes;
         ControllerToken = controllerToken;
@@ -50,8 +54,14 @@ public sealed class ServerOptions
     /// <summary><c>-c</c> as given: the controller listener.</summary>
     public string Controller { get; }
 
-    /// <summary><see cref="Bind"/> parsed; <see cref="ListenAddress.IsAnyHost"/> for <c>:port</c>.</summary>
-    public ListenAddress BindAddress { get; }
+    /// <summary><see cref="Bind"/> parsed; <see cref="ListenAddress.IsAnyHost"/> for <c>:port</c>. Null with <see cref="BindUnix"/>.</summary>
+    public ListenAddress? BindAddress { get; }
+
+    /// <summary><c>-bind-unix</c>: <see cref="Bind"/> is the path of a Unix domain socket.</summary>
+    public bool BindUnix { get; }
+
+    /// <summary><c>-send-proxy</c>: the PROXY protocol header each backend connection starts with, or none.</summary>
+    public ProxyHeaderVersion SendProxy { get; }
 
     /// <summary><see cref="Controller"/> parsed.</summary>
     public ListenAddress ControllerAddress { get; }
@@ -83,7 +93,7 @@ public sealed class ServerOptions
     /// <summary><c>-n</c>: the name in the self-signed certificate.</summary>
     public string ServerName { get; }
 
-    /// <summary><c>-fast-open</c>: the original server's TCP Fast Open request, for the listener to honour where it can.</summary>
+    /// <summary><c>-fast-open</c>: TCP Fast Open on the tunnel listener (Linux, TCP); elsewhere a warning at start.</summary>
     public bool FastOpen { get; }
 
     /// <summary><c>-state</c>: the user table's file, or null to start empty and keep users in memory only.</summary>

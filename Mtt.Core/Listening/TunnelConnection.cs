@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Mtt.Core.Diagnostics;
@@ -24,6 +25,11 @@ internal sealed class TunnelConnection
     private readonly string _client;
     private readonly SemaphoreSlim? _handshakeSlots;
 
+    // The client's address and the one it connected to, as the PROXY header to the backend carries them
+    // (-send-proxy); read at dial time. Null when not IP (a Unix socket peer).
+    private IPEndPoint? _clientEndPoint;
+    private IPEndPoint? _localEndPoint;
+
     /// <param name="handshakeSlots">Shared by the listener's connections: one slot per handshake in progress (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
     public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics, SemaphoreSlim? handshakeSlots = null)
     {
@@ -33,7 +39,10 @@ internal sealed class TunnelConnection
         _options = options;
         _routes = routes;
         _log = log;
-        _client = socket.RemoteEndPoint?.ToString() ?? "unknown";
+        _clientEndPoint = socket.RemoteEndPoint as IPEndPoint;
+        _localEndPoint = socket.LocalEndPoint as IPEndPoint;
+        // A Unix socket peer (-bind-unix) has no address of its own: the front proxy on this host is all we know.
+        _client = _clientEndPoint?.ToString() ?? (socket.AddressFamily == AddressFamily.Unix ? "unix" : "unknown");
     }
 
     public async Task RunAsync(CancellationToken serverStopping)
@@ -177,7 +186,8 @@ internal sealed class TunnelConnection
 
     private async Task RunPlainTunnelAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
     {
-        var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, _options.DialTimeout, serverStopping).ConfigureAwait(false);
+        var proxyHeader = ProxyHeaderWriter.Create(_options.SendProxy, _clientEndPoint, _localEndPoint);
+        var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, proxyHeader, _options.DialTimeout, serverStopping).ConfigureAwait(false);
         if (backend is null)
         {
             meter.DialFailed();
@@ -212,7 +222,9 @@ internal sealed class TunnelConnection
         };
         var backend = route.Backend;
         var dialTimeout = _options.DialTimeout;
-        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, dialTimeout, token), options, _log, _client, backend.ToString(), meter);
+        // One header for the session: every stream comes from the same client connection.
+        var proxyHeader = ProxyHeaderWriter.Create(_options.SendProxy, _clientEndPoint, _localEndPoint);
+        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, proxyHeader, dialTimeout, token), options, _log, _client, backend.ToString(), meter);
         if (_log.IsVerbose) _log.Verbose($"{_client}: smux session open for user {route.Label} to {route.Backend}");
         long started = Environment.TickCount64;
         var result = await session.RunAsync(serverStopping).ConfigureAwait(false);

@@ -25,6 +25,7 @@ public sealed class TunnelListener : IAsyncDisposable
     private bool _atConnectionLimit;
     private volatile bool _acceptingStopped;
     private Socket? _listenSocket;
+    private string? _unixPath;
     private Task? _acceptLoop;
 
     public TunnelListener(TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null)
@@ -38,8 +39,15 @@ public sealed class TunnelListener : IAsyncDisposable
         _log = log;
     }
 
-    /// <summary>The bound address; with port 0 in the options, the port the system chose.</summary>
-    public IPEndPoint LocalEndPoint => (IPEndPoint)(_listenSocket ?? throw new InvalidOperationException("not started")).LocalEndPoint!;
+    /// <summary>The bound address; with port 0 in the options, the port the system chose. Throws on a Unix socket (see <see cref="ListenEndPoint"/>).</summary>
+    public IPEndPoint LocalEndPoint => ListenEndPoint as IPEndPoint ?? throw new InvalidOperationException("listening on a Unix socket, which has no IP address");
+
+    /// <summary>Where the listener is: the bound <see cref="IPEndPoint"/>, or the <see cref="UnixDomainSocketEndPoint"/> of the options.</summary>
+    public EndPoint ListenEndPoint =>
+        _options.Bind is UnixDomainSocketEndPoint unix ? unix : (_listenSocket ?? throw new InvalidOperationException("not started")).LocalEndPoint!;
+
+    /// <summary>The listening socket, for tests that look at its options.</summary>
+    internal Socket Socket => _listenSocket ?? throw new InvalidOperationException("not started");
 
     /// <summary>Connections accepted and not yet finished.</summary>
     public int ActiveConnections => Volatile.Read(ref _activeConnections);
@@ -65,23 +73,60 @@ public sealed class TunnelListener : IAsyncDisposable
 
     private void CompleteNoConnectionsWaiter() => Interlocked.Exchange(ref _noConnections, null)?.TrySetResult();
 
-    /// <summary>Binds and starts accepting; throws <see cref="SocketException"/> when the address cannot be bound.</summary>
+    /// <summary>
+    /// Binds and starts accepting; throws <see cref="SocketException"/> when the address cannot be bound, and
+    /// <see cref="IOException"/> when a Unix socket's path is taken by something that must not be deleted.
+    /// </summary>
     public void Start()
     {
-        var socket = new Socket(_options.Bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var unixPath = (_options.Bind as UnixDomainSocketEndPoint)?.ToString();
+        if (unixPath is not null) UnixSocketFile.PrepareForBind(unixPath);
+        var socket = new Socket(_options.Bind.AddressFamily, SocketType.Stream, unixPath is null ? ProtocolType.Tcp : ProtocolType.Unspecified);
+        bool bound = false;
         try
         {
             if (_options.Bind.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = true;
             socket.Bind(_options.Bind);
+            bound = true;
+            if (unixPath is not null) UnixSocketFile.AllowConnections(unixPath);
+            if (_options.FastOpen) EnableFastOpen(socket, unixPath is not null);
             socket.Listen(Backlog);
         }
         catch
         {
             socket.Dispose();
+            if (bound && unixPath is not null) UnixSocketFile.Remove(unixPath);
             throw;
         }
+        _unixPath = unixPath;
         _listenSocket = socket;
         _acceptLoop = AcceptLoopAsync(socket);
+    }
+
+    // -fast-open is a wish: where it cannot be granted the server says so and serves without it.
+    private void EnableFastOpen(Socket socket, bool unix)
+    {
+        if (unix)
+        {
+            _log.Warn("-fast-open: TCP Fast Open does not apply to a Unix socket (-bind-unix); ignored");
+            return;
+        }
+        if (!OperatingSystem.IsLinux())
+        {
+            _log.Warn("-fast-open: TCP Fast Open is only set up on Linux; ignored");
+            return;
+        }
+        try
+        {
+            TcpFastOpen.Enable(socket);
+        }
+        catch (SocketException e)
+        {
+            _log.Warn($"-fast-open: the kernel refused TCP_FASTOPEN ({e.SocketErrorCode}); serving without it");
+            return;
+        }
+        if (TcpFastOpen.ServerEnabledOnThisHost() is not true)
+            _log.Warn($"-fast-open: {TcpFastOpen.SysctlPath} does not have the server bit (2), so the kernel ignores Fast Open; set it with 'sysctl -w net.ipv4.tcp_fastopen=3'");
     }
 
     /// <summary>
@@ -138,7 +183,8 @@ public sealed class TunnelListener : IAsyncDisposable
             }
             _atConnectionLimit = false;
 
-            client.NoDelay = true;
+            // TCP only: a Unix socket has no Nagle to turn off (setting it throws).
+            if (client.AddressFamily != AddressFamily.Unix) client.NoDelay = true;
             Interlocked.Increment(ref _activeConnections);
             _ = RunConnectionAsync(client, token);
         }
@@ -176,6 +222,7 @@ public sealed class TunnelListener : IAsyncDisposable
     {
         _stopping.Cancel();
         _listenSocket?.Dispose();
+        if (_unixPath is not null) UnixSocketFile.Remove(_unixPath);
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
         await WhenNoConnections().ConfigureAwait(false);
     }

@@ -1,12 +1,22 @@
 using System.Net;
+using Mtt.Core.Relay;
 
 namespace Mtt.Core.Listening;
 
 /// <summary>How the tunnel listener behaves; the daemon fills it from the command line.</summary>
 public sealed class TunnelServerOptions
 {
-    /// <summary>Where to listen; port 0 picks a free port (tests).</summary>
-    public required IPEndPoint Bind { get; init; }
+    /// <summary>
+    /// Where to listen: an <see cref="IPEndPoint"/> (port 0 picks a free port, for tests), or a
+    /// <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/> (<c>-bind-unix</c>) for a front proxy on the same host.
+    /// </summary>
+    public required EndPoint Bind { get; init; }
+
+    /// <summary><c>-send-proxy</c>: the PROXY protocol header every backend connection starts with, or none.</summary>
+    public ProxyHeaderVersion SendProxy { get; init; }
+
+    /// <summary><c>-fast-open</c>: TCP Fast Open on the listener (Linux, TCP only; elsewhere a warning at start).</summary>
+    public bool FastOpen { get; init; }
 
     /// <summary>The certificate to speak TLS with (replaceable while running), or null for plain HTTP behind a TLS-terminating proxy.</summary>
     public ServerCertificate? Certificate { get; init; }

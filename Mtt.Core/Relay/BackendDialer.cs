@@ -8,8 +8,12 @@ namespace Mtt.Core.Relay;
 /// <summary>Opens the TCP connection to a user's backend, bounded in time.</summary>
 internal static class BackendDialer
 {
-    /// <summary>Connects, or returns null with the reason when the backend refused, was unreachable or too slow.</summary>
-    public static async Task<(SocketTransport? Connection, string? Error)> DialAsync(BackendAddress backend, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects and writes <paramref name="header"/> (a PROXY protocol header, or empty for none) before anything
+    /// else, or returns null with the reason when the backend refused, was unreachable, too slow, or dropped the
+    /// connection before taking the header. The header counts against <paramref name="timeout"/> too.
+    /// </summary>
+    public static async Task<(SocketTransport? Connection, string? Error)> DialAsync(BackendAddress backend, ReadOnlyMemory<byte> header, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Socket socket;
         EndPoint endPoint;
@@ -31,6 +35,8 @@ internal static class BackendDialer
             // Relayed bytes are written as they come; Nagle would only add latency to small requests.
             socket.NoDelay = true;
             await socket.ConnectAsync(endPoint, timeoutCts.Token).ConfigureAwait(false);
+            // Before any relayed byte, and on the bare socket: the transport's pipe must not buffer it behind them.
+            while (!header.IsEmpty) header = header[await socket.SendAsync(header, SocketFlags.None, timeoutCts.Token).ConfigureAwait(false)..];
             return (SocketTransport.CreatePlain(socket), null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -46,6 +52,7 @@ internal static class BackendDialer
                 SocketError.ConnectionRefused => "connection refused",
                 SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "host name not resolved",
                 SocketError.NetworkUnreachable or SocketError.HostUnreachable => "unreachable",
+                SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown => "connection dropped at once",
                 _ => e.SocketErrorCode.ToString(),
             });
         }

@@ -5,7 +5,7 @@ namespace Mtt.Tests.CommandLine;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllFlags =
-        ["b", "c", "c-token", "cert", "disable-tls", "drain-timeout", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "state", "timeout", "verbose"];
+        ["b", "bind-unix", "c", "c-token", "cert", "disable-tls", "drain-timeout", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "send-proxy", "state", "timeout", "verbose"];
 
     private static CommandLineResult Parse(params string[] args) => Mtt.Daemon.CommandLine.Parse(args);
 
@@ -71,7 +71,7 @@ public sealed class CommandLineTests
             "-timeout", "5m30s", "-verbose=true", "-n", "tunnel.example.com", "-fast-open", "-force-tls");
 
         Assert.Equal(":443", options.Bind);
-        Assert.True(options.BindAddress.IsAnyHost);
+        Assert.True(options.BindAddress!.IsAnyHost);
         Assert.Equal("127.0.0.1:9090", options.Controller);
         Assert.True(options.Mux);
         Assert.Equal("/etc/mtt/cert.pem", options.CertPath);
@@ -201,7 +201,6 @@ public sealed class CommandLineTests
     [InlineData("-foo")]
     [InlineData("--foo")]
     [InlineData("-foo=1")]
-    [InlineData("-bind-unix")]  // the original's Unix socket mode is not offered
     [InlineData("-MUX")]        // names are case-sensitive, as in Go
     [InlineData("-B", "x")]
     public void UnknownFlag_IsRefusedNamingIt(params string[] args)

@@ -11,6 +11,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly StringBuilder _stdout = new();
     private readonly TaskCompletionSource<(int Tunnel, int Controller)> _ports = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _controllerPortSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Text, TaskCompletionSource Seen)> _stderrWaiters = [];
     private int _tunnelPort;
     private int _controllerPort;
@@ -81,6 +82,9 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     /// <summary>The ports the daemon reports in its start-up lines (it may have been given port 0).</summary>
     public Task<(int Tunnel, int Controller)> Ports => _ports.Task;
 
+    /// <summary>The controller's port alone, for a tunnel listener on a Unix socket (-bind-unix), which has none.</summary>
+    public Task<int> ControllerPort => _controllerPortSeen.Task;
+
     private void OnStderr(string? line)
     {
         if (line is null) return;
@@ -95,7 +99,11 @@ public sealed partial class DaemonProcess : IAsyncDisposable
             }
         }
         if (TunnelLine().Match(line) is { Success: true } tunnel) _tunnelPort = int.Parse(tunnel.Groups[1].Value);
-        if (ControllerLine().Match(line) is { Success: true } controller) _controllerPort = int.Parse(controller.Groups[1].Value);
+        if (ControllerLine().Match(line) is { Success: true } controller)
+        {
+            _controllerPort = int.Parse(controller.Groups[1].Value);
+            _controllerPortSeen.TrySetResult(_controllerPort);
+        }
         if (_tunnelPort != 0 && _controllerPort != 0) _ports.TrySetResult((_tunnelPort, _controllerPort));
     }
 
