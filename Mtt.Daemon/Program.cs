@@ -93,6 +93,8 @@ public static class Program
             IdleTimeout = options.Timeout,
             MaxConnections = maxConnections,
             MaxHandshakes = options.MaxHandshakes,
+            RequireProxyHeader = options.ProxyProtocol,
+            TrustedProxies = options.TrustedProxies,
         };
 
         using var reloader = options.CertPath is not null && certificate is not null
@@ -125,6 +127,8 @@ public static class Program
         else if (!IPAddress.IsLoopback(controllerBind.Address))
             log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");
         log.Info($"tunnel listener on {tunnels.LocalEndPoint} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)})");
+        if (options.ProxyProtocol) log.Info("every tunnel connection must start with a PROXY protocol header (v1 or v2): only the proxy should reach the port");
+        if (options.TrustedProxies is { } trusted) log.Info($"X-Forwarded-For / X-Real-IP believed from {trusted} only");
 
         try
         {

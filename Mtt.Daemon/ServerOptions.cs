@@ -1,3 +1,4 @@
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Listening;
 
 namespace Mtt.Daemon;
@@ -10,8 +11,11 @@ public sealed class ServerOptions
         TimeSpan timeout, bool verbose, string serverName, bool fastOpen, string bindText, string controllerText,
         string? statePath = null, bool metricsPerUser = false,
         int maxConnections = TunnelServerOptions.DefaultMaxConnections, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
-        TimeSpan? drainTimeout = null, string? controllerToken = null)
+        TimeSpan? drainTimeout = null, string? controllerToken = null,
+        bool proxyProtocol = false, TrustedProxies? trustedProxies = null)
     {
+        ProxyProtocol = proxyProtocol;
+        TrustedProxies = trustedProxies;
         MaxConnections = maxConnections;
         MaxHandshakes = maxHandshakes;
         ControllerToken = controllerToken;
@@ -91,6 +95,12 @@ public sealed class ServerOptions
 
     /// <summary><c>-metrics-per-user</c>: per-user series in <c>GET /metrics</c>.</summary>
     public bool MetricsPerUser { get; }
+
+    /// <summary><c>-proxy-protocol</c>: every tunnel connection starts with a PROXY protocol header.</summary>
+    public bool ProxyProtocol { get; }
+
+    /// <summary><c>-trusted-proxy</c>: whose X-Forwarded-For / X-Real-IP is believed; null for nobody.</summary>
+    public TrustedProxies? TrustedProxies { get; }
 
     public bool UseTls => CertPath is not null || ForceTls;
 
