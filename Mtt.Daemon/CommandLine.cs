@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Listening;
 using Mtt.Core.Relay;
 
@@ -77,6 +78,11 @@ public static class CommandLine
             return InvalidValue("drain-timeout", flags.DrainTimeout, "not a Go duration such as 10s, 500ms or 1m0s");
         if (drainTimeout < TimeSpan.Zero) return InvalidValue("drain-timeout", flags.DrainTimeout, "must not be negative");
 
+        // An empty value is the same as no flag: nobody is trusted.
+        TrustedProxies? trustedProxies = null;
+        if (!string.IsNullOrWhiteSpace(flags.TrustedProxy) && !TrustedProxies.TryParse(flags.TrustedProxy, out trustedProxies, out error))
+            return InvalidValue("trusted-proxy", flags.TrustedProxy, error);
+
         // The flag wins over the variable; an empty value of either means no token.
         bool tokenFromFlag = flags.ControllerToken is not null;
         string? controllerToken = flags.ControllerToken ?? environment(ServerOptions.ControllerTokenVariable);
@@ -102,7 +108,7 @@ public static class CommandLine
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
                 string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken,
-                flags.BindUnix, sendProxy.Value),
+                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies),
         };
     }
 

@@ -97,6 +97,8 @@ public static class Program
             MaxHandshakes = options.MaxHandshakes,
             SendProxy = options.SendProxy,
             FastOpen = options.FastOpen,
+            RequireProxyHeader = options.ProxyProtocol,
+            TrustedProxies = options.TrustedProxies,
         };
 
         using var reloader = options.CertPath is not null && certificate is not null
@@ -138,6 +140,8 @@ public static class Program
         string listening = options.BindUnix ? $"unix socket {options.Bind}" : tunnels.LocalEndPoint.ToString();
         log.Info($"tunnel listener on {listening} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)}" +
             $"{(options.SendProxy == ProxyHeaderVersion.None ? "" : $", PROXY {(options.SendProxy == ProxyHeaderVersion.V1 ? "v1" : "v2")} headers to backends")})");
+        if (options.ProxyProtocol) log.Info("every tunnel connection must start with a PROXY protocol header (v1 or v2): only the proxy should reach the port");
+        if (options.TrustedProxies is { } trusted) log.Info($"X-Forwarded-For / X-Real-IP believed from {trusted} only");
 
         try
         {

@@ -86,6 +86,14 @@ internal sealed class ServerFlags
         HelpText = "TLS handshakes and request heads in progress at once; one more waits its turn (within the 10 s handshake timeout)")]
     public string MaxHandshakes { get; set; } = DefaultMaxHandshakes;
 
+    [Option("proxy-protocol",
+        HelpText = "every tunnel connection starts with a PROXY protocol header, v1 or v2 (HAProxy send-proxy, nginx stream proxy_protocol on), before TLS; its source address is the client's in logs; a connection without one is closed. Let only the proxy reach the port")]
+    public bool ProxyProtocol { get; set; }
+
+    [Option("trusted-proxy", MetaValue = "string",
+        HelpText = "[CIDR,...] believe X-Forwarded-For / X-Real-IP only from peers in these ranges, e.g. '127.0.0.1/32,10.0.0.0/8,::1/128'; from anyone else they are ignored")]
+    public string? TrustedProxy { get; set; }
+
     // The original server's flags that old units still pass. -disable-tls: plain HTTP is already the default
     // here, so it only has to agree with the rest. -fast-open: a request the listener honours where it can.
     [Option("disable-tls", HelpText = "speak plain HTTP behind a TLS-terminating proxy (the default; kept for old command lines)")]

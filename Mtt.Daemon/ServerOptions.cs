@@ -1,3 +1,4 @@
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Listening;
 using Mtt.Core.Relay;
 
@@ -12,10 +13,13 @@ public sealed class ServerOptions
         string? statePath = null, bool metricsPerUser = false,
         int maxConnections = TunnelServerOptions.DefaultMaxConnections, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
         TimeSpan? drainTimeout = null, string? controllerToken = null,
-        bool bindUnix = false, ProxyHeaderVersion sendProxy = ProxyHeaderVersion.None)
+        bool bindUnix = false, ProxyHeaderVersion sendProxy = ProxyHeaderVersion.None,
+        bool proxyProtocol = false, TrustedProxies? trustedProxies = null)
     {
         BindUnix = bindUnix;
         SendProxy = sendProxy;
+        ProxyProtocol = proxyProtocol;
+        TrustedProxies = trustedProxies;
         MaxConnections = maxConnections;
         MaxHandshakes = maxHandshakes;
         ControllerToken = controllerToken;
@@ -101,6 +105,12 @@ public sealed class ServerOptions
 
     /// <summary><c>-metrics-per-user</c>: per-user series in <c>GET /metrics</c>.</summary>
     public bool MetricsPerUser { get; }
+
+    /// <summary><c>-proxy-protocol</c>: every tunnel connection starts with a PROXY protocol header.</summary>
+    public bool ProxyProtocol { get; }
+
+    /// <summary><c>-trusted-proxy</c>: whose X-Forwarded-For / X-Real-IP is believed; null for nobody.</summary>
+    public TrustedProxies? TrustedProxies { get; }
 
     public bool UseTls => CertPath is not null || ForceTls;
 

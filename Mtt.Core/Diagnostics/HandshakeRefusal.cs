@@ -26,4 +26,7 @@ public enum HandshakeRefusal
 
     /// <summary>The TLS handshake failed.</summary>
     TlsFailed,
+
+    /// <summary>With <c>-proxy-protocol</c>: the connection did not start with a valid PROXY protocol header.</summary>
+    ProxyHeader,
 }

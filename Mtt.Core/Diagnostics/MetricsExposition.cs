@@ -93,6 +93,7 @@ internal static class MetricsExposition
         HandshakeRefusal.OtherStatus => "other_status",
         HandshakeRefusal.Timeout => "timeout",
         HandshakeRefusal.TlsFailed => "tls_failed",
+        HandshakeRefusal.ProxyHeader => "proxy_header",
         _ => "unknown",
     };
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Mux;
 using Mtt.Core.Relay;
@@ -22,13 +23,17 @@ internal sealed class TunnelConnection
     private readonly RouteStore _routes;
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
-    private readonly string _client;
     private readonly SemaphoreSlim? _handshakeSlots;
-
-    // The client's address and the one it connected to, as the PROXY header to the backend carries them
-    // (-send-proxy); read at dial time. Null when not IP (a Unix socket peer).
+    // The TCP peer as text: the proxy, when a PROXY header or a trusted X-Forwarded-For names the real client.
+    private readonly string _peer;
+    // The real client: the PROXY header's source, a trusted proxy's X-Forwarded-For or X-Real-IP (port 0 when it
+    // gave none), else the TCP peer; null when unknown. This is the address logs show.
     private IPEndPoint? _clientEndPoint;
+    // Where the client connected to: the PROXY header's destination when there is one, else our socket's end.
+    // Both are what -send-proxy tells the backend, read at dial time; null when not IP (a Unix socket peer).
     private IPEndPoint? _localEndPoint;
+    // _clientEndPoint for log lines; with -verbose, "203.0.113.7:51234 via 127.0.0.1:40000" when a proxy named it.
+    private string _client;
 
     /// <param name="handshakeSlots">Shared by the listener's connections: one slot per handshake in progress (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
     public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics, SemaphoreSlim? handshakeSlots = null)
@@ -42,7 +47,17 @@ internal sealed class TunnelConnection
         _clientEndPoint = socket.RemoteEndPoint as IPEndPoint;
         _localEndPoint = socket.LocalEndPoint as IPEndPoint;
         // A Unix socket peer (-bind-unix) has no address of its own: the front proxy on this host is all we know.
-        _client = _clientEndPoint?.ToString() ?? (socket.AddressFamily == AddressFamily.Unix ? "unix" : "unknown");
+        _peer = _clientEndPoint?.ToString() ?? (socket.AddressFamily == AddressFamily.Unix ? "unix" : "unknown");
+        _client = _peer;
+    }
+
+    /// <summary>A proxy named the real client: logs from here on show it.</summary>
+    private void SetClient(IPEndPoint client)
+    {
+        _clientEndPoint = client;
+        // Port 0: the proxy gave an address only (X-Forwarded-For usually does).
+        string text = client.Port == 0 ? client.Address.ToString() : client.ToString();
+        _client = _log.IsVerbose ? $"{text} via {_peer}" : text;
     }
 
     public async Task RunAsync(CancellationToken serverStopping)
@@ -63,6 +78,8 @@ internal sealed class TunnelConnection
                     await _handshakeSlots.WaitAsync(handshakeTimeout.Token).ConfigureAwait(false);
                     holdsSlot = true;
                 }
+                // Section 2 of the PROXY protocol spec: nothing of the connection is processed before a whole valid header.
+                if (_options.RequireProxyHeader && !await ReadProxyHeaderAsync(handshakeTimeout.Token).ConfigureAwait(false)) return;
                 transport = _options.Certificate is { } certificate
                     ? await SocketTransport.CreateTlsAsync(_socket, certificate.Current, handshakeTimeout.Token).ConfigureAwait(false)
                     : SocketTransport.CreatePlain(_socket);
@@ -80,7 +97,7 @@ internal sealed class TunnelConnection
                 _log.Verbose($"{_client}: TLS handshake failed: {e.Message}");
                 return;
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or SocketException)
             {
                 _log.Verbose($"{_client}: connection lost during the handshake: {e.Message}");
                 return;
@@ -106,6 +123,47 @@ internal sealed class TunnelConnection
             if (transport is not null) await transport.DisposeAsync().ConfigureAwait(false);
             else _socket.Dispose();
         }
+    }
+
+    /// <summary>Takes the PROXY header off the socket (before TLS); false when the connection is to be dropped.</summary>
+    private async Task<bool> ReadProxyHeaderAsync(CancellationToken cancellationToken)
+    {
+        var header = await ProxyHeaderReader.ReadAsync(_socket, cancellationToken).ConfigureAwait(false);
+        switch (header.Status)
+        {
+            case ProxyHeaderParseStatus.Invalid:
+                // Nothing is sent back: the peer is not speaking the protocol we expect (maybe TLS), so an HTTP answer would be garbage to it.
+                _metrics.HandshakeRefused(HandshakeRefusal.ProxyHeader);
+                _log.Verbose($"{_client}: dropped: {header.Reason} (-proxy-protocol)");
+                return false;
+            case ProxyHeaderParseStatus.NeedMoreData:
+                if (header.Length > 0) _log.Verbose($"{_client}: closed before sending a whole PROXY header");
+                return false;
+        }
+        // LOCAL and UNKNOWN (a proxy's health check) keep the connection's own endpoints, as the spec says.
+        if (header.Source is { } source)
+        {
+            _localEndPoint = header.Destination;
+            SetClient(source);
+        }
+        if (_log.IsVerbose) _log.Verbose($"{_client}: PROXY v{header.Version} header{(header.Source is null ? " without addresses (LOCAL or UNKNOWN)" : "")}, to {_localEndPoint}");
+        return true;
+    }
+
+    /// <summary>
+    /// With <c>-trusted-proxy</c>, and a peer (or PROXY header source) in its ranges, the client that
+    /// X-Forwarded-For or X-Real-IP names becomes the connection's client. Both listener modes: the trust is in
+    /// the peer, and a CDN that re-encrypts to a TLS origin sets the headers just as a TLS-terminating nginx does.
+    /// </summary>
+    private void BelieveForwardingHeaders(UpgradeRequest request)
+    {
+        if (_options.TrustedProxies is not { } trusted || (request.XForwardedFor is null && request.XRealIp is null)) return;
+        if (_clientEndPoint is not { } peer || !trusted.Contains(peer.Address))
+        {
+            _log.Verbose($"{_client}: X-Forwarded-For / X-Real-IP ignored: the peer is not in -trusted-proxy");
+            return;
+        }
+        if (ForwardedClient.TryResolve(request.XForwardedFor, request.XRealIp, trusted, out var client)) SetClient(client);
     }
 
     /// <summary>Reads the upgrade request and refuses it if it must; returns it and its route when a tunnel should follow.</summary>
@@ -138,6 +196,7 @@ internal sealed class TunnelConnection
 
         // The parser has refused every method but GET already (405).
         var request = parsed.Request!;
+        BelieveForwardingHeaders(request);
         // The route decides before the WebSocket headers do: a prober without a valid path learns
         // nothing but 404, whatever it sends.
         // A user deleted since this table was read is refused as if it had never been there.

@@ -1,4 +1,5 @@
 using System.Net;
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Relay;
 
 namespace Mtt.Core.Listening;
@@ -26,6 +27,18 @@ public sealed class TunnelServerOptions
 
     /// <summary><c>-timeout</c>: a tunnel with no data either way for this long is closed.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// <c>-proxy-protocol</c>: every connection starts with a PROXY protocol header (v1 or v2) from an L4 proxy,
+    /// read before TLS within <see cref="HandshakeTimeout"/>; its source is the client. A connection without one is closed.
+    /// </summary>
+    public bool RequireProxyHeader { get; init; }
+
+    /// <summary>
+    /// <c>-trusted-proxy</c>: X-Forwarded-For and X-Real-IP are believed only from a peer (the TCP peer, or the PROXY
+    /// header's source) in these ranges; null believes them from nobody.
+    /// </summary>
+    public TrustedProxies? TrustedProxies { get; init; }
 
     /// <summary>The TLS handshake and the request head must both arrive within this, however slowly they drip (the original's 10 s).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);

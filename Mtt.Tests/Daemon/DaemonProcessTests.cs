@@ -65,6 +65,39 @@ public sealed class DaemonProcessTests
     }
 
     [Fact]
+    public async Task ProxyProtocolAndTrustedProxy_AreAccepted_AndATunnelBehindAProxyHeaderLogsItsAddress()
+    {
+        await using var backend = new EchoBackend();
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-verbose", "-proxy-protocol", "-trusted-proxy", "127.0.0.1/32,::1/128");
+        var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
+        await daemon.WaitForStderrAsync("X-Forwarded-For / X-Real-IP believed from 127.0.0.1/32,::1/128 only").WaitAsync(Bound);
+        Assert.Contains("must start with a PROXY protocol header", daemon.Stderr);
+
+        using var http = new HttpClient();
+        var body = $$"""{"opt":1,"args_bunch":[{"path":"/u1","dst":"{{backend.Address}}"}]}""";
+        var reply = await http.PostAsync($"http://127.0.0.1:{controllerPort}", new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded")).WaitAsync(Bound);
+        Assert.Equal("""{"res":1}""", await reply.Content.ReadAsStringAsync());
+
+        await using (var client = await RawWebSocketClient.ConnectAsync(tunnelPort, preamble: Encoding.ASCII.GetBytes("PROXY TCP4 203.0.113.7 198.51.100.1 51234 443\r\n")).WaitAsync(Bound))
+        {
+            var (status, head) = await client.UpgradeAsync("/u1").WaitAsync(Bound);
+            Assert.True(status == 101, head);
+            await daemon.WaitForStderrAsync("203.0.113.7:51234 via 127.0.0.1:").WaitAsync(Bound);
+        }
+
+        await daemon.TerminateAsync();
+        Assert.Equal(0, await daemon.WaitForExitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task BadTrustedProxy_ExitsWith2_WithAClearMessage()
+    {
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-trusted-proxy", "10.0.0.0/8,10.0.0.1/33");
+        Assert.Equal(2, await daemon.WaitForExitAsync(Bound));
+        Assert.Contains("invalid value \"10.0.0.0/8,10.0.0.1/33\" for flag -trusted-proxy: \"10.0.0.1/33\": the prefix length must be 0 to 32", daemon.Stderr);
+    }
+
+    [Fact]
     public async Task PortInUse_StopsTheStart_WithAClearError()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

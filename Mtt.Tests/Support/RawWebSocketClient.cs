@@ -27,11 +27,13 @@ public sealed class RawWebSocketClient : IAsyncDisposable
 
     public Stream Stream => _stream;
 
-    public static async Task<RawWebSocketClient> ConnectAsync(int port, X509Certificate2? pinnedCertificate = null)
+    /// <param name="preamble">Bytes sent first, before TLS: a PROXY protocol header as an L4 proxy writes it.</param>
+    public static async Task<RawWebSocketClient> ConnectAsync(int port, X509Certificate2? pinnedCertificate = null, byte[]? preamble = null)
     {
         var tcp = new TcpClient { NoDelay = true };
         await tcp.ConnectAsync("127.0.0.1", port);
         Stream stream = tcp.GetStream();
+        if (preamble is not null) await stream.WriteAsync(preamble);
         if (pinnedCertificate is not null)
         {
             var ssl = new SslStream(stream, false, (_, certificate, _, _) => certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(pinnedCertificate.RawData));

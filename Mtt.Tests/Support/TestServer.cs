@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
@@ -31,7 +32,8 @@ public sealed class TestServer : IAsyncDisposable
     public Uri UriFor(string path) => new($"{(Certificate is null ? "ws" : "wss")}://127.0.0.1:{Port}{path}");
 
     public static TestServer Start(bool tls = false, bool mux = false, TimeSpan? idleTimeout = null, TimeSpan? handshakeTimeout = null, ServerLog? log = null,
-        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null)
+        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null,
+        bool proxyProtocol = false, TrustedProxies? trustedProxies = null, ServerMetrics? metrics = null)
     {
         X509Certificate2? certificate = tls ? SelfSignedCertificate.Create("localhost") : null;
         var options = new TunnelServerOptions
@@ -43,9 +45,11 @@ public sealed class TestServer : IAsyncDisposable
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
             SmuxKeepAliveInterval = keepAliveInterval ?? TimeSpan.FromSeconds(30),
             SmuxKeepAliveTimeout = keepAliveTimeout ?? TimeSpan.FromSeconds(70),
+            RequireProxyHeader = proxyProtocol,
+            TrustedProxies = trustedProxies,
         };
         var routes = new RouteStore();
-        var listener = new TunnelListener(options, routes, log ?? ServerLog.Silent);
+        var listener = new TunnelListener(options, routes, log ?? ServerLog.Silent, metrics);
         listener.Start();
         return new TestServer(listener, routes, certificate);
     }

@@ -1,10 +1,13 @@
 using System.Buffers;
+using System.Net;
 using System.Text;
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Control;
 using Mtt.Core.Mux;
 using Mtt.Core.Routing;
 using Mtt.Core.Upgrade;
 using Mtt.Core.WebSockets;
+using Mtt.Tests.ClientAddress;
 using Mtt.Tests.Support;
 using Mtt.Tests.WebSockets;
 using Xunit.Abstractions;
@@ -58,6 +61,61 @@ public class ParserFuzzTests(ITestOutputHelper output)
                 var partial = UpgradeParser.Parse(new ReadOnlySequence<byte>(input, 0, cut));
                 probe.End();
                 if (partial.Status != UpgradeParseStatus.Incomplete) break;
+            }
+        }, output);
+    }
+
+    [Fact]
+    public Task ProxyHeaderParser_SurvivesMutatedHeaders()
+    {
+        var source4 = IPEndPoint.Parse("203.0.113.7:51234");
+        var destination4 = IPEndPoint.Parse("198.51.100.1:443");
+        byte[] tail = Encoding.ASCII.GetBytes("GET /u HTTP/1.1\r\n");
+        byte[][] corpus =
+        [
+            [.. ProxyHeaders.V1(source4, destination4), .. tail],
+            [.. ProxyHeaders.V1("PROXY TCP6 2001:db8::7 ::ffff:198.51.100.1 65535 0\r\n"), .. tail],
+            ProxyHeaders.V1("PROXY UNKNOWN ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n"),
+            [.. ProxyHeaders.V2(source4, destination4), 0x16, 0x03, 0x01],
+            ProxyHeaders.V2(IPEndPoint.Parse("[2001:db8::7]:1"), IPEndPoint.Parse("[::1]:2"), [.. ProxyHeaders.Tlv(0x02, "tunnel.example.com"u8.ToArray()), .. ProxyHeaders.Tlv(0x20, [1, 0, 0, 0, 0])]),
+            ProxyHeaders.V2Raw(0x20, 0x00, []),
+            ProxyHeaders.V2Raw(0x21, 0x31, new byte[216]),
+        ];
+        return FuzzLoop.RunAsync("ProxyHeaderParser.Parse", 40_000, corpus, (input, fuzzer, probe) =>
+        {
+            probe.Begin();
+            var whole = ProxyHeaderParser.Parse(input.AsSpan());
+            probe.End();
+            if (whole.Status == ProxyHeaderParseStatus.Complete && (whole.Length <= 0 || whole.Length > input.Length || whole.Length > ProxyHeaderParser.MaxHeaderLength))
+                throw new FuzzBoundException($"length {whole.Length} of {input.Length} bytes");
+            if (whole.Status == ProxyHeaderParseStatus.NeedMoreData && input.Length >= ProxyHeaderParser.MaxHeaderLength)
+                throw new FuzzBoundException($"still waiting after {input.Length} bytes");
+            if (whole.Status == ProxyHeaderParseStatus.Invalid && string.IsNullOrEmpty(whole.Reason))
+                throw new FuzzBoundException("invalid without a reason");
+
+            var segmented = SegmentedSequence.SplitAt(input, fuzzer.SplitPoints(input.Length));
+            probe.Begin();
+            var split = ProxyHeaderParser.Parse(segmented);
+            probe.End();
+            if (split.Status != whole.Status || split.Length != whole.Length || !Equals(split.Source, whole.Source) || !Equals(split.Destination, whole.Destination))
+                throw new FuzzBoundException($"segments change the outcome: {whole.Status}/{whole.Length} whole, {split.Status}/{split.Length} split");
+
+            // The reader consumes every byte of a prefix the parser is still waiting on: those bytes must all
+            // be header, and a prefix's verdict must be the whole input's.
+            foreach (int cut in fuzzer.SplitPoints(input.Length))
+            {
+                probe.Begin();
+                var partial = ProxyHeaderParser.Parse(input.AsSpan(0, cut));
+                probe.End();
+                if (partial.Status == ProxyHeaderParseStatus.NeedMoreData)
+                {
+                    if (whole.Status == ProxyHeaderParseStatus.Complete && whole.Length <= cut)
+                        throw new FuzzBoundException($"waiting after {cut} bytes on a header of {whole.Length}");
+                    continue;
+                }
+                if (partial.Status != whole.Status || partial.Length != whole.Length)
+                    throw new FuzzBoundException($"{partial.Status}/{partial.Length} after {cut} bytes, {whole.Status}/{whole.Length} on all {input.Length}");
+                break;
             }
         }, output);
     }
