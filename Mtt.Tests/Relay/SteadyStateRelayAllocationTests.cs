@@ -1,0 +1,64 @@
+using Mtt.Benchmarks.Relay;
+using Mtt.Core.Mux;
+using Xunit.Abstractions;
+
+namespace Mtt.Tests.Relay;
+
+/// <summary>
+/// The relay allocates nothing per message once running: the regression guard for RelayBenchmarks. The
+/// count is the whole process's (GC.GetTotalAllocatedBytes), so it includes the rig's client and echo
+/// backend, which allocate nothing per message themselves.
+/// </summary>
+[Collection(AllocationMeasurement.Name)]
+public class SteadyStateRelayAllocationTests(ITestOutputHelper output)
+{
+    // Enough for the tiered JIT to have compiled the loops' hot methods (30 calls, then a background compile).
+    private const int WarmUpMessages = 2_000;
+    private const int MeasuredMessages = 10_000;
+    // A per-message allocation is at least one object (24 bytes). What is left is about a byte per message
+    // or less: the test host's own threads (by time, not by message), and the pooled async boxes of
+    // System.IO.Pipelines' StreamPipeReader, which its per-thread cache drops and makes anew now and then
+    // when a read starts on one thread-pool thread and ends on another (0.1-1.6 bytes per message over
+    // 100,000). This bound fails an object allocated every sixth message or more often.
+    private const double MaxBytesPerMessage = 4.0;
+    // A stray burst (other tests' servers still winding down as this collection starts) can land in one
+    // window; a per-message allocation shows in all of them.
+    private const int Attempts = 5;
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+
+    [Theory]
+    [InlineData(64)]
+    [InlineData(16 * 1024)]
+    public async Task PlainTunnel_InSteadyState_AllocatesNothingPerMessage(int messageBytes)
+    {
+        await using var rig = await PlainTunnelRig.StartAsync(messageBytes).WaitAsync(Bound);
+        await AssertAllocatesNothingPerMessageAsync(rig).WaitAsync(Bound);
+    }
+
+    [Theory]
+    [InlineData(64, SmuxFrameHeader.Version1)]
+    [InlineData(16 * 1024, SmuxFrameHeader.Version1)]
+    [InlineData(16 * 1024, SmuxFrameHeader.Version2)]
+    public async Task SmuxStream_InSteadyState_AllocatesNothingPerMessage(int messageBytes, byte version)
+    {
+        await using var rig = await SmuxStreamRig.StartAsync(messageBytes, version).WaitAsync(Bound);
+        await AssertAllocatesNothingPerMessageAsync(rig).WaitAsync(Bound);
+    }
+
+    private async Task AssertAllocatesNothingPerMessageAsync(IRelayRig rig)
+    {
+        await rig.EchoAsync(WarmUpMessages);
+        var perMessage = new List<double>(Attempts);
+        for (int attempt = 0; attempt < Attempts; attempt++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await rig.EchoAsync(MeasuredMessages);
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            perMessage.Add((double)allocated / MeasuredMessages);
+            output.WriteLine($"{rig.MessageBytes}-byte messages: {allocated} bytes allocated over {MeasuredMessages} messages, {perMessage[^1]:0.###} per message");
+            if (perMessage[^1] < MaxBytesPerMessage) return;
+        }
+        Assert.Fail($"{rig.MessageBytes}-byte messages: {string.Join(", ", perMessage.Select(b => $"{b:0.##}"))} bytes allocated per message " +
+            $"over {Attempts} runs of {MeasuredMessages} (goal: under {MaxBytesPerMessage})");
+    }
+}
