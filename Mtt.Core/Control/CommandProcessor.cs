@@ -46,7 +46,8 @@ public static class CommandProcessor
         };
     }
 
-    private static bool TryRead(ReadOnlySpan<byte> json, out ControllerCommand command, [NotNullWhen(false)] out string? error)
+    /// <summary>Parses a body into a command, its entries not yet checked; on failure <paramref name="error"/> says why.</summary>
+    internal static bool TryRead(ReadOnlySpan<byte> json, out ControllerCommand command, [NotNullWhen(false)] out string? error)
     {
         command = null!;
         // RFC 8259 section 8.1 allows ignoring a byte order mark; editors on Windows save users.json with one.

@@ -276,7 +276,8 @@ internal sealed class SmuxStream
 
                     new SmuxFrameHeader(_version, SmuxCommand.Psh, (ushort)length, Id).Write(FrameBuffer);
                     buffer.Slice(0, length).CopyTo(FrameBuffer.AsSpan(SmuxFrameHeader.Size));
-                    if (!await SendFrameAsync(SmuxFrameHeader.Size + length).ConfigureAwait(false))
+                    await SendFrameAsync(SmuxFrameHeader.Size + length).ConfigureAwait(false);
+                    if (!FrameWentOut)
                     {
                         input.AdvanceTo(read.Buffer.End);
                         return;
@@ -330,15 +331,20 @@ internal sealed class SmuxStream
         await SendFrameAsync(SmuxFrameHeader.Size).ConfigureAwait(false);
     }
 
-    // Pooled: this awaits the sender once per frame, and a fresh state machine per frame is what the hot path must not allocate.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> SendFrameAsync(int length)
+    /// <summary>Hands our frame to the sender; once the returned wait completes, <see cref="FrameWentOut"/> tells how it went.</summary>
+    /// <remarks>
+    /// Not an async method: the caller's own loop awaits the signal, so the hot path has no state machine per
+    /// frame. A pooled one was still allocated now and then: its box is rented on the thread that sends and
+    /// returned on the thread the sender's signal resumes, and the per-thread cache drops it when full.
+    /// </remarks>
+    private ValueTask SendFrameAsync(int length)
     {
         FrameLength = length;
         _session.Sender.EnqueueFrame(this);
-        await _frameSent.WaitAsync().ConfigureAwait(false);
-        return _frameSentOk && !_stop.IsCancellationRequested;
+        return _frameSent.WaitAsync();
     }
+
+    private bool FrameWentOut => _frameSentOk && !_stop.IsCancellationRequested;
 
     private void RentFrameBuffer()
     {
