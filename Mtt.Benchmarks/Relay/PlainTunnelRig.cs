@@ -39,7 +39,7 @@ internal sealed class PlainTunnelRig : IRelayRig
     public static async Task<PlainTunnelRig> StartAsync(int messageBytes)
     {
         var backend = new LoopbackEchoServer();
-        var (connection, error) = await BackendDialer.DialAsync(backend.Address, DialTimeout, CancellationToken.None).ConfigureAwait(false);
+        var (connection, error) = await BackendDialer.DialAsync(backend.Address, ReadOnlyMemory<byte>.Empty, DialTimeout, CancellationToken.None).ConfigureAwait(false);
         if (connection is null)
         {
             await backend.DisposeAsync().ConfigureAwait(false);
