@@ -87,6 +87,12 @@ internal sealed class TunnelConnection
         catch (OperationCanceledException) when (serverStopping.IsCancellationRequested)
         {
         }
+        catch (IOException e)
+        {
+            // The client vanished while we wrote to it (a reset or broken pipe, say on the 101 right after
+            // its request): a peer ending is a normal end (PROTOCOL §3), not a failure of ours.
+            _log.Verbose($"{_client}: connection lost: {e.Message}");
+        }
         catch (Exception e)
         {
             // A bug, not a peer's doing: say so loudly, but one connection's failure never takes the server down.
