@@ -194,6 +194,10 @@ internal sealed class TunnelConnection
         long started = Environment.TickCount64;
         var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout, meter);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
+        if (result.Reason == TunnelEndReason.ClientStalled && _log.IsVerbose)
+        {
+            _log.Verbose($"{_client}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; tunnel cut without a close frame");
+        }
         // After a backend's end the tunnel has already given the client its moment to answer our close.
         if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout).ConfigureAwait(false);
         if (_log.IsVerbose)
