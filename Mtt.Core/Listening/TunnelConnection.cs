@@ -113,6 +113,12 @@ internal sealed class TunnelConnection
         catch (OperationCanceledException) when (serverStopping.IsCancellationRequested)
         {
         }
+        catch (IOException e)
+        {
+            // The client vanished while we wrote to it (a reset or broken pipe, say on the 101 right after
+            // its request): a peer ending is a normal end (PROTOCOL §3), not a failure of ours.
+            _log.Verbose($"{_client}: connection lost: {e.Message}");
+        }
         catch (Exception e)
         {
             // A bug, not a peer's doing: say so loudly, but one connection's failure never takes the server down.
@@ -259,6 +265,10 @@ internal sealed class TunnelConnection
         long started = Environment.TickCount64;
         var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout, meter);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
+        if (result.Reason == TunnelEndReason.ClientStalled && _log.IsVerbose)
+        {
+            _log.Verbose($"{_client}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; tunnel cut without a close frame");
+        }
         // After a backend's end the tunnel has already given the client its moment to answer our close.
         if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout).ConfigureAwait(false);
         if (_log.IsVerbose)

@@ -19,6 +19,7 @@ internal sealed class SmuxFrameSender
     private readonly Queue<SmuxStream> _updatesDue;
     private readonly AsyncSignal _wake = new();
     private readonly byte[] _controlFrame = new byte[SmuxFrameHeader.Size + SmuxFrameHeader.UpdateDataLength];
+    private long _writeStarted;
     private bool _nopDue;
     private bool _stopped;
     private byte _version;
@@ -36,6 +37,9 @@ internal sealed class SmuxFrameSender
         get => Volatile.Read(ref _version);
         set => Volatile.Write(ref _version, value);
     }
+
+    /// <summary>When the write to the client in progress began (<see cref="Environment.TickCount64"/>); 0 while none is.</summary>
+    public long WriteStarted => Volatile.Read(ref _writeStarted);
 
     /// <summary>Queues the stream's prepared frame; the stream learns the outcome through <see cref="SmuxStream.OnFrameSent"/>.</summary>
     public void EnqueueFrame(SmuxStream stream)
@@ -150,6 +154,7 @@ internal sealed class SmuxFrameSender
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendAsync(byte[] frame, int length, CancellationToken cancellationToken)
     {
+        Volatile.Write(ref _writeStarted, Environment.TickCount64);
         try
         {
             return await _client.SendAsync(new ReadOnlySequence<byte>(frame, 0, length), cancellationToken).ConfigureAwait(false);
@@ -158,6 +163,10 @@ internal sealed class SmuxFrameSender
         {
             // The client's connection broke or the session is ending: no frame will reach it any more.
             return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _writeStarted, 0);
         }
     }
 }

@@ -382,7 +382,26 @@ internal sealed class SmuxSession
             Stop(SmuxEndReason.IdleTimeout);
             return;
         }
+        // A client that sends but never reads keeps the session busy and our writer stuck for ever.
+        long writeStarted = Sender.WriteStarted;
+        if (writeStarted != 0 && now - writeStarted >= (long)_options.IdleTimeout.TotalMilliseconds)
+        {
+            if (_log.IsVerbose) _log.Verbose($"{_clientName}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; session cut without a close frame");
+            CutStalledClient();
+            return;
+        }
         Reschedule(NextTickDelay(now));
+    }
+
+    /// <summary>
+    /// The write to the client is aborted at once, with no grace: cut short it leaves part of a frame on
+    /// the wire, so no close frame can follow; the connection is simply dropped.
+    /// </summary>
+    private void CutStalledClient()
+    {
+        Stop(SmuxEndReason.ClientStalled);
+        try { _abortClientWrites.Cancel(); }
+        catch (ObjectDisposedException) { }
     }
 
     /// <summary>The time until the next keepalive is due or a timeout could run out, whichever is first.</summary>
@@ -393,6 +412,9 @@ internal sealed class SmuxSession
         long next = Math.Min(keepAlive, silence);
         // With a stream open the idle timeout does not run; the stream's end reschedules.
         if (LiveStreams == 0) next = Math.Min(next, Volatile.Read(ref _lastData) + (long)_options.IdleTimeout.TotalMilliseconds - now);
+        // A write that starts after this tick is looked at within the idle timeout, and then at its own deadline.
+        long writeStarted = Sender.WriteStarted;
+        next = Math.Min(next, writeStarted != 0 ? writeStarted + (long)_options.IdleTimeout.TotalMilliseconds - now : (long)_options.IdleTimeout.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(Math.Max(next, 1));
     }
 

@@ -13,4 +13,7 @@ public enum TunnelEndReason
 
     /// <summary>The user was deleted or moved to another backend; closed with 1008.</summary>
     UserRemoved,
+
+    /// <summary>A write to the client made no progress for the idle timeout (it stopped reading): cut, with no close frame.</summary>
+    ClientStalled,
 }

@@ -6,7 +6,9 @@ namespace Mtt.Core.Relay;
 
 /// <summary>
 /// One plain (smux_off) tunnel: the client's WebSocket byte stream relayed to and from one backend
-/// connection, with backpressure both ways and an idle timeout.
+/// connection, with backpressure both ways and an idle timeout. The idle timeout also bounds a write
+/// to the client that makes no progress: a client that sends but never reads keeps the tunnel busy,
+/// and would otherwise hold its connection and its backend for ever.
 /// </summary>
 internal sealed class WebSocketTunnel
 {
@@ -26,6 +28,8 @@ internal sealed class WebSocketTunnel
     private readonly TunnelMeter _meter;
     private Timer? _idleTimer;
     private long _lastActivity = Environment.TickCount64;
+    // When the write to the client in progress began; 0 while none is.
+    private long _clientWriteStarted;
     // Each written by one loop only and read after both have ended: no atomics needed on the hot path.
     private long _bytesFromClient;
     private long _bytesToClient;
@@ -189,6 +193,7 @@ internal sealed class WebSocketTunnel
             {
                 Touch();
                 bool delivered;
+                Volatile.Write(ref _clientWriteStarted, Environment.TickCount64);
                 try
                 {
                     delivered = await _client.SendAsync(buffer, _abortClientWrites.Token).ConfigureAwait(false);
@@ -200,6 +205,10 @@ internal sealed class WebSocketTunnel
                 catch (Exception)
                 {
                     delivered = false;
+                }
+                finally
+                {
+                    Volatile.Write(ref _clientWriteStarted, 0);
                 }
 
                 if (!delivered)
@@ -228,16 +237,38 @@ internal sealed class WebSocketTunnel
 
     private void CheckIdle()
     {
-        long idleMs = Environment.TickCount64 - Volatile.Read(ref _lastActivity);
+        long now = Environment.TickCount64;
         long timeoutMs = (long)_idleTimeout.TotalMilliseconds;
+        long writeStarted = Volatile.Read(ref _clientWriteStarted);
+        if (writeStarted != 0 && now - writeStarted >= timeoutMs)
+        {
+            CutStalledClient();
+            return;
+        }
+        long idleMs = now - Volatile.Read(ref _lastActivity);
         if (idleMs < timeoutMs)
         {
-            // Data flowed since the timer was set: look again when the quiet period could next run out.
-            try { _idleTimer?.Change(TimeSpan.FromMilliseconds(timeoutMs - idleMs), Timeout.InfiniteTimeSpan); }
+            // Data flowed since the timer was set: look again when the quiet period could next run out,
+            // or the write in progress could have gone without progress for too long.
+            long next = timeoutMs - idleMs;
+            if (writeStarted != 0) next = Math.Min(next, writeStarted + timeoutMs - now);
+            try { _idleTimer?.Change(TimeSpan.FromMilliseconds(Math.Max(next, 1)), Timeout.InfiniteTimeSpan); }
             catch (ObjectDisposedException) { }
             return;
         }
         Stop(TunnelEndReason.IdleTimeout);
+    }
+
+    /// <summary>
+    /// The client has taken nothing of a write for the idle timeout: the write is aborted at once, with no
+    /// grace. Cut short it leaves part of a frame on the wire, so no close frame can follow; the
+    /// connection is simply dropped.
+    /// </summary>
+    private void CutStalledClient()
+    {
+        Stop(TunnelEndReason.ClientStalled);
+        try { _abortClientWrites.Cancel(); }
+        catch (ObjectDisposedException) { }
     }
 
     private void Stop(TunnelEndReason reason)

@@ -18,6 +18,10 @@ namespace Mtt.Core.WebSockets;
 /// them too, so refusing would only break an odd but harmless peer.
 /// After a valid close frame any further frame is a protocol error (section 5.5.1: the peer sends
 /// nothing after its close); an empty buffer still just needs more data.
+/// A text frame (1003) breaks no framing rule, so the frame boundaries are still known after it: the
+/// decoder then goes on, for the close handshake only, delivering every data frame's payload (text
+/// included) for the caller to discard until the client's close frame. After any other violation
+/// (1002, 1007, 1009) the boundaries cannot be trusted and every later call is refused.
 /// </remarks>
 public sealed class FrameDecoder
 {
@@ -41,8 +45,10 @@ public sealed class FrameDecoder
     private bool _messageInProgress;
     private bool _closeReceived;
 
-    // Set by the one failure path; non-zero means every later call is refused with this code.
+    // Set by the one failure path; non-zero means every later call is refused with this code, unless
+    // the framing is still intact (a text frame), when later calls go on decoding for the close handshake.
     private ushort _failureCode;
+    private bool _draining;
 
     public FrameDecoder(long maxFramePayload = DefaultMaxFramePayload)
     {
@@ -57,7 +63,9 @@ public sealed class FrameDecoder
     /// Decodes frames from <paramref name="buffer"/> and slices off what it consumed. Binary and
     /// continuation payload is unmasked into <paramref name="payloadSink"/>; the call stops once
     /// <paramref name="maxPayloadBytes"/> were written, at a complete control frame, when the buffer
-    /// ends, or at a protocol error (the offending frame is left in the buffer).
+    /// ends, or at a protocol error (the offending frame is left in the buffer). After a protocol error
+    /// that left the framing intact, later calls deliver the payload of every data frame, text included,
+    /// until the close frame: only a caller discarding it while it waits for the close may go on.
     /// </summary>
     public DecodeResult Decode(ref ReadOnlySequence<byte> buffer, IBufferWriter<byte> payloadSink, int maxPayloadBytes)
     {
@@ -65,7 +73,7 @@ public sealed class FrameDecoder
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPayloadBytes);
 
         _controlLength = 0;
-        if (_failureCode != 0) return new DecodeResult(DecodeStatus.ProtocolError, 0, _failureCode);
+        if (_failureCode != 0 && !_draining) return new DecodeResult(DecodeStatus.ProtocolError, 0, _failureCode);
 
         var reader = new SequenceReader<byte>(buffer);
         int written = 0;
@@ -133,14 +141,16 @@ public sealed class FrameDecoder
         {
             switch (opcode)
             {
+                // While draining, data is discarded whatever its message: only frame boundaries matter.
                 case WebSocketOpcode.Binary:
-                    if (_messageInProgress) violation = WebSocketCloseCodes.ProtocolError;       // 5.4: fragments not interleaved
+                    if (_messageInProgress && !_draining) violation = WebSocketCloseCodes.ProtocolError;  // 5.4: fragments not interleaved
                     break;
                 case WebSocketOpcode.Continuation:
-                    if (!_messageInProgress) violation = WebSocketCloseCodes.ProtocolError;      // 5.4: nothing to continue
+                    if (!_messageInProgress && !_draining) violation = WebSocketCloseCodes.ProtocolError; // 5.4: nothing to continue
                     break;
                 case WebSocketOpcode.Text:
-                    violation = WebSocketCloseCodes.UnsupportedData;                             // 7.4.1: we carry binary only
+                    // 7.4.1: we carry binary only. The frame is well formed, so the close handshake can follow.
+                    if (!_draining) return FailKeepingFraming(WebSocketCloseCodes.UnsupportedData, written, out result);
                     break;
                 case WebSocketOpcode.Close or WebSocketOpcode.Ping or WebSocketOpcode.Pong:
                     if (!fin || length7 > MaxControlPayload) violation = WebSocketCloseCodes.ProtocolError; // 5.5
@@ -189,7 +199,7 @@ public sealed class FrameDecoder
         if (payloadLength > _maxFramePayload) return Fail(WebSocketCloseCodes.MessageTooBig, written, out result);
 
         reader.Advance(headerLength);
-        if (opcode == WebSocketOpcode.Binary) _messageInProgress = !fin;
+        if (opcode != WebSocketOpcode.Continuation) _messageInProgress = !fin;
         else if (fin) _messageInProgress = false;
         _payloadRemaining = payloadLength;
         _maskKey = maskKey;
@@ -244,9 +254,21 @@ public sealed class FrameDecoder
         return copied;
     }
 
+    /// <summary>
+    /// A violation that leaves the frame boundaries known: reported like any other (the frame stays in
+    /// the buffer), then the decoder drains (see the remarks).
+    /// </summary>
+    private bool FailKeepingFraming(ushort code, int written, out DecodeResult result)
+    {
+        Fail(code, written, out result);
+        _draining = true;
+        return true;
+    }
+
     /// <summary>The one failure path: the decoder refuses everything from now on.</summary>
     private bool Fail(ushort code, int written, out DecodeResult result)
     {
+        _draining = false;
         _failureCode = code;
         _controlLength = 0;
         result = new DecodeResult(DecodeStatus.ProtocolError, written, code);

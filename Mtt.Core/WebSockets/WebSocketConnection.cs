@@ -15,6 +15,13 @@ public sealed class WebSocketConnection
     // leaves in one write (several full TLS records) instead of a header record and payload records.
     public const int MaxOutgoingFramePayload = 64 * 1024 - FrameWriter.MaxHeaderLength;
 
+    /// <summary>
+    /// Client payload read and dropped while waiting for its close frame: above what a client has in
+    /// flight when our close reaches it (its socket buffers), so a normal client is always heard out,
+    /// while one that keeps sending cannot keep us reading for the whole close timeout.
+    /// </summary>
+    public const int MaxDrainBytes = 8 * 1024 * 1024;
+
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly FrameDecoder _decoder = new();
@@ -95,7 +102,9 @@ public sealed class WebSocketConnection
     /// it disconnects, or <paramref name="timeout"/> runs out (RFC 6455 §7.1.1: the server closes the TCP
     /// connection after the close handshake). Closing at once instead, with the client's data still
     /// arriving, makes the kernel answer with a reset, and a reset can destroy our close frame in the
-    /// client's receive buffer before the client has read it.
+    /// client's receive buffer before the client has read it. Also after a protocol error that left the
+    /// framing intact (a text frame, 1003); after any other the decoder refuses at once and this returns.
+    /// Bounded by <paramref name="timeout"/> and by <see cref="MaxDrainBytes"/>.
     /// </summary>
     public async Task DrainUntilCloseAsync(TimeSpan timeout)
     {
@@ -104,8 +113,12 @@ public sealed class WebSocketConnection
         using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            while ((await ReceiveAsync(discard, int.MaxValue, deadline.Token).ConfigureAwait(false)).Status == ReceiveStatus.Data)
+            int drained = 0;
+            while (drained < MaxDrainBytes)
             {
+                var received = await ReceiveAsync(discard, MaxDrainBytes - drained, deadline.Token).ConfigureAwait(false);
+                if (received.Status != ReceiveStatus.Data) break;
+                drained += received.Bytes;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)

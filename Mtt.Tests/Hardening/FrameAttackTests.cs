@@ -75,7 +75,74 @@ public class FrameAttackTests
             await client.SendRawAsync(frames).WaitAsync(AttackedServer.Bound);
             var received = await client.ReadUntilCloseAsync().WaitAsync(AttackedServer.Bound);
             Assert.True(received == code, $"{violation}: expected close {code}, got {received?.ToString() ?? "no close frame"}");
+            // After a text frame the framing is intact and the server waits for our close (the handshake);
+            // after a framing violation it closes at once, whatever we send.
+            if (code == 1003) await client.SendCloseAsync(code).WaitAsync(AttackedServer.Bound);
             await AttackedServer.AssertClosedAsync(client);
+        }
+
+        await server.AssertServesANormalClientAsync();
+    }
+
+    [Theory]
+    [InlineData("smux_off")]
+    [InlineData("smux_on")]
+    public async Task TextFrame_ClientStillSending_IsHeardOutUntilItsClose_ThenClosedCleanly(string subprotocol)
+    {
+        // Sent at once behind the text frame, as a client does that has not yet read our close: well below
+        // the drain budget, well above what fits the server's first read.
+        const int Frames = 64;
+        await using var server = AttackedServer.Start();
+        await using (var client = await server.UpgradedAsync(subprotocol))
+        {
+            var burst = new List<byte>(Frame(0x1, 100));
+            burst.AddRange(RawWebSocketClient.BuildFrame(0x1, new byte[10], fin: false));
+            burst.AddRange(Frame(0x0, 10));
+            burst.AddRange(RawWebSocketClient.BuildFrame(0x9, [1, 2]));
+            for (int i = 0; i < Frames; i++) burst.AddRange(Frame(0x2, 16 * 1024));
+            burst.AddRange(Close(1000));
+            // Closing at once would meet these bytes with a reset, failing the send or the reads below.
+            await client.SendRawAsync([.. burst]).WaitAsync(AttackedServer.Bound);
+
+            Assert.Equal((ushort)1003, await client.ReadUntilCloseAsync().WaitAsync(AttackedServer.Bound));
+            // A clean end: our close frame was the server's last input, so it ends with a FIN, not a reset.
+            int read = await client.Stream.ReadAsync(new byte[1]).AsTask().WaitAsync(AttackedServer.Bound);
+            Assert.Equal(0, read);
+        }
+
+        await server.AssertServesANormalClientAsync();
+    }
+
+    [Fact]
+    public async Task TextFrame_ClientSendingForever_IsCutAfterTheDrainBudget()
+    {
+        // Far above the budget plus both sides' socket buffers (a few MiB each on loopback).
+        const long Ceiling = Mtt.Core.WebSockets.WebSocketConnection.MaxDrainBytes + 64L * 1024 * 1024;
+        await using var server = AttackedServer.Start();
+        await using (var client = await server.UpgradedAsync())
+        {
+            await client.SendRawAsync(Frame(0x1, 4)).WaitAsync(AttackedServer.Bound);
+            Assert.Equal((ushort)1003, await client.ReadUntilCloseAsync().WaitAsync(AttackedServer.Bound));
+
+            byte[] frame = Frame(0x2, 64 * 1024);
+            long sent = 0;
+            var flood = Task.Run(async () =>
+            {
+                try
+                {
+                    while (sent < Ceiling)
+                    {
+                        await client.Stream.WriteAsync(frame);
+                        sent += frame.Length;
+                    }
+                    return false;
+                }
+                catch (IOException)
+                {
+                    return true;
+                }
+            });
+            Assert.True(await flood.WaitAsync(AttackedServer.Bound), $"the server was still reading after {sent} bytes");
         }
 
         await server.AssertServesANormalClientAsync();

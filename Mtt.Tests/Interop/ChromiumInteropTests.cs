@@ -60,6 +60,8 @@ public sealed class ChromiumInteropTests
         Assert.Equal(1000, result.GetProperty("close").GetProperty("code").GetInt32());
         Assert.True(result.GetProperty("close").GetProperty("wasClean").GetBoolean(), json);
         Assert.Equal(1003, result.GetProperty("textClose").GetProperty("code").GetInt32());
+        // The text frame was well formed: the server completes the close handshake before it closes TCP.
+        Assert.True(result.GetProperty("textClose").GetProperty("wasClean").GetBoolean(), json);
         // A browser learns nothing of a refused upgrade but "abnormal closure" (RFC 6455 section 7.4.1).
         Assert.False(result.GetProperty("missing").GetProperty("opened").GetBoolean(), json);
         Assert.Equal(1006, result.GetProperty("missing").GetProperty("code").GetInt32());

@@ -71,6 +71,8 @@ public sealed class NodeWsInteropTests
 
         Assert.True(run.Ok, run.Output);
         Assert.Equal(1003, run.CloseCode);
+        // The frame was well formed: the server waits for ws's answering close before it closes TCP.
+        Assert.True(run.Result.GetProperty("close").GetProperty("wasClean").GetBoolean(), run.Output);
     }
 
     [Fact]

@@ -59,8 +59,63 @@ public class FrameDecoderErrorTests
         Assert.Empty(last.ControlPayload);
     }
 
+    /// <summary>Every violation but the text frame's: after these the frame boundaries are lost.</summary>
+    public static TheoryData<string, byte[], ushort> FramingViolations
+    {
+        get
+        {
+            var framing = new TheoryData<string, byte[], ushort>();
+            foreach (var row in Violations)
+            {
+                if ((ushort)row[2] != WebSocketCloseCodes.UnsupportedData) framing.Add((string)row[0], (byte[])row[1], (ushort)row[2]);
+            }
+            return framing;
+        }
+    }
+
+    [Fact]
+    public void TextFrame_IsRefused_ThenTheDecoderDrainsEveryDataFrameUntilTheClose()
+    {
+        var decoder = new FrameDecoder();
+        var sink = new ArrayBufferWriter<byte>();
+        var buffer = new ReadOnlySequence<byte>(Concat(
+            Binary([1]), Frame((int)WebSocketOpcode.Text, [2, 3]), Binary([4], fin: false), Frame((int)WebSocketOpcode.Text, [5]),
+            Continuation([6]), Ping([7]), Binary([8]), Close(1000)));
+
+        DecodeResult refused = decoder.Decode(ref buffer, sink, 100);
+        Assert.Equal(DecodeStatus.ProtocolError, refused.Status);
+        Assert.Equal(WebSocketCloseCodes.UnsupportedData, refused.CloseCode);
+        Assert.Equal(new byte[] { 1 }, sink.WrittenSpan.ToArray());
+
+        // Draining: fragmentation rules no longer matter, only frame boundaries do.
+        sink.Clear();
+        DecodeResult ping = decoder.Decode(ref buffer, sink, 100);
+        Assert.Equal(DecodeStatus.Ping, ping.Status);
+        DecodeResult close = decoder.Decode(ref buffer, sink, 100);
+        Assert.Equal(DecodeStatus.Close, close.Status);
+        Assert.Equal(WebSocketCloseCodes.NormalClosure, close.CloseCode);
+        Assert.Equal(new byte[] { 2, 3, 4, 5, 6, 8 }, sink.WrittenSpan.ToArray());
+        Assert.True(buffer.IsEmpty);
+    }
+
+    [Fact]
+    public void FramingViolation_WhileDrainingAfterAText_FailsTheDecoderForGood()
+    {
+        var decoder = new FrameDecoder();
+        var sink = new ArrayBufferWriter<byte>();
+        var buffer = new ReadOnlySequence<byte>(Concat(Frame((int)WebSocketOpcode.Text, [1]), Frame(BinaryOpcode, [2], masked: false)));
+
+        Assert.Equal(WebSocketCloseCodes.UnsupportedData, decoder.Decode(ref buffer, sink, 100).CloseCode);
+        DecodeResult broken = decoder.Decode(ref buffer, sink, 100);
+        Assert.Equal(DecodeStatus.ProtocolError, broken.Status);
+        Assert.Equal(WebSocketCloseCodes.ProtocolError, broken.CloseCode);
+
+        var valid = new ReadOnlySequence<byte>(Close(1000));
+        Assert.Equal(WebSocketCloseCodes.ProtocolError, decoder.Decode(ref valid, sink, 100).CloseCode);
+    }
+
     [Theory]
-    [MemberData(nameof(Violations))]
+    [MemberData(nameof(FramingViolations))]
     public void Violation_LeavesTheDecoderFailedForGood(string violation, byte[] wire, ushort expectedCode)
     {
         var decoder = new FrameDecoder();

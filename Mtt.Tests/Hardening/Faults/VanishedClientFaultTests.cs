@@ -106,6 +106,81 @@ public sealed class VanishedClientFaultTests
         await network.Listener.WhenNoConnections().WaitAsync(Bound);
     }
 
+    /// <summary>
+    /// Sends <paramref name="message"/> as a binary message every few milliseconds until the server drops
+    /// the connection: a client that is never idle, so only the stuck write can tell it is not reading.
+    /// </summary>
+    private static async Task KeepSendingAsync(RawWebSocketClient client, byte[] message)
+    {
+        try
+        {
+            while (true)
+            {
+                await client.SendBinaryAsync(message);
+                await Task.Delay(20);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task PlainTunnel_ClientSendsButNeverReadsWhileTheBackendFloods_IsCutAfterTheIdleTimeoutOfNoWriteProgress()
+    {
+        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout);
+        await network.StartBystandersAsync();
+        var client = await network.PlainAsync(FaultyNetwork.BystanderPath);
+        await client.SendBinaryAsync(new[] { EchoBackend.HandOver });
+        var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
+        var clock = Stopwatch.StartNew();
+
+        // The backend takes all the client sends and floods back; the client reads nothing.
+        var flood = FloodAsync(backend);
+        var backendEnded = BackendEndedAsync(backend);
+        var sending = KeepSendingAsync(client, new byte[1024]);
+        // Cut without the write grace: the stuck write is aborted at once.
+        await AssertReclaimedAsync(backendEnded, clock, IdleTimeout, IdleTimeout + TimeSpan.FromSeconds(10));
+        await flood.WaitAsync(Bound);
+        await sending.WaitAsync(Bound);
+        await network.BystandersAdvancedAsync();
+
+        Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
+        await network.StopBystandersAsync();
+        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+    }
+
+    /// <summary>Version 1: the session's one writer is stuck on the client; version 2 would stop at the client's window instead.</summary>
+    [Fact]
+    public async Task SmuxSession_ClientSendsButNeverReadsWhileAStreamsBackendFloods_IsCutAfterTheIdleTimeoutOfNoWriteProgress()
+    {
+        const byte Version = 1;
+        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout);
+        await network.StartBystandersAsync();
+        var client = await network.PlainAsync(FaultyNetwork.BystanderPath, "smux_on");
+        var frames = new byte[2 * SmuxTestClient.HeaderSize + 1];
+        SmuxTestClient.WriteHeader(frames, Version, SmuxTestClient.Syn, 0, 3);
+        SmuxTestClient.WriteHeader(frames.AsSpan(SmuxTestClient.HeaderSize), Version, SmuxTestClient.Psh, 1, 3);
+        frames[^1] = EchoBackend.HandOver;
+        await client.SendBinaryAsync(frames);
+        var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
+        var clock = Stopwatch.StartNew();
+
+        var data = new byte[SmuxTestClient.HeaderSize + 1024];
+        SmuxTestClient.WriteHeader(data, Version, SmuxTestClient.Psh, 1024, 3);
+        var flood = FloodAsync(backend);
+        var backendEnded = BackendEndedAsync(backend);
+        var sending = KeepSendingAsync(client, data);
+        await AssertReclaimedAsync(backendEnded, clock, IdleTimeout, IdleTimeout + TimeSpan.FromSeconds(10));
+        await flood.WaitAsync(Bound);
+        await sending.WaitAsync(Bound);
+        await network.BystandersAdvancedAsync();
+
+        Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
+        await network.StopBystandersAsync();
+        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+    }
+
     [Fact]
     public async Task PlainTunnel_ClientStopsReadingWhileTheBackendFloods_IsReclaimedWithinTheIdleTimeoutAndTheWriteGrace()
     {
