@@ -184,9 +184,25 @@ public sealed class TunnelListener : IAsyncDisposable
             _atConnectionLimit = false;
 
             // TCP only: a Unix socket has no Nagle to turn off (setting it throws).
-            if (client.AddressFamily != AddressFamily.Unix) client.NoDelay = true;
+            if (client.AddressFamily != AddressFamily.Unix && !TryDisableNagle(client)) continue;
             Interlocked.Increment(ref _activeConnections);
             _ = RunConnectionAsync(client, token);
+        }
+    }
+
+    // A client that reset between the accept and here can make the option fail; it is gone either way, and the
+    // accept loop must not end with it.
+    private static bool TryDisableNagle(Socket client)
+    {
+        try
+        {
+            client.NoDelay = true;
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            client.Dispose();
+            return false;
         }
     }
 
