@@ -44,12 +44,16 @@ internal sealed class TunnelConnection
         _options = options;
         _routes = routes;
         _log = log;
-        _clientEndPoint = socket.RemoteEndPoint as IPEndPoint;
-        _localEndPoint = socket.LocalEndPoint as IPEndPoint;
+        _clientEndPoint = Unmapped(socket.RemoteEndPoint as IPEndPoint);
+        _localEndPoint = Unmapped(socket.LocalEndPoint as IPEndPoint);
         // A Unix socket peer (-bind-unix) has no address of its own: the front proxy on this host is all we know.
         _peer = _clientEndPoint?.ToString() ?? (socket.AddressFamily == AddressFamily.Unix ? "unix" : "unknown");
         _client = _peer;
     }
+
+    // A dual-mode listener (-b :443) sees IPv4 clients as ::ffff:a.b.c.d; logs and PROXY headers name them as IPv4.
+    private static IPEndPoint? Unmapped(IPEndPoint? endPoint) =>
+        endPoint is { Address.IsIPv4MappedToIPv6: true } ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
 
     /// <summary>A proxy named the real client: logs from here on show it.</summary>
     private void SetClient(IPEndPoint client)

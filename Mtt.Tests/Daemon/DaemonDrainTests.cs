@@ -113,6 +113,22 @@ public sealed class DaemonDrainTests
         Assert.Contains("stopping", daemon.Stderr);
     }
 
+    [Fact]
+    public async Task OnEveryInterface_AnIPv4ClientIsLoggedAsIPv4_NotAsAnIPv6MappedAddress()
+    {
+        using var refusing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        refusing.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var daemon = DaemonProcess.Start("-b", ":0", "-c", "127.0.0.1:0");
+        var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
+        await AddUserAsync(controllerPort, "/u1", $"127.0.0.1:{((IPEndPoint)refusing.LocalEndPoint!).Port}");
+
+        using var failed = await ConnectAsync(tunnelPort, "/u1");
+        await failed.ReceiveAsync(new byte[256], CancellationToken.None).WaitAsync(Bound);
+        await daemon.WaitForStderrAsync("closed the tunnel with 1011").WaitAsync(Bound);
+        Assert.Matches(@"WARN 127\.0\.0\.1:\d+: user ", daemon.Stderr);
+        Assert.DoesNotContain("::ffff:", daemon.Stderr);
+    }
+
     internal static async Task AddUserAsync(int controllerPort, string path, string backend, string? token = null)
     {
         using var http = new HttpClient();
