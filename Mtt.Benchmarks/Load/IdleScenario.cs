@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mtt.Core.Diagnostics;
 
 namespace Mtt.Benchmarks.Load;
 
@@ -12,7 +13,7 @@ internal static class IdleScenario
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
     private const int SettleSamples = 5;
 
-    // The server gives memory back once most of a peak of connections has ended (MemoryReturner), and logs
+    // The server gives memory back once most of a peak of at least MemoryReturner.MinimumPeak connections has ended, and logs
     // this; "after closing" is read once that line has come. The server defers a trim within 30 s of the last
     // one (and waits for the closing to settle), so a wait for the line is bounded a little beyond that.
     private const string MemoryReturnedLine = "memory returned: ";
@@ -95,9 +96,12 @@ internal static class IdleScenario
                 await CloseAllAsync(tunnels, cancellationToken).ConfigureAwait(false);
                 bool allClosed = await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
                 double closed = clock.Elapsed.TotalSeconds;
-                string trim = await WaitForLineAsync(server.Process, MemoryReturnedLine, trimsBefore, MemoryReturnedWait, cancellationToken).ConfigureAwait(false)
-                    ?? $"no '{MemoryReturnedLine}' line from the server within {MemoryReturnedWait.TotalSeconds:0} s";
-                Progress.Write($"cycle {cycle} server: {trim}");
+                if (n >= MemoryReturner.MinimumPeak)
+                {
+                    string trim = await WaitForLineAsync(server.Process, MemoryReturnedLine, trimsBefore, MemoryReturnedWait, cancellationToken).ConfigureAwait(false)
+                        ?? $"no '{MemoryReturnedLine}' line from the server within {MemoryReturnedWait.TotalSeconds:0} s";
+                    Progress.Write($"cycle {cycle} server: {trim}");
+                }
                 var (after, threadsWhenClosed) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
                 int fdsAfter = ProcFs.CountOpenFiles(pid);
                 Progress.Write($"cycle {cycle} after: closed in {closed:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsWhenClosed} threads, {fdsAfter} fds");
