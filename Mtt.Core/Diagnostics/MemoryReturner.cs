@@ -84,7 +84,8 @@ internal sealed partial class MemoryReturner
                 if (now == previous) break;
                 previous = now;
             }
-            Trim();
+            // A trim deferred by the interval may find the server busy again: then it is not worth the pause.
+            if (previous <= Volatile.Read(ref _peak) / PeakToActiveRatio) Trim();
         }
         catch (Exception e)
         {
