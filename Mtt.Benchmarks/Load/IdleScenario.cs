@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Mtt.Core.Diagnostics;
 
 namespace Mtt.Benchmarks.Load;
 
@@ -11,6 +12,12 @@ internal static class IdleScenario
     // Lets the server finish what the last connect or close set off (timers, GC) before memory is read.
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
     private const int SettleSamples = 5;
+
+    // The server gives memory back once most of a peak of at least MemoryReturner.MinimumPeak connections has ended, and logs
+    // this; "after closing" is read once that line has come. The server defers a trim within 30 s of the last
+    // one (and waits for the closing to settle), so a wait for the line is bounded a little beyond that.
+    private const string MemoryReturnedLine = "memory returned: ";
+    private static readonly TimeSpan MemoryReturnedWait = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan SampleGap = TimeSpan.FromMilliseconds(250);
 
     // The server tears a tunnel down when the client's close arrives; a few seconds covers 1000 on a busy machine.
@@ -85,9 +92,16 @@ internal static class IdleScenario
                 Progress.Write($"cycle {cycle} open: {n} {noun} in {opened:F1} s, backend dialled {dialledThisCycle} times, RSS {open:N0} KiB, {threadsWhenOpen} threads, {fdsOpen} fds; closing them");
 
                 clock.Restart();
+                int trimsBefore = CountLines(server.Process, MemoryReturnedLine);
                 await CloseAllAsync(tunnels, cancellationToken).ConfigureAwait(false);
                 bool allClosed = await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
                 double closed = clock.Elapsed.TotalSeconds;
+                if (n >= MemoryReturner.MinimumPeak)
+                {
+                    string trim = await WaitForLineAsync(server.Process, MemoryReturnedLine, trimsBefore, MemoryReturnedWait, cancellationToken).ConfigureAwait(false)
+                        ?? $"no '{MemoryReturnedLine}' line from the server within {MemoryReturnedWait.TotalSeconds:0} s";
+                    Progress.Write($"cycle {cycle} server: {trim}");
+                }
                 var (after, threadsWhenClosed) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
                 int fdsAfter = ProcFs.CountOpenFiles(pid);
                 Progress.Write($"cycle {cycle} after: closed in {closed:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsWhenClosed} threads, {fdsAfter} fds");
@@ -153,6 +167,33 @@ internal static class IdleScenario
             }, cancellationToken);
         }
         await Task.WhenAll(closes).ConfigureAwait(false);
+    }
+
+    private static int CountLines(ChildProcess process, string text)
+    {
+        int count = 0;
+        foreach (string line in process.Lines)
+        {
+            if (line.Contains(text, StringComparison.Ordinal)) count++;
+        }
+        return count;
+    }
+
+    /// <summary>The last line holding <paramref name="text"/> once there are more than <paramref name="seenBefore"/>, or null after <paramref name="timeout"/>.</summary>
+    private static async Task<string?> WaitForLineAsync(ChildProcess process, string text, int seenBefore, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (CountLines(process, text) <= seenBefore)
+        {
+            if (DateTime.UtcNow >= deadline) return null;
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+        string? last = null;
+        foreach (string line in process.Lines)
+        {
+            if (line.Contains(text, StringComparison.Ordinal)) last = line;
+        }
+        return last;
     }
 
     /// <summary>Waits <see cref="Settle"/>, then the least RSS of a few samples (a transient buffer is not the steady state) and the thread count.</summary>

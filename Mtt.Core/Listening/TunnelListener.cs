@@ -18,6 +18,7 @@ public sealed class TunnelListener : IAsyncDisposable
     private readonly RouteStore _routes;
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
+    private readonly MemoryReturner _memoryReturner;
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource? _noConnections;
     private int _activeConnections;
@@ -37,7 +38,11 @@ public sealed class TunnelListener : IAsyncDisposable
         _options = options;
         _routes = routes;
         _log = log;
+        _memoryReturner = new MemoryReturner(log, () => Volatile.Read(ref _activeConnections));
     }
+
+    /// <summary>Gives memory back once most connections of a peak have ended; for tests.</summary>
+    internal MemoryReturner MemoryReturner => _memoryReturner;
 
     /// <summary>The bound address; with port 0 in the options, the port the system chose. Throws on a Unix socket (see <see cref="ListenEndPoint"/>).</summary>
     public IPEndPoint LocalEndPoint => ListenEndPoint as IPEndPoint ?? throw new InvalidOperationException("listening on a Unix socket, which has no IP address");
@@ -185,7 +190,7 @@ public sealed class TunnelListener : IAsyncDisposable
 
             // TCP only: a Unix socket has no Nagle to turn off (setting it throws).
             if (client.AddressFamily != AddressFamily.Unix && !TryDisableNagle(client)) continue;
-            Interlocked.Increment(ref _activeConnections);
+            _memoryReturner.ConnectionOpened(Interlocked.Increment(ref _activeConnections));
             _ = RunConnectionAsync(client, token);
         }
     }
@@ -229,7 +234,9 @@ public sealed class TunnelListener : IAsyncDisposable
         }
         finally
         {
-            if (Interlocked.Decrement(ref _activeConnections) == 0) CompleteNoConnectionsWaiter();
+            int active = Interlocked.Decrement(ref _activeConnections);
+            if (active == 0) CompleteNoConnectionsWaiter();
+            _memoryReturner.ConnectionEnded(active);
         }
     }
 

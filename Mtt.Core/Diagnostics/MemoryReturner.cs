@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+
+namespace Mtt.Core.Diagnostics;
+
+/// <summary>
+/// Gives memory back to the system after many connections have ended (issue 6): the GC keeps its heap
+/// committed for reuse and glibc keeps freed chunks in its arenas, so without this the RSS stays near its
+/// peak (3.3–3.5× the starting RSS after 5,000 idle TLS tunnels close; docs/benchmarks.md). Once the count
+/// of open connections has fallen to a quarter of its peak, a background task waits for the closing to
+/// settle, then runs one aggressive compacting collection (which decommits the freed heap) and glibc's
+/// <c>malloc_trim(0)</c>, and logs the RSS before and after. Rate-limited; never on an accept or I/O path:
+/// a connection's end costs two reads and a comparison.
+/// </summary>
+internal sealed partial class MemoryReturner
+{
+    // Below this peak, what the ended connections held (~50 KiB each, ~12 MiB) is not worth a full
+    // compacting collection, which pauses every thread for tens of milliseconds.
+    internal const int MinimumPeak = 256;
+
+    // "Well below the peak": most of what the peak held is garbage or free chunks by then.
+    private const int PeakToActiveRatio = 4;
+
+    // At most one trim per interval: a busy server whose load swings does not collect over and over.
+    internal static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(30);
+
+    // Connections end in a burst (a client fleet going away): trim once the count has stopped moving for one
+    // poll, so the memory of the last of them is returned too, but no later than the settle limit.
+    private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(250);
+    private const int MaxSettlePolls = 40;
+
+    private readonly ServerLog _log;
+    private readonly Func<int> _activeConnections;
+    private int _peak;
+    private int _scheduled;
+    private long _lastTrimTimestamp;
+
+    private static int s_mallocTrimMissing = OperatingSystem.IsLinux() ? 0 : 1;
+
+    public MemoryReturner(ServerLog log, Func<int> activeConnections)
+    {
+        _log = log;
+        _activeConnections = activeConnections;
+        _lastTrimTimestamp = Environment.TickCount64 - (long)MinimumInterval.TotalMilliseconds;
+    }
+
+    /// <summary>Completes when the trim under way (if any) has logged its line; for tests.</summary>
+    internal Task LastTrim { get; private set; } = Task.CompletedTask;
+
+    /// <summary>A connection was accepted and <paramref name="active"/> are now open: raises the peak.</summary>
+    public void ConnectionOpened(int active)
+    {
+        int peak = Volatile.Read(ref _peak);
+        while (active > peak)
+        {
+            int seen = Interlocked.CompareExchange(ref _peak, active, peak);
+            if (seen == peak) return;
+            peak = seen;
+        }
+    }
+
+    /// <summary>A connection ended and <paramref name="active"/> are still open: schedules a trim when the count has fallen well below its peak.</summary>
+    public void ConnectionEnded(int active)
+    {
+        int peak = Volatile.Read(ref _peak);
+        if (peak < MinimumPeak || active > peak / PeakToActiveRatio) return;
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0) return;
+        LastTrim = Task.Run(TrimWhenSettledAsync);
+    }
+
+    private async Task TrimWhenSettledAsync()
+    {
+        try
+        {
+            long sinceLast = Environment.TickCount64 - Volatile.Read(ref _lastTrimTimestamp);
+            long wait = (long)MinimumInterval.TotalMilliseconds - sinceLast;
+            if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait)).ConfigureAwait(false);
+            int previous = _activeConnections();
+            for (int poll = 0; poll < MaxSettlePolls && previous > 0; poll++)
+            {
+                await Task.Delay(SettlePoll).ConfigureAwait(false);
+                int now = _activeConnections();
+                if (now == previous) break;
+                previous = now;
+            }
+            // A trim deferred by the interval may find the server busy again: then it is not worth the pause.
+            if (previous <= Volatile.Read(ref _peak) / PeakToActiveRatio) Trim();
+        }
+        catch (Exception e)
+        {
+            _log.Warn($"memory trim failed: {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            Volatile.Write(ref _peak, _activeConnections());
+            Volatile.Write(ref _lastTrimTimestamp, Environment.TickCount64);
+            Volatile.Write(ref _scheduled, 0);
+        }
+    }
+
+    private void Trim()
+    {
+        int peak = Volatile.Read(ref _peak);
+        long before = ResidentBytes();
+        long started = Environment.TickCount64;
+        // Ended tunnels' SafeHandles may still hold native state until their finalizers run: collect, let them
+        // run, then compact what is left. Aggressive decommits the freed regions instead of keeping them.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+        GC.WaitForPendingFinalizers();
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        bool trimmed = TryMallocTrim();
+        long after = ResidentBytes();
+        _log.Info(string.Create(CultureInfo.InvariantCulture,
+            $"memory returned: {_activeConnections()} connections open (peak {peak}); RSS {Mib(before):0.0} -> {Mib(after):0.0} MiB ({Environment.TickCount64 - started} ms{(trimmed ? "" : ", no malloc_trim")})"));
+    }
+
+    private static double Mib(long bytes) => bytes / (1024.0 * 1024.0);
+
+    private static bool TryMallocTrim()
+    {
+        if (Volatile.Read(ref s_mallocTrimMissing) != 0) return false;
+        try
+        {
+            MallocTrim(0);
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // musl and other C libraries without malloc_trim: the GC half still runs.
+            Volatile.Write(ref s_mallocTrimMissing, 1);
+            return false;
+        }
+    }
+
+    /// <summary>This process's resident set from /proc/self/statm (pages × page size); -1 where there is none.</summary>
+    internal static long ResidentBytes()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            return long.Parse(fields[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return -1;
+        }
+    }
+
+    // glibc: frees the top of every arena and releases whole free pages inside them (madvise) back to the kernel.
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+}
