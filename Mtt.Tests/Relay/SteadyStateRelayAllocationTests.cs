@@ -23,7 +23,9 @@ public class SteadyStateRelayAllocationTests(ITestOutputHelper output)
     // or lost with a retired thread, then made anew. Quiet: 0.1-1.6 bytes per message over 100,000; on
     // a machine at load average 50, whose thread pool adds and retires threads, 1-22 per window of 4,096;
     // after the whole suite, with its many thread-pool threads, 9-18 per window of 10,000 (smux v2).
-    private const double MaxBytesPerMessage = 8.0;
+    // So the bar sits just under one object per message: at 8 bytes, smux v1 with 64-byte messages once found
+    // no window under it in ten after the whole suite (5.5-144 per window seen in the same session).
+    private const double MaxBytesPerMessage = 20.0;
     private const int Attempts = 10;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
