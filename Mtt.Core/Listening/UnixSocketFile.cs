@@ -38,10 +38,10 @@ internal static partial class UnixSocketFile
     public static void PrepareForBind(string path)
     {
         var kind = Inspect(path);
-        if (kind == PathKind.Missing) return;
-        if (kind == PathKind.Unknown)
+        if (kind == UnixPathKind.Missing) return;
+        if (kind == UnixPathKind.Unknown)
             throw new IOException($"{path} exists and its type cannot be read here; remove it if it is a stale socket");
-        if (kind == PathKind.NotSocket)
+        if (kind == UnixPathKind.NotSocket)
             throw new IOException($"{path} exists and is not a socket (a file, directory or link); not deleting it: remove it or choose another path");
         if (SomeoneListens(path))
             throw new IOException($"{path} is a socket that another process is listening on; is a second server running?");
@@ -66,7 +66,7 @@ internal static partial class UnixSocketFile
     {
         try
         {
-            if (Inspect(path) == PathKind.Socket) File.Delete(path);
+            if (Inspect(path) == UnixPathKind.Socket) File.Delete(path);
         }
         catch (IOException)
         {
@@ -76,12 +76,11 @@ internal static partial class UnixSocketFile
         }
     }
 
-    internal enum PathKind { Missing, Socket, NotSocket, Unknown }
 
-    /// <summary>What is at <paramref name="path"/>, without following a link; <see cref="PathKind.Unknown"/> where statx is not there to ask.</summary>
-    internal static unsafe PathKind Inspect(string path)
+    /// <summary>What is at <paramref name="path"/>, without following a link; <see cref="UnixPathKind.Unknown"/> where statx is not there to ask.</summary>
+    internal static unsafe UnixPathKind Inspect(string path)
     {
-        if (!OperatingSystem.IsLinux()) return File.Exists(path) || Directory.Exists(path) ? PathKind.Unknown : PathKind.Missing;
+        if (!OperatingSystem.IsLinux()) return File.Exists(path) || Directory.Exists(path) ? UnixPathKind.Unknown : UnixPathKind.Missing;
         byte* buffer = stackalloc byte[StatxSize];
         int result;
         try
@@ -90,11 +89,11 @@ internal static partial class UnixSocketFile
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return File.Exists(path) || Directory.Exists(path) ? PathKind.Unknown : PathKind.Missing;
+            return File.Exists(path) || Directory.Exists(path) ? UnixPathKind.Unknown : UnixPathKind.Missing;
         }
-        if (result != 0) return Marshal.GetLastPInvokeError() == NoSuchFile ? PathKind.Missing : PathKind.Unknown;
+        if (result != 0) return Marshal.GetLastPInvokeError() == NoSuchFile ? UnixPathKind.Missing : UnixPathKind.Unknown;
         int mode = *(ushort*)(buffer + StatxModeOffset);
-        return (mode & FileTypeMask) == SocketType ? PathKind.Socket : PathKind.NotSocket;
+        return (mode & FileTypeMask) == SocketType ? UnixPathKind.Socket : UnixPathKind.NotSocket;
     }
 
     // A stale socket refuses at once (ECONNREFUSED); a live one accepts into its backlog, or would once it has

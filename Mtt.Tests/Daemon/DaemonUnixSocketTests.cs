@@ -37,7 +37,7 @@ public sealed class DaemonUnixSocketTests
 
         await daemon.TerminateAsync();
         Assert.Equal(0, await daemon.WaitForExitAsync(Bound));
-        Assert.Equal(UnixSocketFile.PathKind.Missing, UnixSocketFile.Inspect(path));
+        Assert.Equal(UnixPathKind.Missing, UnixSocketFile.Inspect(path));
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class DaemonUnixSocketTests
             await ListeningOn(crashed, path);
             await crashed.KillAsync();
         }
-        Assert.Equal(UnixSocketFile.PathKind.Socket, UnixSocketFile.Inspect(path));
+        Assert.Equal(UnixPathKind.Socket, UnixSocketFile.Inspect(path));
 
         await using var next = StartOn(path);
         await ListeningOn(next, path);

@@ -30,7 +30,7 @@ public sealed class UnixSocketFileTests
     {
         using var directory = new TemporaryDirectory();
         UnixSocketFile.PrepareForBind(directory.File("t.sock"));
-        Assert.Equal(UnixSocketFile.PathKind.Missing, UnixSocketFile.Inspect(directory.File("t.sock")));
+        Assert.Equal(UnixPathKind.Missing, UnixSocketFile.Inspect(directory.File("t.sock")));
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class UnixSocketFileTests
         using var directory = new TemporaryDirectory();
         string path = directory.File("t.sock");
         MakeStaleSocket(path);
-        Assert.Equal(UnixSocketFile.PathKind.Socket, UnixSocketFile.Inspect(path));
+        Assert.Equal(UnixPathKind.Socket, UnixSocketFile.Inspect(path));
 
         UnixSocketFile.PrepareForBind(path);
         Assert.False(File.Exists(path));
@@ -55,7 +55,7 @@ public sealed class UnixSocketFileTests
 
         var refused = Assert.Throws<IOException>(() => UnixSocketFile.PrepareForBind(path));
         Assert.Contains("another process is listening", refused.Message);
-        Assert.Equal(UnixSocketFile.PathKind.Socket, UnixSocketFile.Inspect(path));
+        Assert.Equal(UnixPathKind.Socket, UnixSocketFile.Inspect(path));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class UnixSocketFileTests
         string link = directory.File("link.sock");
         File.CreateSymbolicLink(link, target);
 
-        Assert.Equal(UnixSocketFile.PathKind.NotSocket, UnixSocketFile.Inspect(link));
+        Assert.Equal(UnixPathKind.NotSocket, UnixSocketFile.Inspect(link));
         Assert.Throws<IOException>(() => UnixSocketFile.PrepareForBind(link));
         Assert.True(File.Exists(target));
     }
@@ -96,6 +96,6 @@ public sealed class UnixSocketFileTests
         Assert.Throws<InvalidOperationException>(() => listener.LocalEndPoint);
 
         await listener.DisposeAsync();
-        Assert.Equal(UnixSocketFile.PathKind.Missing, UnixSocketFile.Inspect(path));
+        Assert.Equal(UnixPathKind.Missing, UnixSocketFile.Inspect(path));
     }
 }
