@@ -50,18 +50,7 @@ public sealed class ProxiedServer : IAsyncDisposable
         await client.SendRawAsync(head).WaitAsync(Bound);
         var (status, response) = await client.ReadResponseHeadAsync().WaitAsync(Bound);
         Assert.True(status == 101, response);
-        byte[] payload = Encoding.ASCII.GetBytes("from behind the proxy");
-        await client.SendBinaryAsync(payload).WaitAsync(Bound);
-        var echoed = new MemoryStream();
-        while (echoed.Length < payload.Length)
-        {
-            var frame = await client.ReadFrameAsync().WaitAsync(Bound);
-            Assert.True(frame is { Opcode: 0x2 }, "expected the echo as binary frames");
-            echoed.Write(frame!.Value.Payload);
-        }
-        Assert.Equal(payload, echoed.ToArray());
-        await client.SendCloseAsync(1000).WaitAsync(Bound);
-        Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
+        await client.AssertEchoesThenClosesAsync("from behind the proxy", Bound);
     }
 
     /// <summary>Every connection has ended, so has logged and counted its end.</summary>

@@ -74,18 +74,7 @@ public sealed class AttackedServer : IAsyncDisposable
     public async Task AssertServesANormalClientAsync()
     {
         await using var client = await UpgradedAsync();
-        byte[] payload = Encoding.ASCII.GetBytes("still serving after the attack");
-        await client.SendBinaryAsync(payload).WaitAsync(Bound);
-        var echoed = new MemoryStream();
-        while (echoed.Length < payload.Length)
-        {
-            var frame = await client.ReadFrameAsync().WaitAsync(Bound);
-            Assert.True(frame is { Opcode: 0x2 }, "expected the echo as binary frames");
-            echoed.Write(frame!.Value.Payload);
-        }
-        Assert.Equal(payload, echoed.ToArray());
-        await client.SendCloseAsync(1000).WaitAsync(Bound);
-        Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
+        await client.AssertEchoesThenClosesAsync("still serving after the attack", Bound);
     }
 
     public async ValueTask DisposeAsync()

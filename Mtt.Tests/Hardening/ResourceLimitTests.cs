@@ -154,18 +154,7 @@ public class ResourceLimitTests
     {
         await using (client)
         {
-            byte[] payload = Encoding.ASCII.GetBytes("served");
-            await client.SendBinaryAsync(payload).WaitAsync(Bound);
-            var echoed = new MemoryStream();
-            while (echoed.Length < payload.Length)
-            {
-                var frame = await client.ReadFrameAsync().WaitAsync(Bound);
-                Assert.True(frame is { Opcode: 0x2 }, "expected the echo");
-                echoed.Write(frame!.Value.Payload);
-            }
-            Assert.Equal(payload, echoed.ToArray());
-            await client.SendCloseAsync(1000).WaitAsync(Bound);
-            Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
+            await client.AssertEchoesThenClosesAsync("served", Bound);
         }
     }
 }

@@ -176,6 +176,23 @@ public sealed class RawWebSocketClient : IAsyncDisposable
         return null;
     }
 
+    /// <summary>On an upgraded tunnel to an echo backend: sends <paramref name="text"/>, asserts it comes back byte-exact as binary frames, then closes with 1000 and asserts the server answers 1000.</summary>
+    public async Task AssertEchoesThenClosesAsync(string text, TimeSpan bound)
+    {
+        byte[] payload = Encoding.ASCII.GetBytes(text);
+        await SendBinaryAsync(payload).WaitAsync(bound);
+        var echoed = new MemoryStream();
+        while (echoed.Length < payload.Length)
+        {
+            var frame = await ReadFrameAsync().WaitAsync(bound);
+            Assert.True(frame is { Opcode: 0x2 }, "expected the echo as binary frames");
+            echoed.Write(frame!.Value.Payload);
+        }
+        Assert.Equal(payload, echoed.ToArray());
+        await SendCloseAsync(1000).WaitAsync(bound);
+        Assert.Equal((ushort)1000, await ReadUntilCloseAsync().WaitAsync(bound));
+    }
+
     /// <summary>True when the server has closed the connection (a read returns end of stream, or a reset).</summary>
     public async Task<bool> IsClosedByServerAsync()
     {
