@@ -52,8 +52,7 @@ public sealed class BackendHalfCloseFaultTests
         Assert.Equal(0, await backend.ReceiveAsync(new byte[16].AsMemory()).AsTask().WaitAsync(Bound));
 
         await network.BystandersAdvancedAsync();
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 
     /// <summary>smux streams are half-closed: after the backend's FIN the client may still send on the stream until its own FIN.</summary>

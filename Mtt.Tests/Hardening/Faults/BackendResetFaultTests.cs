@@ -88,8 +88,7 @@ public sealed class BackendResetFaultTests
         Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
 
         await network.BystandersAdvancedAsync();
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 
     [Theory]

@@ -108,8 +108,7 @@ public sealed class BackendStallFaultTests
 
         await client.SendCloseAsync(1000);
         Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 
     /// <summary>
@@ -159,7 +158,6 @@ public sealed class BackendStallFaultTests
         await stalled.CloseWriteAsync();
         Assert.Empty(await stalled.ReadToEndAsync().WaitAsync(Bound));
         await FaultyNetwork.CloseSessionAsync(session);
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 }

@@ -97,6 +97,13 @@ internal sealed class FaultyNetwork : IAsyncDisposable
         if (_bystanderSession is not null) await CloseSessionAsync(_bystanderSession);
     }
 
+    /// <summary>The end of a fault test: the bystanders stopped (having lost nothing), then every connection ended.</summary>
+    public async Task StopBystandersAndWaitForNoConnectionsAsync()
+    {
+        await StopBystandersAsync();
+        await Listener.WhenNoConnections().WaitAsync(Bound);
+    }
+
     /// <summary>Closes an smux session as the client would, and asserts the server answered 1000.</summary>
     public static async Task CloseSessionAsync(SmuxTestClient session)
     {

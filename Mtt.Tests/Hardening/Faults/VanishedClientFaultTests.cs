@@ -77,8 +77,7 @@ public sealed class VanishedClientFaultTests
         // What the client finds if it ever looks: close 1000, then the end once the server stopped waiting for its answer.
         Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
         Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
         Assert.Equal(0, network.Listener.ActiveConnections);
     }
 
@@ -102,8 +101,7 @@ public sealed class VanishedClientFaultTests
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, await session.Closed.WaitAsync(Bound));
         await network.BystandersAdvancedAsync();
 
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 
     /// <summary>
@@ -123,6 +121,21 @@ public sealed class VanishedClientFaultTests
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>
+    /// An smux_on session through a raw client: stream 3's SYN and one PSH carrying the hand-over byte, written by
+    /// hand so that the client can then stop reading; returns the client and the stream's backend connection.
+    /// </summary>
+    private static async Task<(RawWebSocketClient Client, Socket Backend)> OpenRawSmuxStreamAsync(FaultyNetwork network, byte version)
+    {
+        var client = await network.PlainAsync(FaultyNetwork.BystanderPath, "smux_on");
+        var frames = new byte[2 * SmuxTestClient.HeaderSize + 1];
+        SmuxTestClient.WriteHeader(frames, version, SmuxTestClient.Syn, 0, 3);
+        SmuxTestClient.WriteHeader(frames.AsSpan(SmuxTestClient.HeaderSize), version, SmuxTestClient.Psh, 1, 3);
+        frames[^1] = EchoBackend.HandOver;
+        await client.SendBinaryAsync(frames);
+        return (client, await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound));
     }
 
     [Fact]
@@ -146,8 +159,7 @@ public sealed class VanishedClientFaultTests
         await network.BystandersAdvancedAsync();
 
         Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 
     /// <summary>Version 1: the session's one writer is stuck on the client; version 2 would stop at the client's window instead.</summary>
@@ -157,13 +169,7 @@ public sealed class VanishedClientFaultTests
         const byte Version = 1;
         await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout);
         await network.StartBystandersAsync();
-        var client = await network.PlainAsync(FaultyNetwork.BystanderPath, "smux_on");
-        var frames = new byte[2 * SmuxTestClient.HeaderSize + 1];
-        SmuxTestClient.WriteHeader(frames, Version, SmuxTestClient.Syn, 0, 3);
-        SmuxTestClient.WriteHeader(frames.AsSpan(SmuxTestClient.HeaderSize), Version, SmuxTestClient.Psh, 1, 3);
-        frames[^1] = EchoBackend.HandOver;
-        await client.SendBinaryAsync(frames);
-        var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
+        var (client, backend) = await OpenRawSmuxStreamAsync(network, Version);
         var clock = Stopwatch.StartNew();
 
         var data = new byte[SmuxTestClient.HeaderSize + 1024];
@@ -177,8 +183,7 @@ public sealed class VanishedClientFaultTests
         await network.BystandersAdvancedAsync();
 
         Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 
     [Fact]
@@ -200,8 +205,7 @@ public sealed class VanishedClientFaultTests
 
         // The write was cut mid-frame: no close frame can follow; the connection is simply gone.
         Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 
     [Theory]
@@ -213,13 +217,7 @@ public sealed class VanishedClientFaultTests
         await using var network = FaultyNetwork.Start(keepAliveInterval: TimeSpan.FromMilliseconds(500), keepAliveTimeout: keepAliveTimeout);
         await network.StartBystandersAsync();
         // A raw client: SYN and one PSH by hand, and then it neither reads nor writes.
-        var client = await network.PlainAsync(FaultyNetwork.BystanderPath, "smux_on");
-        var frames = new byte[2 * SmuxTestClient.HeaderSize + 1];
-        SmuxTestClient.WriteHeader(frames, version, SmuxTestClient.Syn, 0, 3);
-        SmuxTestClient.WriteHeader(frames.AsSpan(SmuxTestClient.HeaderSize), version, SmuxTestClient.Psh, 1, 3);
-        frames[^1] = EchoBackend.HandOver;
-        await client.SendBinaryAsync(frames);
-        var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
+        var (client, backend) = await OpenRawSmuxStreamAsync(network, version);
         var clock = Stopwatch.StartNew();
 
         // Version 2: the server stops at the client's window, 256 KiB, and its write need not block; either way the silent client is given up.
@@ -230,7 +228,6 @@ public sealed class VanishedClientFaultTests
         await network.BystandersAdvancedAsync();
 
         Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
-        await network.StopBystandersAsync();
-        await network.Listener.WhenNoConnections().WaitAsync(Bound);
+        await network.StopBystandersAndWaitForNoConnectionsAsync();
     }
 }
