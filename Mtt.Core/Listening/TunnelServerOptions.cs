@@ -13,6 +13,9 @@ public sealed class TunnelServerOptions
     /// </summary>
     public required EndPoint Bind { get; init; }
 
+    /// <summary>Where every timeout of the listener and its tunnels reads the time; tests pass a fake clock to drive timeouts without waiting.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary><c>-send-proxy</c>: the PROXY protocol header every backend connection starts with, or none.</summary>
     public ProxyHeaderVersion SendProxy { get; init; }
 
