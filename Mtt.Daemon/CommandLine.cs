@@ -8,7 +8,7 @@ using Mtt.Core.Relay;
 namespace Mtt.Daemon;
 
 /// <summary>
-/// The server's command line (PROTOCOL.md section 1): Go <c>flag</c> syntax, the original server's flag names,
+/// The server's command line (docs/protocol.md §1): Go <c>flag</c> syntax, the original server's flag names,
 /// exit code 2 with the usage text on a mistake.
 /// </summary>
 /// <remarks>

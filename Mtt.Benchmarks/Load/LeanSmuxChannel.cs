@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace Mtt.Benchmarks.Load;
 
 /// <summary>
-/// One smux_on session over <see cref="LeanWebSocket"/> carrying one stream (PROTOCOL §4), as mtt-client
+/// One smux_on session over <see cref="LeanWebSocket"/> carrying one stream (docs/protocol.md §4), as mtt-client
 /// opens one: SYN for id 3 (no answer awaited), each send PSH frames of at most 16 KiB, one message each.
 /// Reads parse the server's smux frames however they fall into messages. Closing sends FIN, waits for the
 /// server's FIN (its backend ended), then does the WebSocket close handshake.

@@ -55,7 +55,7 @@ internal sealed class LeanWebSocket : IAsyncDisposable
         _stream = stream;
     }
 
-    /// <summary>TCP connect, TLS handshake when <paramref name="tls"/>, upgrade with <paramref name="subprotocol"/> (PROTOCOL §2).</summary>
+    /// <summary>TCP connect, TLS handshake when <paramref name="tls"/>, upgrade with <paramref name="subprotocol"/> (docs/protocol.md §2).</summary>
     public static async Task<LeanWebSocket> ConnectAsync(int port, bool tls, string subprotocol, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -297,7 +297,7 @@ internal sealed class LeanWebSocket : IAsyncDisposable
         $"GET {TunnelServerTarget.UserPath} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: Go-http-client/1.1\r\nConnection: Upgrade\r\n" +
         $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: {subprotocol}\r\nSec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n\r\n");
 
-    // The Go client's head (PROTOCOL §2): Host without a port, no Origin; one key for all (the server only checks its form).
+    // The Go client's head (docs/protocol.md §2.1): Host without a port, no Origin; one key for all (the server only checks its form).
     private static readonly byte[] SmuxOffHead = Head("smux_off");
     private static readonly byte[] SmuxOnHead = Head("smux_on");
 }

@@ -25,7 +25,7 @@ internal sealed class LoadOptions
           --chunk size           bytes per send, one WebSocket message each (default 64KiB)
           --warmup-bytes size    echoed once through each process before measuring, for the JIT (default 128MiB; 0 for none)
           --repeat n             measurements per target, interleaved; medians reported (default 1)
-          --smux                 bulk/idle/floor/churn: smux_on sessions (PROTOCOL §4) instead of smux_off tunnels; each --tunnels is one session
+          --smux                 bulk/idle/floor/churn: smux_on sessions (docs/protocol.md §4) instead of smux_off tunnels; each --tunnels is one session
                                  (latency always runs a tunnel, the floor and a smux stream)
           --streams n            smux: streams per session, each echoing its share of --bytes (default 1, at most 16); idle: always 1
           --smux-version 1|2     smux (and latency's smux stream): protocol version (default 1, as mtt-client; 2 adds per-stream windows)
@@ -48,7 +48,7 @@ internal sealed class LoadOptions
           --json                 write the results as JSON on stdout instead of the table (progress stays on stderr)
         """;
 
-    // The server's limit of live streams per session (PROTOCOL §4); a SYN beyond it is refused.
+    // The server's limit of live streams per session (docs/protocol.md §4.2); a SYN beyond it is refused.
     private const int MaxStreamsPerSession = 16;
 
     // Defaults of --connections that differ by scenario: churn counts connections made, latency connections held.

@@ -5,7 +5,7 @@ using System.Net.WebSockets;
 namespace Mtt.Benchmarks.Load;
 
 /// <summary>
-/// A lean smux client (PROTOCOL §4) over one TLS WebSocket with subprotocol smux_on, as mtt-client opens
+/// A lean smux client (docs/protocol.md §4) over one TLS WebSocket with subprotocol smux_on, as mtt-client opens
 /// them: streams with odd ids from 3, one SYN each; every frame one binary message; a NOP every 30 s.
 /// One read loop parses the server's frames (whatever way they are split over messages) and hands each
 /// stream its data. The session closes (WebSocket close handshake) when its last stream is closed.

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace Mtt.Benchmarks.Load;
 
-/// <summary>The xtaci/smux frame (PROTOCOL §4) as the harness's client writes and reads it: an 8-byte header, then data.</summary>
+/// <summary>The xtaci/smux frame (docs/protocol.md §4.1) as the harness's client writes and reads it: an 8-byte header, then data.</summary>
 internal static class SmuxWire
 {
     public const int HeaderSize = 8;

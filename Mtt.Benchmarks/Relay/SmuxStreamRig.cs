@@ -84,7 +84,7 @@ internal sealed class SmuxStreamRig : IRelayRig
             int received = 0;
             while (received < _data.Length)
             {
-                // Each server message is one whole smux frame (PROTOCOL §4).
+                // Each server message is one whole smux frame (docs/protocol.md §4.4).
                 var message = await _client.ReceiveMessageAsync().ConfigureAwait(false);
                 var header = ReadHeader(message);
                 if (header.Command is SmuxCommand.Upd or SmuxCommand.Nop) continue;

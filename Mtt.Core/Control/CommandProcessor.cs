@@ -5,7 +5,7 @@ using Mtt.Core.Routing;
 namespace Mtt.Core.Control;
 
 /// <summary>
-/// Runs one controller command (PROTOCOL.md section 5) against the route store. Every entry is checked
+/// Runs one controller command (docs/protocol.md §5.2-5.3) against the route store. Every entry is checked
 /// before anything changes, and the change is one swap of the table: a command applies whole or not at all.
 /// </summary>
 public static class CommandProcessor

@@ -3,7 +3,7 @@ namespace Mtt.Core.Control;
 /// <summary>Bounds on what one controller client may cost the server; the defaults suit the scripts that drive it.</summary>
 public sealed class ControllerLimits
 {
-    /// <summary>PROTOCOL.md section 5: a command body is at most 2 MiB (about 45,000 users in one request).</summary>
+    /// <summary>docs/protocol.md §5.5: a command body is at most 2 MiB (about 45,000 users in one request).</summary>
     public const int DefaultMaxBodyBytes = 2 * 1024 * 1024;
 
     /// <summary>A controller request head is a request line and a handful of headers; 16 KiB is generous.</summary>

@@ -6,7 +6,7 @@ using Mtt.Core.Routing;
 namespace Mtt.Core.Control;
 
 /// <summary>
-/// The controller's own HTTP/1.1 listener (PROTOCOL.md section 5), separate from the tunnel listener:
+/// The controller's own HTTP/1.1 listener (docs/protocol.md §5), separate from the tunnel listener:
 /// POSTed JSON commands change the route table; everything else is refused with a JSON body.
 /// </summary>
 public sealed class ControllerServer : IAsyncDisposable

@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace Mtt.Core.Listening;
 
 /// <summary>
-/// Loads the operator's <c>-cert</c>/<c>-key</c> PEM files (PROTOCOL.md section 6) into a context for
+/// Loads the operator's <c>-cert</c>/<c>-key</c> PEM files (docs/protocol.md §6.2) into a context for
 /// <see cref="SslServerAuthenticationOptions.ServerCertificateContext"/>. Problems surface at start, as
 /// <see cref="CertificateLoadException"/> naming the file and the reason, never at the first handshake.
 /// </summary>

@@ -7,7 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace Mtt.Core.Listening;
 
 /// <summary>
-/// The certificate of <c>-force-tls</c> (PROTOCOL.md section 6): made in memory at start, never written to disk.
+/// The certificate of <c>-force-tls</c> (docs/protocol.md §6.2): made in memory at start, never written to disk.
 /// ECDSA P-256, the server name as its subject alternative name, valid for years; clients either verify nothing
 /// (<c>-sv</c>) or pin the name with <c>-n</c>.
 /// </summary>

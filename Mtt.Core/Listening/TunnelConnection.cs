@@ -120,7 +120,7 @@ internal sealed class TunnelConnection
         catch (IOException e)
         {
             // The client vanished while we wrote to it (a reset or broken pipe, say on the 101 right after
-            // its request): a peer ending is a normal end (PROTOCOL §3), not a failure of ours.
+            // its request): a peer ending is a normal end (docs/protocol.md §3.1), not a failure of ours.
             _log.Verbose($"{_client}: connection lost: {e.Message}");
         }
         catch (Exception e)

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Mtt.Core.Mux;
 
 /// <summary>
-/// The 8-byte smux frame header (PROTOCOL §4): version, command, data length (little-endian 16 bits)
+/// The 8-byte smux frame header (docs/protocol.md §4.1): version, command, data length (little-endian 16 bits)
 /// and stream id (little-endian 32 bits). The one place that knows the layout.
 /// </summary>
 public readonly record struct SmuxFrameHeader(byte Version, SmuxCommand Command, ushort Length, uint StreamId)

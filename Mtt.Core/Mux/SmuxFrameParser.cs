@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Mtt.Core.Mux;
 
 /// <summary>
-/// Splits the smux byte stream into frames (PROTOCOL §4), without I/O: bytes in, one step's result
+/// Splits the smux byte stream into frames (docs/protocol.md §4.1-4.2), without I/O: bytes in, one step's result
 /// and the count consumed out. PSH data is handed out in whatever pieces the input holds, so a frame
 /// never has to be buffered whole and a caller can take less than is there (flow control) by passing
 /// a shorter input. The session's version is the first frame's; every later frame must carry it.

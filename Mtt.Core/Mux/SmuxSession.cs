@@ -5,7 +5,7 @@ using Mtt.Core.WebSockets;
 namespace Mtt.Core.Mux;
 
 /// <summary>
-/// The server side of one smux session (PROTOCOL §4) over a client's WebSocket byte stream. One read
+/// The server side of one smux session (docs/protocol.md §4) over a client's WebSocket byte stream. One read
 /// loop parses frames and dispatches them to streams; one <see cref="SmuxFrameSender"/> writes every
 /// frame back; each SYN becomes a <see cref="SmuxStream"/> with its own backend connection.
 /// <para>

@@ -12,7 +12,7 @@ internal sealed record SmuxSessionOptions
     /// <summary><c>-timeout</c>: a session with no stream open and no data for this long is closed.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Streams open at once; a SYN beyond this is refused with a FIN (PROTOCOL §4).</summary>
+    /// <summary>Streams open at once; a SYN beyond this is refused with a FIN (docs/protocol.md §4.2).</summary>
     public int MaxStreams { get; init; } = 16;
 
     /// <summary>Version 1: client bytes read but not yet written to backends before the session stops reading.</summary>

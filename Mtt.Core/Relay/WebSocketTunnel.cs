@@ -143,7 +143,7 @@ internal sealed class WebSocketTunnel
         }
         finally
         {
-            // Client close or EOF: the backend sees the end of its input (PROTOCOL §3). Every payload
+            // Client close or EOF: the backend sees the end of its input (docs/protocol.md §7.3). Every payload
             // byte was flushed before we got here; only an aborted flush leaves any behind.
             _backend.ShutdownSend();
         }

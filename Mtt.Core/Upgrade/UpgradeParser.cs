@@ -5,7 +5,7 @@ using System.Text;
 namespace Mtt.Core.Upgrade;
 
 /// <summary>
-/// Parses the HTTP/1.1 request head that opens a WebSocket connection (PROTOCOL.md section 2). Pure:
+/// Parses the HTTP/1.1 request head that opens a WebSocket connection (docs/protocol.md §2). Pure:
 /// bytes in, a result and a position out. Stateless, so the caller parses the whole buffer again after
 /// each read; the head is bounded by <see cref="MaxHeadBytes"/>, which bounds that work too.
 /// </summary>

@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace Mtt.Core.WebSockets;
 
 /// <summary>
-/// The byte-stream view of an upgraded connection (PROTOCOL §3): the payload of the client's binary
+/// The byte-stream view of an upgraded connection (docs/protocol.md §3): the payload of the client's binary
 /// messages read as one stream, and bytes sent as binary messages. Pings are answered here; every
 /// protocol violation ends in the one close path, <see cref="SendCloseAsync"/>.
 /// </summary>

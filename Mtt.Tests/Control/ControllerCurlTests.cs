@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Mtt.Tests.Control;
 
 /// <summary>
-/// PROTOCOL.md section 5: <c>curl -d @users.json http://127.0.0.1:8080</c> must work as it is. curl is
+/// docs/protocol.md §5.1: <c>curl -d @users.json http://127.0.0.1:8080</c> must work as it is. curl is
 /// part of the project's machines (Debian's curl package), so this runs the real client.
 /// </summary>
 public class ControllerCurlTests

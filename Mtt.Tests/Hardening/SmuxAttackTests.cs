@@ -3,7 +3,7 @@ using Mtt.Tests.Support;
 namespace Mtt.Tests.Hardening;
 
 /// <summary>
-/// Every smux violation (PROTOCOL §4) inside a valid WebSocket: close 1002, the connection ended,
+/// Every smux violation (docs/protocol.md §4.2) inside a valid WebSocket: close 1002, the connection ended,
 /// and the server serves a normal client right after.
 /// </summary>
 public class SmuxAttackTests

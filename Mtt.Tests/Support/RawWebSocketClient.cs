@@ -8,7 +8,7 @@ using System.Text;
 namespace Mtt.Tests.Support;
 
 /// <summary>
-/// A byte-level WebSocket client that behaves as mtt-client does (PROTOCOL §2-3): the Go client's
+/// A byte-level WebSocket client that behaves as mtt-client does (docs/protocol.md §2-3): the Go client's
 /// request head, masked binary frames, one subprotocol; and can break the rules on purpose.
 /// </summary>
 public sealed class RawWebSocketClient : IAsyncDisposable
