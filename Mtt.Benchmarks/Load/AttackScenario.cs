@@ -44,11 +44,11 @@ internal static class AttackScenario
         {
             report.ServerOpenFilesLimit = ProcFs.ReadOpenFilesLimit(server.Process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Progress.Write($"warming up with {options.WarmupConnections} fresh clients");
-            await MeasureAsync("warm-up", server, tls, 0, options.WarmupConnections, null, null, cancellationToken).ConfigureAwait(false);
+            await MeasureAsync("warm-up", server, tls, 0, options.WarmupConnections, null, null, null, cancellationToken).ConfigureAwait(false);
 
             for (int run = 1; run <= options.Repeat; run++)
             {
-                var calm = await MeasureAsync("quiet", server, tls, run, options.Connections, null, quiet, cancellationToken).ConfigureAwait(false);
+                var calm = await MeasureAsync("quiet", server, tls, run, options.Connections, options.Duration, null, quiet, cancellationToken).ConfigureAwait(false);
                 runs.Add(calm);
                 Progress.Write($"run {run}/{options.Repeat} quiet: p50 {calm.MillisecondsP50:F1} ms, p99 {calm.MillisecondsP99:F1} ms, failed {calm.Failed}");
 
@@ -57,7 +57,7 @@ internal static class AttackScenario
                 AttackMeasurement under;
                 try
                 {
-                    under = await MeasureAsync("attack", server, tls, run, options.Connections, flood, attacked, cancellationToken).ConfigureAwait(false);
+                    under = await MeasureAsync("attack", server, tls, run, options.Connections, options.Duration, flood, attacked, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -84,14 +84,16 @@ internal static class AttackScenario
         return (runs, summary);
     }
 
-    private static async Task<AttackMeasurement> MeasureAsync(string phase, TunnelServerTarget server, bool tls, int run, int clients, AttackFlood? flood,
+    /// <summary>Fresh clients one after another: <paramref name="clients"/> of them, or as many as <paramref name="duration"/> allows when given.</summary>
+    private static async Task<AttackMeasurement> MeasureAsync(string phase, TunnelServerTarget server, bool tls, int run, int clients, TimeSpan? duration, AttackFlood? flood,
         List<long>? pooled, CancellationToken cancellationToken)
     {
-        var times = new List<long>(clients);
+        var times = new List<long>();
         int failed = 0;
         string? firstFault = null;
         long reopenedBefore = flood?.Opened ?? 0;
-        for (int i = 0; i < clients; i++)
+        var phaseClock = Stopwatch.StartNew();
+        for (int i = 0; duration is { } d ? phaseClock.Elapsed < d : i < clients; i++)
         {
             long start = Stopwatch.GetTimestamp();
             try
@@ -110,7 +112,7 @@ internal static class AttackScenario
         pooled?.AddRange(times);
         var sorted = times.ToArray();
         Array.Sort(sorted);
-        return new AttackMeasurement(phase, tls, run, clients, failed, firstFault,
+        return new AttackMeasurement(phase, tls, run, times.Count + failed, failed, firstFault,
             Ms(NearestRank.Of(sorted, 0.50)), Ms(NearestRank.Of(sorted, 0.99)), Ms(sorted.Length == 0 ? 0 : sorted[^1]),
             flood?.Open ?? 0, flood is null ? 0 : flood.Opened - reopenedBefore);
     }

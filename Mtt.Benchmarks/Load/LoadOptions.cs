@@ -15,8 +15,9 @@ internal sealed class LoadOptions
           floor   bulk through the server and through bare/TLS TCP relays (separate processes); CPU ratios
           churn   connections opened, echoed through once (--message bytes) and closed, by --concurrency workers,
                   against the server and the TLS relay floor in turns; connections/s, server CPU per 1,000, RSS
-          attack  fresh clients' handshake times (connect to 101, --connections of them one after another) with no attack and
-                  while --silent silent and --dripping dripping connections flood the server, in turns; p50/p99 and ratios
+          attack  fresh clients' handshake times (connect to 101, one after another for --duration, default 15s, or
+                  --connections of them) with no attack and while --silent silent and --dripping dripping connections
+                  flood the server, in turns; p50/p99 and ratios
           latency round-trip times of --message bytes, one in flight per connection, through a TLS tunnel,
                   the TLS relay floor and a TLS smux stream in turns; p50/p90/p99/p99.9/max and their ratios
 
@@ -59,7 +60,8 @@ internal sealed class LoadOptions
     // Defaults of --connections that differ by scenario: churn counts connections made, latency connections held.
     private const int DefaultChurnConnections = 20000;
     private const int DefaultLatencyConnections = 16;
-    private const int DefaultAttackConnections = 200;
+    // Longer than the server's 10 s handshake timeout, so that its drops and the attacker's reconnects are measured too.
+    private static readonly TimeSpan DefaultAttackDuration = TimeSpan.FromSeconds(15);
     private const int DefaultAttackWarmupConnections = 50;
 
     // A latency message is one WebSocket frame and one smux frame echoed whole: at most a 16 KiB smux frame's data.
@@ -199,7 +201,7 @@ internal sealed class LoadOptions
         if (options.MessageSize is <= 0 or > MaxMessageSize) throw new ArgumentException($"--message must be 1 to {MaxMessageSize} bytes");
         if (!connectionsGiven && scenario == "churn") options.Connections = DefaultChurnConnections;
         if (!connectionsGiven && scenario == "latency") options.Connections = DefaultLatencyConnections;
-        if (!connectionsGiven && scenario == "attack") options.Connections = DefaultAttackConnections;
+        if (!connectionsGiven && scenario == "attack") options.Duration ??= DefaultAttackDuration;
         if (!warmupGiven && scenario == "attack") options.WarmupConnections = DefaultAttackWarmupConnections;
         if (connectionsGiven && options.Duration is not null) throw new ArgumentException("--connections and --duration: give one");
         if ((long)options.Connections * options.RoundTrips * options.Repeat > MaxLatencySamples && scenario == "latency")
