@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Tests.Support;
 
@@ -25,8 +24,8 @@ public class FirstByteTimeoutTests
         clock.Advance(TunnelServerOptions.DefaultFirstByteTimeout);
 
         Assert.Empty(await StreamReading.ReadToEndAsync(silent.Stream).WaitAsync(Prompt));
-        Assert.Equal(1, server.Metrics.Refused(HandshakeRefusal.FirstByteTimeout));
-        Assert.Equal(0, server.Metrics.Refused(HandshakeRefusal.Timeout));
+        Assert.Contains("\nmtt_handshakes_refused_total{reason=\"first_byte_timeout\"} 1\n", server.Exposition);
+        Assert.Contains("\nmtt_handshakes_refused_total{reason=\"timeout\"} 0\n", server.Exposition);
         await server.AssertServesAsync(AttackedServer.Bound);
     }
 

@@ -50,6 +50,9 @@ public sealed class LimitedServer : IAsyncDisposable
 
     public string Log => _logText.ToString();
 
+    /// <summary>What <c>GET /metrics</c> would answer now.</summary>
+    public string Exposition => System.Text.Encoding.UTF8.GetString(MetricsExposition.Render(Metrics, new RouteStore().Current));
+
     public static LimitedServer Start(bool tls = false, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
         int maxPendingPerAddress = TunnelServerOptions.DefaultMaxPendingPerAddress, bool proxyProtocol = false,
         TimeProvider? time = null, TimeSpan? handshakeTimeout = null, TimeSpan? firstByteTimeout = null) =>

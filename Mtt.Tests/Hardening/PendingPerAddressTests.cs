@@ -35,7 +35,7 @@ public class PendingPerAddressTests
                 await using var refused = await server.ConnectAsync(attacker).WaitAsync(Bound);
                 Assert.Empty(await StreamReading.ReadToEndAsync(refused.Stream).WaitAsync(Bound));
             }
-            Assert.Equal(2, server.Metrics.Refused(HandshakeRefusal.PendingPerAddress));
+            Assert.Contains("\nmtt_handshakes_refused_total{reason=\"pending_per_ip\"} 2\n", server.Exposition);
             Assert.Single(server.Log.Split('\n'), line => line.Contains("-max-pending-per-ip", StringComparison.Ordinal));
             Assert.Contains("WARN 127.0.0.3: 64 connections from this address in their handshake (-max-pending-per-ip)", server.Log);
 

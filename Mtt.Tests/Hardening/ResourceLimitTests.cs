@@ -21,7 +21,8 @@ public class ResourceLimitTests
         await using var backend = new EchoBackend();
         var logText = new StringWriter();
         var log = new ServerLog(TextWriter.Synchronized(logText), verbose: false);
-        await using var listener = StartListener(backend, log, maxConnections: 2);
+        var metrics = new ServerMetrics();
+        await using var listener = StartListener(backend, log, maxConnections: 2, metrics: metrics);
         int port = listener.LocalEndPoint.Port;
         var first = await UpgradedAsync(port);
         var second = await UpgradedAsync(port);
@@ -33,6 +34,7 @@ public class ResourceLimitTests
         }
         Assert.Equal(2, listener.ActiveConnections);
         Assert.Single(logText.ToString().Split('\n'), line => line.Contains("-max-connections", StringComparison.Ordinal));
+        Assert.Equal(2, metrics.Refused(HandshakeRefusal.MaxConnections));
 
         foreach (var client in new[] { first, second })
         {
@@ -124,7 +126,7 @@ public class ResourceLimitTests
     }
 
     private static TunnelListener StartListener(EchoBackend backend, ServerLog log, int maxConnections = TunnelServerOptions.DefaultMaxConnections,
-        int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes, X509Certificate2? certificate = null)
+        int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes, X509Certificate2? certificate = null, ServerMetrics? metrics = null)
     {
         var routes = new RouteStore();
         BackendAddress.TryParse(backend.Address, out var address, out _);
@@ -136,7 +138,7 @@ public class ResourceLimitTests
             MaxConnections = maxConnections,
             MaxHandshakes = maxHandshakes,
         };
-        var listener = new TunnelListener(options, routes, log);
+        var listener = new TunnelListener(options, routes, log, metrics);
         listener.Start();
         return listener;
     }
