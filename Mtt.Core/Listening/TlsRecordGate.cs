@@ -48,16 +48,19 @@ internal sealed class TlsRecordGate : Stream
         ReleaseSlot();
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
-        if (!_gating)
-        {
-            // Bytes that came behind the last handshake record (a TLS 1.3 client sends its request with its Finished) go first.
-            if (_buffer is null) return await _inner.ReadAsync(destination, cancellationToken).ConfigureAwait(false);
-            if (destination.IsEmpty) return 0;
-            _ready = _end - _start;
-            return HandOn(destination);
-        }
+        if (_gating) return ReadRecordsAsync(destination, cancellationToken);
+        // After the handshake: straight through, with no state machine of ours on the relay's reads.
+        if (_buffer is null) return _inner.ReadAsync(destination, cancellationToken);
+        // Bytes that came behind the last handshake record (a TLS 1.3 client may send its request with its Finished) go first.
+        if (destination.IsEmpty) return ValueTask.FromResult(0);
+        _ready = _end - _start;
+        return ValueTask.FromResult(HandOn(destination));
+    }
+
+    private async ValueTask<int> ReadRecordsAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
         if (destination.IsEmpty) return 0;
         while (true)
         {
