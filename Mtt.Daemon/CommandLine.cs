@@ -73,6 +73,8 @@ public static class CommandLine
 
         if (!TryParseCount(flags.MaxConnections, out int maxConnections)) return InvalidValue("max-connections", flags.MaxConnections, "must be a whole number from 1 up");
         if (!TryParseCount(flags.MaxHandshakes, out int maxHandshakes)) return InvalidValue("max-handshakes", flags.MaxHandshakes, "must be a whole number from 1 up");
+        if (!int.TryParse(flags.MaxPendingPerIp, NumberStyles.None, CultureInfo.InvariantCulture, out int maxPendingPerIp))
+            return InvalidValue("max-pending-per-ip", flags.MaxPendingPerIp, "must be a whole number, 0 for no limit");
 
         if (!GoDuration.TryParse(flags.DrainTimeout, out var drainTimeout))
             return InvalidValue("drain-timeout", flags.DrainTimeout, "not a Go duration such as 10s, 500ms or 1m0s");
@@ -108,7 +110,7 @@ public static class CommandLine
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
                 string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken,
-                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies),
+                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies, maxPendingPerIp),
         };
     }
 

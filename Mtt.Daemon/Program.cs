@@ -95,6 +95,7 @@ public static class Program
             IdleTimeout = options.Timeout,
             MaxConnections = maxConnections,
             MaxHandshakes = options.MaxHandshakes,
+            MaxPendingPerAddress = options.MaxPendingPerIp,
             SendProxy = options.SendProxy,
             FastOpen = options.FastOpen,
             RequireProxyHeader = options.ProxyProtocol,

@@ -21,6 +21,7 @@ internal sealed class ServerFlags
     public const string DefaultServerName = "localhost";
     public const string DefaultMaxConnections = "10000";
     public const string DefaultMaxHandshakes = "1000";
+    public const string DefaultMaxPendingPerIp = "64";
     public const string DefaultDrainTimeout = "10s";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
@@ -83,8 +84,12 @@ internal sealed class ServerFlags
     public string MaxConnections { get; set; } = DefaultMaxConnections;
 
     [Option("max-handshakes", Default = DefaultMaxHandshakes, MetaValue = "int",
-        HelpText = "TLS handshakes and request heads in progress at once; one more waits its turn (within the 10 s handshake timeout)")]
+        HelpText = "TLS handshakes being computed at once (a connection waiting for the client's bytes holds none); one more waits its turn (within the 10 s handshake timeout)")]
     public string MaxHandshakes { get; set; } = DefaultMaxHandshakes;
+
+    [Option("max-pending-per-ip", Default = DefaultMaxPendingPerIp, MetaValue = "int",
+        HelpText = "connections from one client address (the PROXY header's source with -proxy-protocol) still in their handshake; one more is accepted and closed at once; 0 for no limit")]
+    public string MaxPendingPerIp { get; set; } = DefaultMaxPendingPerIp;
 
     [Option("proxy-protocol",
         HelpText = "every tunnel connection starts with a PROXY protocol header, v1 or v2 (HAProxy send-proxy, nginx stream proxy_protocol on), before TLS; its source address is the client's in logs; a connection without one is closed. Let only the proxy reach the port")]

@@ -14,8 +14,10 @@ public sealed class ServerOptions
         int maxConnections = TunnelServerOptions.DefaultMaxConnections, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
         TimeSpan? drainTimeout = null, string? controllerToken = null,
         bool bindUnix = false, ProxyHeaderVersion sendProxy = ProxyHeaderVersion.None,
-        bool proxyProtocol = false, TrustedProxies? trustedProxies = null)
+        bool proxyProtocol = false, TrustedProxies? trustedProxies = null,
+        int maxPendingPerIp = TunnelServerOptions.DefaultMaxPendingPerAddress)
     {
+        MaxPendingPerIp = maxPendingPerIp;
         BindUnix = bindUnix;
         SendProxy = sendProxy;
         ProxyProtocol = proxyProtocol;
@@ -75,6 +77,9 @@ public sealed class ServerOptions
 
     /// <summary><c>-max-handshakes</c>: handshakes in progress at once, at least 1.</summary>
     public int MaxHandshakes { get; }
+
+    /// <summary><c>-max-pending-per-ip</c>: connections per client address in their handshake at once; 0 for no limit.</summary>
+    public int MaxPendingPerIp { get; }
 
     /// <summary><c>-mux</c>: a client that offers no subprotocol is multiplexed.</summary>
     public bool Mux { get; }

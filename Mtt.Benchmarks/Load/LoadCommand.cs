@@ -23,7 +23,7 @@ internal static class LoadCommand
         LoadOptions options;
         try
         {
-            if (args[1] is not ("bulk" or "idle" or "floor" or "churn" or "latency")) throw new ArgumentException($"unknown scenario {args[1]}");
+            if (args[1] is not ("bulk" or "idle" or "floor" or "churn" or "latency" or "attack")) throw new ArgumentException($"unknown scenario {args[1]}");
             options = LoadOptions.Parse(args[1], args[2..]);
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException)
@@ -60,6 +60,10 @@ internal static class LoadCommand
                 case "churn":
                     report.Churn.AddRange(await ChurnScenario.RunAsync(options, report, cancel.Token).ConfigureAwait(false));
                     report.ChurnSummary.AddRange(ChurnReportSection.Summarise(report.Churn));
+                    break;
+                case "attack":
+                    (var attackRuns, report.AttackSummary) = await AttackScenario.RunAsync(options, report, cancel.Token).ConfigureAwait(false);
+                    report.Attack.AddRange(attackRuns);
                     break;
                 case "latency":
                     report.Latency.AddRange(await LatencyScenario.RunAsync(options, report, cancel.Token).ConfigureAwait(false));

@@ -15,6 +15,9 @@ internal sealed class LoadOptions
           floor   bulk through the server and through bare/TLS TCP relays (separate processes); CPU ratios
           churn   connections opened, echoed through once (--message bytes) and closed, by --concurrency workers,
                   against the server and the TLS relay floor in turns; connections/s, server CPU per 1,000, RSS
+          attack  fresh clients' handshake times (connect to 101, one after another for --duration, default 15s, or
+                  --connections of them) with no attack and while --silent silent and --dripping dripping connections
+                  flood the server, in turns; p50/p99 and ratios
           latency round-trip times of --message bytes, one in flight per connection, through a TLS tunnel,
                   the TLS relay floor and a TLS smux stream in turns; p50/p90/p99/p99.9/max and their ratios
 
@@ -39,6 +42,9 @@ internal sealed class LoadOptions
           --message size         churn/latency: bytes echoed per message (default 64)
           --round-trips n        latency: round trips per connection per measurement (default 5000)
           --rate r               latency: round trips per second in all, spread over the connections (default: back to back)
+          --silent n             attack: flood connections that send nothing (default 5000)
+          --dripping n           attack: flood connections that drip a never-ending ClientHello (plain: head), a byte a second (default 1000)
+          --per-address n        attack: flood connections per source address, 127.1.x.y (default 40, under the server's -max-pending-per-ip)
           --no-floor             churn: the server alone, without the relay floor
           --cycles n             idle: open and close them n times, to tell reused memory from a leak (default 1)
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
@@ -54,6 +60,9 @@ internal sealed class LoadOptions
     // Defaults of --connections that differ by scenario: churn counts connections made, latency connections held.
     private const int DefaultChurnConnections = 20000;
     private const int DefaultLatencyConnections = 16;
+    // Longer than the server's 10 s handshake timeout, so that its drops and the attacker's reconnects are measured too.
+    private static readonly TimeSpan DefaultAttackDuration = TimeSpan.FromSeconds(15);
+    private const int DefaultAttackWarmupConnections = 50;
 
     // A latency message is one WebSocket frame and one smux frame echoed whole: at most a 16 KiB smux frame's data.
     private const int MaxMessageSize = 16 * 1024;
@@ -115,11 +124,18 @@ internal sealed class LoadOptions
 
     public bool NoFloor { get; private set; }
 
+    public int SilentConnections { get; private set; } = 5000;
+
+    public int DrippingConnections { get; private set; } = 1000;
+
+    public int PerAddress { get; private set; } = 40;
+
     /// <summary>Parses the arguments after `load &lt;scenario&gt;`; throws <see cref="ArgumentException"/> with the reason.</summary>
     public static LoadOptions Parse(string scenario, string[] args)
     {
         var options = new LoadOptions { Scenario = scenario };
         bool connectionsGiven = false;
+        bool warmupGiven = false;
         for (int i = 0; i < args.Length; i++)
         {
             string name = args[i];
@@ -150,7 +166,13 @@ internal sealed class LoadOptions
                     break;
                 case "--duration": options.Duration = ParseDuration(Value()); break;
                 case "--concurrency": options.Concurrency = PositiveInt(name, Value()); break;
-                case "--warmup-connections": options.WarmupConnections = NonNegativeInt(name, Value()); break;
+                case "--warmup-connections":
+                    options.WarmupConnections = NonNegativeInt(name, Value());
+                    warmupGiven = true;
+                    break;
+                case "--silent": options.SilentConnections = NonNegativeInt(name, Value()); break;
+                case "--dripping": options.DrippingConnections = NonNegativeInt(name, Value()); break;
+                case "--per-address": options.PerAddress = PositiveInt(name, Value()); break;
                 case "--message": options.MessageSize = (int)ParseSize(Value()); break;
                 case "--round-trips": options.RoundTrips = PositiveInt(name, Value()); break;
                 case "--rate":
@@ -179,6 +201,8 @@ internal sealed class LoadOptions
         if (options.MessageSize is <= 0 or > MaxMessageSize) throw new ArgumentException($"--message must be 1 to {MaxMessageSize} bytes");
         if (!connectionsGiven && scenario == "churn") options.Connections = DefaultChurnConnections;
         if (!connectionsGiven && scenario == "latency") options.Connections = DefaultLatencyConnections;
+        if (!connectionsGiven && scenario == "attack") options.Duration ??= DefaultAttackDuration;
+        if (!warmupGiven && scenario == "attack") options.WarmupConnections = DefaultAttackWarmupConnections;
         if (connectionsGiven && options.Duration is not null) throw new ArgumentException("--connections and --duration: give one");
         if ((long)options.Connections * options.RoundTrips * options.Repeat > MaxLatencySamples && scenario == "latency")
             throw new ArgumentException($"--connections × --round-trips × --repeat is above the {MaxLatencySamples:N0} samples the harness keeps");

@@ -34,8 +34,12 @@ internal sealed class LoadReport
 
     public List<LatencySummary> LatencySummary { get; } = [];
 
+    public List<AttackMeasurement> Attack { get; } = [];
+
+    public AttackSummary? AttackSummary { get; set; }
+
     /// <summary>Every echo came back exact and every churned connection completed.</summary>
-    public bool Succeeded => Bulk.TrueForAll(m => m.Exact) && Churn.TrueForAll(m => m.Failed == 0) && Latency.TrueForAll(m => m.Exact);
+    public bool Succeeded => Bulk.TrueForAll(m => m.Exact) && Churn.TrueForAll(m => m.Failed == 0) && Latency.TrueForAll(m => m.Exact) && Attack.TrueForAll(m => m.Failed == 0);
 
     public Dictionary<string, int> LogLineCounts { get; } = [];
 
@@ -126,6 +130,7 @@ internal sealed class LoadReport
         }
         ChurnReportSection.AppendText(text, Churn, ChurnSummary);
         LatencyReportSection.AppendText(text, Latency, LatencySummary);
+        AttackReportSection.AppendText(text, Attack, AttackSummary);
         text.AppendLine();
         AppendLogs(text);
         text.AppendLine();
@@ -168,6 +173,7 @@ internal sealed class LoadReport
         }
         ChurnReportSection.AppendMarkdown(md, Churn, ChurnSummary);
         LatencyReportSection.AppendMarkdown(md, Latency, LatencySummary);
+        AttackReportSection.AppendMarkdown(md, Attack, AttackSummary);
         return md.ToString();
     }
 

@@ -21,7 +21,7 @@ public enum HandshakeRefusal
     /// <summary>Another refusal status.</summary>
     OtherStatus,
 
-    /// <summary>TLS and the head did not arrive within the handshake timeout.</summary>
+    /// <summary>TLS and the head did not arrive within the handshake timeout (label <c>timeout</c>).</summary>
     Timeout,
 
     /// <summary>The TLS handshake failed.</summary>
@@ -29,4 +29,13 @@ public enum HandshakeRefusal
 
     /// <summary>With <c>-proxy-protocol</c>: the connection did not start with a valid PROXY protocol header.</summary>
     ProxyHeader,
+
+    /// <summary><c>-max-connections</c> connections were open: accepted and closed at once.</summary>
+    MaxConnections,
+
+    /// <summary><c>-max-pending-per-ip</c> connections of the client's address were in their handshake: closed at once.</summary>
+    PendingPerAddress,
+
+    /// <summary>Nothing arrived within the first-byte timeout.</summary>
+    FirstByteTimeout,
 }

@@ -94,6 +94,9 @@ internal static class MetricsExposition
         HandshakeRefusal.Timeout => "timeout",
         HandshakeRefusal.TlsFailed => "tls_failed",
         HandshakeRefusal.ProxyHeader => "proxy_header",
+        HandshakeRefusal.MaxConnections => "max_connections",
+        HandshakeRefusal.PendingPerAddress => "pending_per_ip",
+        HandshakeRefusal.FirstByteTimeout => "first_byte_timeout",
         _ => "unknown",
     };
 

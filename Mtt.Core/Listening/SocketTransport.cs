@@ -43,9 +43,14 @@ internal sealed class SocketTransport : IAsyncDisposable
     public static SocketTransport CreatePlain(Socket socket) => new(socket, new NetworkStream(socket, ownsSocket: false));
 
     /// <summary>Runs the server side of the TLS handshake; throws on failure or cancellation, leaving the socket to the caller.</summary>
-    public static async Task<SocketTransport> CreateTlsAsync(Socket socket, SslStreamCertificateContext certificate, CancellationToken cancellationToken)
+    /// <param name="handshakeSlots">
+    /// When given, the handshake holds one of these only while it has whole TLS records to compute on
+    /// (<see cref="TlsRecordGate"/>), never while it waits for the peer.
+    /// </param>
+    public static async Task<SocketTransport> CreateTlsAsync(Socket socket, SslStreamCertificateContext certificate, SemaphoreSlim? handshakeSlots, CancellationToken cancellationToken)
     {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var gate = handshakeSlots is null ? null : new TlsRecordGate(socket, handshakeSlots);
+        var ssl = new SslStream(gate ?? (Stream)new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
         try
         {
             var options = new SslServerAuthenticationOptions
@@ -56,6 +61,7 @@ internal sealed class SocketTransport : IAsyncDisposable
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             };
             await ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
+            gate?.EndHandshake();
         }
         catch
         {

@@ -24,6 +24,9 @@ internal sealed class TunnelConnection
     private readonly ServerLog _log;
     private readonly ServerMetrics _metrics;
     private readonly SemaphoreSlim? _handshakeSlots;
+    private readonly PendingConnections? _pending;
+    // What this connection counts against in _pending while it is in its handshake; null once it no longer does.
+    private IPAddress? _pendingKey;
     // The TCP peer as text: the proxy, when a PROXY header or a trusted X-Forwarded-For names the real client.
     private readonly string _peer;
     // The real client: the PROXY header's source, a trusted proxy's X-Forwarded-For or X-Real-IP (port 0 when it
@@ -35,10 +38,15 @@ internal sealed class TunnelConnection
     // _clientEndPoint for log lines; with -verbose, "203.0.113.7:51234 via 127.0.0.1:40000" when a proxy named it.
     private string _client;
 
-    /// <param name="handshakeSlots">Shared by the listener's connections: one slot per handshake in progress (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
-    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics, SemaphoreSlim? handshakeSlots = null)
+    /// <param name="handshakeSlots">Shared by the listener's connections: one slot per TLS handshake being computed (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
+    /// <param name="pending">Shared by the listener's connections: <see cref="TunnelServerOptions.MaxPendingPerAddress"/>.</param>
+    /// <param name="pendingKey">Where the listener counted this connection in <paramref name="pending"/> at accept, if it did.</param>
+    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics,
+        SemaphoreSlim? handshakeSlots = null, PendingConnections? pending = null, IPAddress? pendingKey = null)
     {
         _handshakeSlots = handshakeSlots;
+        _pending = pending;
+        _pendingKey = pendingKey;
         _metrics = metrics;
         _socket = socket;
         _options = options;
@@ -69,23 +77,26 @@ internal sealed class TunnelConnection
         SocketTransport? transport = null;
         try
         {
-            using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
-            handshakeTimeout.CancelAfter(_options.HandshakeTimeout);
+            // On the options' clock, so that tests can drive it.
+            using var handshakeDeadline = new CancellationTokenSource(_options.HandshakeTimeout, _options.Time);
+            using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, handshakeDeadline.Token);
 
             (UpgradeRequest Request, Route Route)? accepted;
-            bool holdsSlot = false;
             try
             {
-                // Waiting for a slot counts against the handshake timeout: a client is never held longer than that.
-                if (_handshakeSlots is not null)
+                if (!await FirstByte.WaitAsync(_socket, _options.FirstByteTimeout, _options.Time, handshakeTimeout.Token).ConfigureAwait(false))
                 {
-                    await _handshakeSlots.WaitAsync(handshakeTimeout.Token).ConfigureAwait(false);
-                    holdsSlot = true;
+                    _metrics.HandshakeRefused(HandshakeRefusal.FirstByteTimeout);
+                    _log.Verbose($"{_client}: nothing sent within {_options.FirstByteTimeout.TotalSeconds:0.#} s of connecting, dropped");
+                    return;
                 }
                 // Section 2 of the PROXY protocol spec: nothing of the connection is processed before a whole valid header.
                 if (_options.RequireProxyHeader && !await ReadProxyHeaderAsync(handshakeTimeout.Token).ConfigureAwait(false)) return;
+                // A slot is held only while TLS records are being computed on, never while waiting for the client; waiting
+                // for one counts against the handshake timeout. A plain head takes none: its parse is synchronous and
+                // bounded (8 KiB), so no more of them run at once than there are threads, and a slot would only add a wait.
                 transport = _options.Certificate is { } certificate
-                    ? await SocketTransport.CreateTlsAsync(_socket, certificate.Current, handshakeTimeout.Token).ConfigureAwait(false)
+                    ? await SocketTransport.CreateTlsAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false)
                     : SocketTransport.CreatePlain(_socket);
                 accepted = await ReadUpgradeAsync(transport, handshakeTimeout.Token).ConfigureAwait(false);
             }
@@ -108,7 +119,8 @@ internal sealed class TunnelConnection
             }
             finally
             {
-                if (holdsSlot) _handshakeSlots!.Release();
+                // A tunnel from here on, or closing: either way no longer in its handshake.
+                LeavePending();
             }
 
             if (accepted is not { } upgrade) return;
@@ -130,9 +142,17 @@ internal sealed class TunnelConnection
         }
         finally
         {
+            LeavePending();
             if (transport is not null) await transport.DisposeAsync().ConfigureAwait(false);
             else _socket.Dispose();
         }
+    }
+
+    private void LeavePending()
+    {
+        if (_pendingKey is not { } key) return;
+        _pendingKey = null;
+        _pending!.Leave(key);
     }
 
     /// <summary>Takes the PROXY header off the socket (before TLS); false when the connection is to be dropped.</summary>
@@ -155,6 +175,8 @@ internal sealed class TunnelConnection
         {
             _localEndPoint = header.Destination;
             SetClient(source);
+            // The listener counted nothing (every connection comes from the proxy): this one counts against its real client.
+            if (_pending is not null && !_pending.TryAdmit(source.Address, _options.TrustedProxies, _metrics, _log, out _pendingKey)) return false;
         }
         if (_log.IsVerbose) _log.Verbose($"{_client}: PROXY v{header.Version} header{(header.Source is null ? " without addresses (LOCAL or UNKNOWN)" : "")}, to {_localEndPoint}");
         return true;

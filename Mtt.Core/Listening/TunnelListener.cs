@@ -23,6 +23,7 @@ public sealed class TunnelListener : IAsyncDisposable
     private TaskCompletionSource? _noConnections;
     private int _activeConnections;
     private readonly SemaphoreSlim _handshakeSlots;
+    private readonly PendingConnections _pending;
     private bool _atConnectionLimit;
     private volatile bool _acceptingStopped;
     private Socket? _listenSocket;
@@ -35,6 +36,7 @@ public sealed class TunnelListener : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxHandshakes);
         _handshakeSlots = new SemaphoreSlim(options.MaxHandshakes, options.MaxHandshakes);
+        _pending = new PendingConnections(options.MaxPendingPerAddress);
         _options = options;
         _routes = routes;
         _log = log;
@@ -53,6 +55,12 @@ public sealed class TunnelListener : IAsyncDisposable
 
     /// <summary>The listening socket, for tests that look at its options.</summary>
     internal Socket Socket => _listenSocket ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Client addresses with a connection in its handshake now (<see cref="TunnelServerOptions.MaxPendingPerAddress"/>); for tests.</summary>
+    internal int PendingAddresses => _pending.Addresses;
+
+    /// <summary>The slots of <see cref="TunnelServerOptions.MaxHandshakes"/>; for tests, which look at them or hold one.</summary>
+    internal SemaphoreSlim HandshakeSlots => _handshakeSlots;
 
     /// <summary>Connections accepted and not yet finished.</summary>
     public int ActiveConnections => Volatile.Read(ref _activeConnections);
@@ -187,12 +195,33 @@ public sealed class TunnelListener : IAsyncDisposable
                 continue;
             }
             _atConnectionLimit = false;
+            if (!TryAdmitPending(client, out var pendingKey)) continue;
 
             // TCP only: a Unix socket has no Nagle to turn off (setting it throws).
-            if (client.AddressFamily != AddressFamily.Unix && !TryDisableNagle(client)) continue;
+            if (client.AddressFamily != AddressFamily.Unix && !TryDisableNagle(client))
+            {
+                if (pendingKey is not null) _pending.Leave(pendingKey);
+                continue;
+            }
             _memoryReturner.ConnectionOpened(Interlocked.Increment(ref _activeConnections));
-            _ = RunConnectionAsync(client, token);
+            _ = RunConnectionAsync(client, pendingKey, token);
         }
+    }
+
+    /// <summary>
+    /// Counts the connection against its TCP peer's <see cref="TunnelServerOptions.MaxPendingPerAddress"/>, or closes
+    /// it at once when that address is at the limit. Not counted here: a Unix socket peer, and a peer that speaks for
+    /// others (every connection of a PROXY protocol proxy comes from it; the connection counts against the header's
+    /// source once it is read, see <see cref="TunnelConnection"/>; a trusted HTTP proxy sends a whole head at once, so
+    /// its clients cannot hold a connection in its handshake).
+    /// </summary>
+    private bool TryAdmitPending(Socket client, out IPAddress? key)
+    {
+        key = null;
+        if (_options.RequireProxyHeader || client.RemoteEndPoint is not IPEndPoint peer) return true;
+        if (_pending.TryAdmit(peer.Address, _options.TrustedProxies, _metrics, _log, out key)) return true;
+        client.Dispose();
+        return false;
     }
 
     // A client that reset between the accept and here can make the option fail; it is gone either way, and the
@@ -219,18 +248,19 @@ public sealed class TunnelListener : IAsyncDisposable
     private void RefuseOverLimit(Socket client)
     {
         client.Dispose();
+        _metrics.HandshakeRefused(HandshakeRefusal.MaxConnections);
         if (_atConnectionLimit) return;
         _atConnectionLimit = true;
         _log.Warn($"{_options.MaxConnections} connections open (-max-connections): closing new ones at once until some end");
     }
 
-    private async Task RunConnectionAsync(Socket client, CancellationToken stopping)
+    private async Task RunConnectionAsync(Socket client, IPAddress? pendingKey, CancellationToken stopping)
     {
         // Off the accept loop at once: whatever this connection does next, the loop is free.
         await Task.Yield();
         try
         {
-            await new TunnelConnection(client, _options, _routes, _log, _metrics, _handshakeSlots).RunAsync(stopping).ConfigureAwait(false);
+            await new TunnelConnection(client, _options, _routes, _log, _metrics, _handshakeSlots, _pending, pendingKey).RunAsync(stopping).ConfigureAwait(false);
         }
         finally
         {

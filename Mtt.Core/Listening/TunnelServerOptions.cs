@@ -46,6 +46,16 @@ public sealed class TunnelServerOptions
     /// <summary>The TLS handshake and the request head must both arrive within this, however slowly they drip (the original's 10 s).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A connection that has sent nothing by then is dropped, long before <see cref="HandshakeTimeout"/>: a client
+    /// sends its ClientHello (or PROXY header, or head) the moment it connects, and 5 s still covers two lost
+    /// transmissions of that first segment (TCP's initial retransmission timeout is 1 s, doubling; RFC 6298 section 2).
+    /// </summary>
+    public TimeSpan FirstByteTimeout { get; init; } = DefaultFirstByteTimeout;
+
+    /// <summary>The default of <see cref="FirstByteTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultFirstByteTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>A backend that has not accepted the connection by then is given up on (the original's 10 s).</summary>
     public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -68,10 +78,26 @@ public sealed class TunnelServerOptions
     public int MaxConnections { get; init; } = DefaultMaxConnections;
 
     /// <summary>
-    /// Handshakes (TLS and the request head) in progress at once; a connection beyond it waits for a slot,
+    /// TLS handshakes being computed at once: a connection holds a slot only while whole TLS records of its
+    /// handshake wait to be processed, never while it waits for the peer's bytes. One beyond it waits for a slot,
     /// and its wait counts against <see cref="HandshakeTimeout"/>. See <see cref="DefaultMaxHandshakes"/>.
     /// </summary>
     public int MaxHandshakes { get; init; } = DefaultMaxHandshakes;
+
+    /// <summary>
+    /// <c>-max-pending-per-ip</c>: connections from one client address accepted and not yet tunnels (in their
+    /// handshake); one more is accepted and closed at once. The address is the TCP peer's, or with
+    /// <see cref="RequireProxyHeader"/> the PROXY header's source; peers in <see cref="TrustedProxies"/> are not
+    /// counted. 0 turns the limit off. See <see cref="DefaultMaxPendingPerAddress"/>.
+    /// </summary>
+    public int MaxPendingPerAddress { get; init; } = DefaultMaxPendingPerAddress;
+
+    /// <summary>
+    /// A client opens a handful of connections at once (mtt-client one per tunnel, a browser six per host), and a
+    /// carrier-grade NAT puts some dozens of users behind one address; 64 handshakes in progress at the same moment
+    /// from one address is far beyond that, and 64 of 10000 connections is what one address can hold.
+    /// </summary>
+    public const int DefaultMaxPendingPerAddress = 64;
 
     /// <summary>
     /// Far above what one server's users hold (hundreds of users, a few tunnels each), far below what the

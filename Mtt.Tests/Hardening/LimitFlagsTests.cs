@@ -19,6 +19,16 @@ public class LimitFlagsTests
     }
 
     [Fact]
+    public void MaxPendingPerIp_Defaults_To64_AndZeroTurnsItOff()
+    {
+        Assert.Equal(64, Mtt.Daemon.CommandLine.Parse([]).Options!.MaxPendingPerIp);
+        Assert.Equal(TunnelServerOptions.DefaultMaxPendingPerAddress, new TunnelServerOptions { Bind = new System.Net.IPEndPoint(0, 0) }.MaxPendingPerAddress);
+        Assert.Contains("-max-pending-per-ip int", Mtt.Daemon.CommandLine.Usage);
+        Assert.Equal(0, Mtt.Daemon.CommandLine.Parse(["-max-pending-per-ip=0"]).Options!.MaxPendingPerIp);
+        Assert.Equal(3, Mtt.Daemon.CommandLine.Parse(["--max-pending-per-ip", "3"]).Options!.MaxPendingPerIp);
+    }
+
+    [Fact]
     public void GivenLimits_AreTaken_InGoSyntax()
     {
         var options = Mtt.Daemon.CommandLine.Parse(["-max-connections", "5", "--max-handshakes=2"]).Options!;
@@ -33,6 +43,8 @@ public class LimitFlagsTests
     [InlineData("-max-connections", "ten")]
     [InlineData("-max-handshakes", "0")]
     [InlineData("-max-handshakes", "99999999999")]
+    [InlineData("-max-pending-per-ip", "-1")]
+    [InlineData("-max-pending-per-ip", "many")]
     public void ZeroNegativeOrNonNumericLimit_IsAUsageError(string flag, string value)
     {
         var result = Mtt.Daemon.CommandLine.Parse([flag, value]);

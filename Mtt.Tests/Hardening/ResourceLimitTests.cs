@@ -21,7 +21,8 @@ public class ResourceLimitTests
         await using var backend = new EchoBackend();
         var logText = new StringWriter();
         var log = new ServerLog(TextWriter.Synchronized(logText), verbose: false);
-        await using var listener = StartListener(backend, log, maxConnections: 2);
+        var metrics = new ServerMetrics();
+        await using var listener = StartListener(backend, log, maxConnections: 2, metrics: metrics);
         int port = listener.LocalEndPoint.Port;
         var first = await UpgradedAsync(port);
         var second = await UpgradedAsync(port);
@@ -33,6 +34,7 @@ public class ResourceLimitTests
         }
         Assert.Equal(2, listener.ActiveConnections);
         Assert.Single(logText.ToString().Split('\n'), line => line.Contains("-max-connections", StringComparison.Ordinal));
+        Assert.Equal(2, metrics.Refused(HandshakeRefusal.MaxConnections));
 
         foreach (var client in new[] { first, second })
         {
@@ -51,21 +53,21 @@ public class ResourceLimitTests
         using var certificate = SelfSignedCertificate.Create("localhost");
         await using var listener = StartListener(backend, ServerLog.Silent, maxHandshakes: 1, certificate: certificate);
         int port = listener.LocalEndPoint.Port;
-        // TLS done and no head yet: this connection holds the only handshake slot.
-        var holder = await RawWebSocketClient.ConnectAsync(port, certificate).WaitAsync(Bound);
+        // The test holds the only slot, as a handshake being computed would: a connection holds one only then.
+        await listener.HandshakeSlots.WaitAsync().WaitAsync(Bound);
 
         var waiting = RawWebSocketClient.ConnectAsync(port, certificate);
         // Proving an absence takes a wait: on loopback a TLS handshake that had a slot would be done long before.
         await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(300)));
-        Assert.False(waiting.IsCompleted, "a second TLS handshake went ahead while the only slot was held");
+        Assert.False(waiting.IsCompleted, "a TLS handshake went ahead while the only slot was held");
 
-        var (status, head) = await holder.UpgradeAsync(AttackedServer.UserPath).WaitAsync(Bound);
-        Assert.True(status == 101, head);
+        listener.HandshakeSlots.Release();
         var next = await waiting.WaitAsync(Bound);
         var (nextStatus, nextHead) = await next.UpgradeAsync(AttackedServer.UserPath).WaitAsync(Bound);
         Assert.True(nextStatus == 101, nextHead);
         await AssertEchoesAsync(next);
-        await AssertEchoesAsync(holder);
+        // Every slot is back once the handshakes are done.
+        Assert.Equal(1, listener.HandshakeSlots.CurrentCount);
     }
 
     [Fact]
@@ -124,7 +126,7 @@ public class ResourceLimitTests
     }
 
     private static TunnelListener StartListener(EchoBackend backend, ServerLog log, int maxConnections = TunnelServerOptions.DefaultMaxConnections,
-        int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes, X509Certificate2? certificate = null)
+        int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes, X509Certificate2? certificate = null, ServerMetrics? metrics = null)
     {
         var routes = new RouteStore();
         BackendAddress.TryParse(backend.Address, out var address, out _);
@@ -136,7 +138,7 @@ public class ResourceLimitTests
             MaxConnections = maxConnections,
             MaxHandshakes = maxHandshakes,
         };
-        var listener = new TunnelListener(options, routes, log);
+        var listener = new TunnelListener(options, routes, log, metrics);
         listener.Start();
         return listener;
     }

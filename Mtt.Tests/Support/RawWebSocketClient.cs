@@ -28,9 +28,11 @@ public sealed class RawWebSocketClient : IAsyncDisposable
     public Stream Stream => _stream;
 
     /// <param name="preamble">Bytes sent first, before TLS: a PROXY protocol header as an L4 proxy writes it.</param>
-    public static async Task<RawWebSocketClient> ConnectAsync(int port, X509Certificate2? pinnedCertificate = null, byte[]? preamble = null)
+    /// <param name="from">The client's own address (any of 127.0.0.0/8 on Linux), to stand for another client machine.</param>
+    public static async Task<RawWebSocketClient> ConnectAsync(int port, X509Certificate2? pinnedCertificate = null, byte[]? preamble = null, System.Net.IPAddress? from = null)
     {
-        var tcp = new TcpClient { NoDelay = true };
+        var tcp = from is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(from, 0));
+        tcp.NoDelay = true;
         await tcp.ConnectAsync("127.0.0.1", port);
         Stream stream = tcp.GetStream();
         if (preamble is not null) await stream.WriteAsync(preamble);

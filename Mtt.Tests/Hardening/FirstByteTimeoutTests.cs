@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Time.Testing;
+using Mtt.Core.Listening;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Hardening;
+
+/// <summary>A connection that sends nothing is dropped at the first-byte timeout, long before the handshake timeout.</summary>
+public class FirstByteTimeoutTests
+{
+    // Less than the first-byte timeout itself: the drop must come from the fake clock, not from real time passing.
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(3);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SilentConnection_IsDroppedAtTheFirstByteTimeout_AndCounted(bool tls)
+    {
+        var clock = new TimerWatchingClock(TunnelServerOptions.DefaultFirstByteTimeout);
+        await using var server = LimitedServer.Start(tls, time: clock);
+        await using var silent = await RawWebSocketClient.ConnectAsync(server.Port).WaitAsync(AttackedServer.Bound);
+        // The server is waiting for its first byte once it has set the timer for it.
+        await clock.TimerCreated.WaitAsync(AttackedServer.Bound);
+
+        clock.Advance(TunnelServerOptions.DefaultFirstByteTimeout);
+
+        Assert.Empty(await StreamReading.ReadToEndAsync(silent.Stream).WaitAsync(Prompt));
+        Assert.Contains("\nmtt_handshakes_refused_total{reason=\"first_byte_timeout\"} 1\n", server.Exposition);
+        Assert.Contains("\nmtt_handshakes_refused_total{reason=\"timeout\"} 0\n", server.Exposition);
+        await server.AssertServesAsync(AttackedServer.Bound);
+    }
+
+    [Fact]
+    public void Default_IsFiveSeconds_HalfTheHandshakeTimeout()
+    {
+        var options = new TunnelServerOptions { Bind = new System.Net.IPEndPoint(0, 0) };
+        Assert.Equal(TimeSpan.FromSeconds(5), options.FirstByteTimeout);
+        Assert.True(options.FirstByteTimeout < options.HandshakeTimeout);
+    }
+
+    /// <summary>A fake clock that signals when the first timer of a given due time is set.</summary>
+    private sealed class TimerWatchingClock(TimeSpan watched) : TimeProvider
+    {
+        private readonly FakeTimeProvider _fake = new();
+        private readonly TaskCompletionSource _created = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task TimerCreated => _created.Task;
+
+        public void Advance(TimeSpan delta) => _fake.Advance(delta);
+
+        public override DateTimeOffset GetUtcNow() => _fake.GetUtcNow();
+
+        public override long GetTimestamp() => _fake.GetTimestamp();
+
+        public override long TimestampFrequency => _fake.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = _fake.CreateTimer(callback, state, dueTime, period);
+            if (dueTime == watched) _created.TrySetResult();
+            return timer;
+        }
+    }
+}
