@@ -318,6 +318,7 @@ public sealed class RawWebSocketClient : IAsyncDisposable
     }
 
     /// <summary>Parses the next whole server frame in place and steps over it; null when the connection ended first.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ServerFrame?> NextFrameAsync(CancellationToken cancellationToken)
     {
         if (!await EnsureAsync(2, cancellationToken).ConfigureAwait(false)) return null;
@@ -345,6 +346,7 @@ public sealed class RawWebSocketClient : IAsyncDisposable
     }
 
     /// <summary>The harness's reading: a data frame's payload is left for <see cref="ReceiveAsync"/>; control frames are answered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ObeyAsync(ServerFrame frame, CancellationToken cancellationToken)
     {
         switch ((WebSocketOpcode)frame.Opcode)
@@ -413,6 +415,7 @@ public sealed class RawWebSocketClient : IAsyncDisposable
         return header + 4;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> EnsureAsync(int count, CancellationToken cancellationToken)
     {
         while (_end - _start < count)
@@ -423,6 +426,7 @@ public sealed class RawWebSocketClient : IAsyncDisposable
     }
 
     /// <summary>Reads more behind what is buffered (moved to the front first); false once the connection ended.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
         if (_start > 0)
