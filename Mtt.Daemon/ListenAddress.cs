@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Mtt.Core.Routing;
 
 namespace Mtt.Daemon;
 
@@ -12,8 +10,7 @@ namespace Mtt.Daemon;
 /// </summary>
 public sealed record ListenAddress(string Host, int Port)
 {
-    // Longest DNS name (RFC 1035) plus brackets, a colon and five digits.
-    public const int MaxLength = 253 + 2 + 6;
+    public const int MaxLength = HostPortParser.MaxLength;
 
     /// <summary>True for <c>:port</c>: every interface, IPv4 and IPv6.</summary>
     public bool IsAnyHost => Host.Length == 0;
@@ -23,53 +20,20 @@ public sealed record ListenAddress(string Host, int Port)
     /// <summary>Parses <c>host:port</c>; on failure <paramref name="error"/> says why, for an operator to read.</summary>
     public static bool TryParse(string? text, [NotNullWhen(true)] out ListenAddress? address, [NotNullWhen(false)] out string? error)
     {
-        address = null;
-        if (string.IsNullOrEmpty(text)) { error = "address is empty, want host:port"; return false; }
-        if (text.Length > MaxLength) { error = "address is too long"; return false; }
-
-        string host;
-        ReadOnlySpan<char> port;
-        if (text[0] == '[')
+        var result = HostPortParser.Parse(text, listening: true);
+        error = result.Error switch
         {
-            int close = text.IndexOf(']');
-            if (close < 0 || close + 1 >= text.Length || text[close + 1] != ':') { error = "want [ipv6]:port"; return false; }
-            host = text.Substring(1, close - 1);
-            if (!IPAddress.TryParse(host, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
-            { error = $"'{host}' is not an IPv6 address"; return false; }
-            port = text.AsSpan(close + 2);
-        }
-        else
-        {
-            int colon = text.LastIndexOf(':');
-            if (colon < 0) { error = "missing port, want host:port"; return false; }
-            if (text.IndexOf(':') != colon) { error = "an IPv6 address needs brackets: [ipv6]:port"; return false; }
-            host = text.Substring(0, colon);
-            port = text.AsSpan(colon + 1);
-            if (host.Length > 0 && !IsHostName(host)) { error = $"'{host}' is not a valid host name"; return false; }
-        }
-
-        if (!TryParsePort(port, out int number)) { error = $"port '{port}' must be a number from 0 to 65535"; return false; }
-        address = new ListenAddress(host, number);
-        error = null;
-        return true;
-    }
-
-    private static bool TryParsePort(ReadOnlySpan<char> text, out int port)
-    {
-        port = 0;
-        if (text.Length is 0 or > 5) return false;
-        foreach (char c in text) if (c is < '0' or > '9') return false;
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535;
-    }
-
-    // Letters, digits, '-', '.', '_'; IPv4 literals pass too.
-    private static bool IsHostName(string host)
-    {
-        foreach (char c in host)
-        {
-            bool ok = c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-' or '.' or '_';
-            if (!ok) return false;
-        }
-        return true;
+            HostPortError.None => null,
+            HostPortError.Empty => "address is empty, want host:port",
+            HostPortError.TooLong => "address is too long",
+            HostPortError.NotBracketedForm => "want [ipv6]:port",
+            HostPortError.NotIPv6 => $"'{result.Host}' is not an IPv6 address",
+            HostPortError.NoPort or HostPortError.NoHost => "missing port, want host:port",
+            HostPortError.UnbracketedIPv6 => "an IPv6 address needs brackets: [ipv6]:port",
+            HostPortError.BadHostName => $"'{result.Host}' is not a valid host name",
+            _ => $"port '{text!.AsSpan(result.PortStart)}' must be a number from 0 to 65535",
+        };
+        address = error is null ? new ListenAddress(result.Host, result.Port) : null;
+        return error is null;
     }
 }

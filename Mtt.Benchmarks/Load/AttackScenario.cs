@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Load;
 

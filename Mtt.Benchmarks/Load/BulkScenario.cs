@@ -1,3 +1,5 @@
+using Mtt.Tests.Support;
+
 namespace Mtt.Benchmarks.Load;
 
 /// <summary>`bulk`: the server alone; `floor`: the server and the floor relays, measured in turns in one session.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Load;
 

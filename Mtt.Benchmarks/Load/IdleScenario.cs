@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mtt.Core.Diagnostics;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Load;
 
@@ -84,7 +85,8 @@ internal static class IdleScenario
                 await OpenAllAsync(server, tunnels, cancellationToken).ConfigureAwait(false);
                 // Every client has its 101; the server has also dialled every backend once they are all accepted here.
                 // (with smux: every SYN reached the server and its stream dialled the backend).
-                await WaitForActiveAtLeastAsync(backend, n, TeardownTimeout).ConfigureAwait(false);
+                if (!await backend.WaitForActiveAtLeastAsync(n, TeardownTimeout).ConfigureAwait(false))
+                    throw new TimeoutException($"the server dialled only {backend.Active} of {n} backends");
                 double opened = clock.Elapsed.TotalSeconds;
                 int dialledThisCycle = backend.Accepted - acceptedBefore;
                 var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
@@ -207,15 +209,5 @@ internal static class IdleScenario
             least = Math.Min(least, ProcFs.ReadRssKiB(pid));
         }
         return (least, ProcFs.ReadStatusNumber(pid, "Threads:"));
-    }
-
-    private static async Task WaitForActiveAtLeastAsync(EchoBackend backend, int count, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (backend.Active < count)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the server dialled only {backend.Active} of {count} backends");
-            await Task.Delay(50).ConfigureAwait(false);
-        }
     }
 }

@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Load;
 
 /// <summary>
-/// One smux_on session over <see cref="LeanWebSocket"/> carrying one stream (docs/protocol.md §4), as mtt-client
+/// One smux_on session over <see cref="RawWebSocketClient"/> carrying one stream (docs/protocol.md §4), as mtt-client
 /// opens one: SYN for id 3 (no answer awaited), each send PSH frames of at most 16 KiB, one message each.
 /// Reads parse the server's smux frames however they fall into messages. Closing sends FIN, waits for the
 /// server's FIN (its backend ended), then does the WebSocket close handshake.
@@ -17,7 +18,7 @@ internal sealed class LeanSmuxChannel : EchoChannel
     // One whole smux frame of the largest length, its header included, and room for the next to start.
     private const int ParseBufferSize = 2 * (SmuxWire.HeaderSize + SmuxWire.MaxFrameLength);
 
-    private readonly LeanWebSocket _socket;
+    private readonly RawWebSocketClient _socket;
     private readonly byte _version;
     private readonly byte[] _header = new byte[SmuxWire.HeaderSize + 8];
     private readonly byte[] _frames = ArrayPool<byte>.Shared.Rent(ParseBufferSize);
@@ -32,7 +33,7 @@ internal sealed class LeanSmuxChannel : EchoChannel
     private bool _announcedOnce;
     private int _disposed;
 
-    private LeanSmuxChannel(LeanWebSocket socket, byte version)
+    private LeanSmuxChannel(RawWebSocketClient socket, byte version)
     {
         _socket = socket;
         _version = version;
@@ -42,7 +43,7 @@ internal sealed class LeanSmuxChannel : EchoChannel
 
     public static async Task<EchoChannel> ConnectAsync(int port, bool tls, byte version, CancellationToken cancellationToken)
     {
-        var socket = await LeanWebSocket.ConnectAsync(port, tls, "smux_on", cancellationToken).ConfigureAwait(false);
+        var socket = await RawWebSocketClient.OpenTunnelAsync(port, tls ? LoadClientTls.Options : null, TunnelServerTarget.UserPath, "smux_on", cancellationToken).ConfigureAwait(false);
         var channel = new LeanSmuxChannel(socket, version);
         try
         {

@@ -1,14 +1,16 @@
+using Mtt.Tests.Support;
+
 namespace Mtt.Benchmarks.Load;
 
-/// <summary>A smux_off tunnel over <see cref="LeanWebSocket"/>: each send one binary message; closing is the close handshake.</summary>
+/// <summary>A smux_off tunnel over <see cref="RawWebSocketClient"/>: each send one binary message; closing is the close handshake.</summary>
 internal sealed class LeanTunnelChannel : EchoChannel
 {
-    private readonly LeanWebSocket _socket;
+    private readonly RawWebSocketClient _socket;
 
-    private LeanTunnelChannel(LeanWebSocket socket) => _socket = socket;
+    private LeanTunnelChannel(RawWebSocketClient socket) => _socket = socket;
 
     public static async Task<EchoChannel> ConnectAsync(int port, bool tls, CancellationToken cancellationToken) =>
-        new LeanTunnelChannel(await LeanWebSocket.ConnectAsync(port, tls, "smux_off", cancellationToken).ConfigureAwait(false));
+        new LeanTunnelChannel(await RawWebSocketClient.OpenTunnelAsync(port, tls ? LoadClientTls.Options : null, TunnelServerTarget.UserPath, "smux_off", cancellationToken).ConfigureAwait(false));
 
     public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         _socket.SendBinaryAsync(ReadOnlyMemory<byte>.Empty, data, cancellationToken);

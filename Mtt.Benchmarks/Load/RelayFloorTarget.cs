@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Load;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Load;
 

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Relay;
 using Mtt.Core.Routing;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Relay;
 
@@ -16,14 +17,14 @@ internal sealed class PlainTunnelRig : IRelayRig
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly LoopbackEchoServer _backend;
+    private readonly EchoBackend _backend;
     private readonly PipeWebSocketClient _client;
     private readonly CancellationTokenSource _stop;
     private readonly Task<TunnelResult> _run;
     private readonly byte[] _data;
     private readonly byte[] _frame;
 
-    private PlainTunnelRig(int messageBytes, LoopbackEchoServer backend, PipeWebSocketClient client, CancellationTokenSource stop, Task<TunnelResult> run)
+    private PlainTunnelRig(int messageBytes, EchoBackend backend, PipeWebSocketClient client, CancellationTokenSource stop, Task<TunnelResult> run)
     {
         MessageBytes = messageBytes;
         _backend = backend;
@@ -38,8 +39,8 @@ internal sealed class PlainTunnelRig : IRelayRig
 
     public static async Task<PlainTunnelRig> StartAsync(int messageBytes)
     {
-        var backend = new LoopbackEchoServer();
-        var (connection, error) = await BackendDialer.DialAsync(backend.Address, ReadOnlyMemory<byte>.Empty, DialTimeout, CancellationToken.None).ConfigureAwait(false);
+        var backend = new EchoBackend();
+        var (connection, error) = await BackendDialer.DialAsync(new BackendAddress("127.0.0.1", backend.Port), ReadOnlyMemory<byte>.Empty, DialTimeout, CancellationToken.None).ConfigureAwait(false);
         if (connection is null)
         {
             await backend.DisposeAsync().ConfigureAwait(false);

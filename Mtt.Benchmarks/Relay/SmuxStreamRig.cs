@@ -4,6 +4,7 @@ using Mtt.Core.Diagnostics;
 using Mtt.Core.Mux;
 using Mtt.Core.Relay;
 using Mtt.Core.Routing;
+using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Relay;
 
@@ -30,7 +31,7 @@ internal sealed class SmuxStreamRig : IRelayRig
     };
 
     private readonly byte _version;
-    private readonly LoopbackEchoServer _backend;
+    private readonly EchoBackend _backend;
     private readonly PipeWebSocketClient _client;
     private readonly CancellationTokenSource _stop;
     private readonly Task<SmuxSessionResult> _run;
@@ -41,7 +42,7 @@ internal sealed class SmuxStreamRig : IRelayRig
     private uint _consumed;
     private uint _consumedAnnounced;
 
-    private SmuxStreamRig(int messageBytes, byte version, LoopbackEchoServer backend, PipeWebSocketClient client, CancellationTokenSource stop, Task<SmuxSessionResult> run)
+    private SmuxStreamRig(int messageBytes, byte version, EchoBackend backend, PipeWebSocketClient client, CancellationTokenSource stop, Task<SmuxSessionResult> run)
     {
         MessageBytes = messageBytes;
         _version = version;
@@ -60,10 +61,10 @@ internal sealed class SmuxStreamRig : IRelayRig
 
     public static async Task<SmuxStreamRig> StartAsync(int messageBytes, byte version)
     {
-        var backend = new LoopbackEchoServer();
+        var backend = new EchoBackend();
         var client = new PipeWebSocketClient();
         var meter = new TunnelMeter(new UserState(), new ServerMetrics());
-        var address = backend.Address;
+        var address = new BackendAddress("127.0.0.1", backend.Port);
         var session = new SmuxSession(client.Server, token => BackendDialer.DialAsync(address, ReadOnlyMemory<byte>.Empty, DialTimeout, token),
             Options, ServerLog.Silent, "rig client", address.ToString(), meter);
         var stop = new CancellationTokenSource();

@@ -7,27 +7,29 @@ internal static class MetricsExposition
 {
     public static byte[] Render(ServerMetrics metrics, RouteTable users)
     {
+        // One sum for all six, so they agree with each other.
+        var totals = metrics.Totals.Read();
         var w = new PrometheusTextWriter();
         w.Family("mtt_users", "gauge", "Users in the table.");
         w.Sample("mtt_users", users.Count);
 
         w.Family("mtt_tunnels_active", "gauge", "WebSocket tunnels (plain or smux sessions) open now.");
-        w.Sample("mtt_tunnels_active", metrics.TunnelsActive);
+        w.Sample("mtt_tunnels_active", totals.TunnelsActive);
         w.Family("mtt_tunnels_opened_total", "counter", "WebSocket tunnels opened (101 sent) since start.");
-        w.Sample("mtt_tunnels_opened_total", metrics.TunnelsTotal);
+        w.Sample("mtt_tunnels_opened_total", totals.TunnelsOpened);
         w.Family("mtt_streams_active", "gauge", "smux streams open now.");
-        w.Sample("mtt_streams_active", metrics.StreamsActive);
+        w.Sample("mtt_streams_active", totals.StreamsActive);
         w.Family("mtt_streams_opened_total", "counter", "smux streams opened since start.");
-        w.Sample("mtt_streams_opened_total", metrics.StreamsTotal);
+        w.Sample("mtt_streams_opened_total", totals.StreamsOpened);
 
         w.Family("mtt_handshakes_refused_total", "counter", "Connections that got no tunnel, by reason.");
         foreach (var reason in Enum.GetValues<HandshakeRefusal>())
             w.Sample("mtt_handshakes_refused_total", "reason", ReasonLabel(reason), metrics.Refused(reason));
 
         w.Family("mtt_bytes_from_client_total", "counter", "Payload bytes received from clients.");
-        w.Sample("mtt_bytes_from_client_total", metrics.BytesFromClient);
+        w.Sample("mtt_bytes_from_client_total", totals.FromClient);
         w.Family("mtt_bytes_to_client_total", "counter", "Payload bytes sent to clients.");
-        w.Sample("mtt_bytes_to_client_total", metrics.BytesToClient);
+        w.Sample("mtt_bytes_to_client_total", totals.ToClient);
         w.Family("mtt_backend_dial_failures_total", "counter", "Backend connections that failed (refused, unreachable, too slow).");
         w.Sample("mtt_backend_dial_failures_total", metrics.DialFailures);
 

@@ -2,8 +2,9 @@ namespace Mtt.Core.Diagnostics;
 
 /// <summary>
 /// The server-wide counters behind <c>GET /metrics</c>: one <see cref="Interlocked"/> operation per event,
-/// no lock and no allocation, so the relay can count every message. Label sets are fixed here (refusal
-/// reasons, known opts), so a client cannot grow the exposition by sending odd requests.
+/// no lock and no allocation. Label sets are fixed here (refusal reasons, known opts), so a client cannot
+/// grow the exposition by sending odd requests. Tunnels, streams and bytes are not counted here but summed
+/// from the users' counters (<see cref="Totals"/>), so the relay counts each message once.
 /// </summary>
 public sealed class ServerMetrics
 {
@@ -13,12 +14,6 @@ public sealed class ServerMetrics
     private readonly long[] _refused = new long[Enum.GetValues<HandshakeRefusal>().Length];
     // [opt index (KnownOpts, then "other")][0 ok, 1 error]
     private readonly long[] _commands = new long[(KnownOpts.Length + 1) * 2];
-    private long _tunnelsActive;
-    private long _tunnelsTotal;
-    private long _streamsActive;
-    private long _streamsTotal;
-    private long _bytesFromClient;
-    private long _bytesToClient;
     private long _dialFailures;
 
     /// <param name="perUser"><c>-metrics-per-user</c>: the exposition carries one series per user, labelled by its name.</param>
@@ -29,17 +24,20 @@ public sealed class ServerMetrics
 
     public bool PerUser { get; }
 
-    public long TunnelsActive => Volatile.Read(ref _tunnelsActive);
+    /// <summary>The tunnels, streams and bytes of every user, those deleted since included.</summary>
+    internal ServerTotals Totals { get; } = new();
 
-    public long TunnelsTotal => Volatile.Read(ref _tunnelsTotal);
+    public long TunnelsActive => Totals.Read().TunnelsActive;
 
-    public long StreamsActive => Volatile.Read(ref _streamsActive);
+    public long TunnelsTotal => Totals.Read().TunnelsOpened;
 
-    public long StreamsTotal => Volatile.Read(ref _streamsTotal);
+    public long StreamsActive => Totals.Read().StreamsActive;
 
-    public long BytesFromClient => Volatile.Read(ref _bytesFromClient);
+    public long StreamsTotal => Totals.Read().StreamsOpened;
 
-    public long BytesToClient => Volatile.Read(ref _bytesToClient);
+    public long BytesFromClient => Totals.Read().FromClient;
+
+    public long BytesToClient => Totals.Read().ToClient;
 
     public long DialFailures => Volatile.Read(ref _dialFailures);
 
@@ -47,26 +45,6 @@ public sealed class ServerMetrics
 
     /// <summary>Commands answered for <paramref name="optIndex"/> (an index into <see cref="KnownOpts"/>, or its length for "other").</summary>
     internal long Commands(int optIndex, bool ok) => Volatile.Read(ref _commands[optIndex * 2 + (ok ? 0 : 1)]);
-
-    public void TunnelOpened()
-    {
-        Interlocked.Increment(ref _tunnelsActive);
-        Interlocked.Increment(ref _tunnelsTotal);
-    }
-
-    public void TunnelClosed() => Interlocked.Decrement(ref _tunnelsActive);
-
-    public void StreamOpened()
-    {
-        Interlocked.Increment(ref _streamsActive);
-        Interlocked.Increment(ref _streamsTotal);
-    }
-
-    public void StreamClosed() => Interlocked.Decrement(ref _streamsActive);
-
-    public void AddFromClient(long bytes) => Interlocked.Add(ref _bytesFromClient, bytes);
-
-    public void AddToClient(long bytes) => Interlocked.Add(ref _bytesToClient, bytes);
 
     public void DialFailed() => Interlocked.Increment(ref _dialFailures);
 

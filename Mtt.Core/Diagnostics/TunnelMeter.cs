@@ -3,8 +3,9 @@ using Mtt.Core.Routing;
 namespace Mtt.Core.Diagnostics;
 
 /// <summary>
-/// What one tunnel (plain or smux session) counts into: its user's <see cref="UserState"/> and the server's
-/// <see cref="ServerMetrics"/>. Made once per tunnel at routing time; every count is an Interlocked add.
+/// What one tunnel (plain or smux session) counts into: its user's <see cref="UserState"/>, whose counters the
+/// server's totals are summed from (<see cref="ServerTotals"/>), and the server's dial failures. Made once per
+/// tunnel at routing time; every count is one Interlocked add.
 /// </summary>
 internal sealed class TunnelMeter(UserState user, ServerMetrics metrics)
 {
@@ -16,38 +17,18 @@ internal sealed class TunnelMeter(UserState user, ServerMetrics metrics)
     public void TunnelOpened()
     {
         User.TunnelOpened();
-        metrics.TunnelOpened();
+        metrics.Totals.TunnelOpened(User);
     }
 
-    public void TunnelClosed()
-    {
-        User.TunnelClosed();
-        metrics.TunnelClosed();
-    }
+    public void TunnelClosed() => User.TunnelClosed();
 
-    public void StreamOpened()
-    {
-        User.StreamOpened();
-        metrics.StreamOpened();
-    }
+    public void StreamOpened() => User.StreamOpened();
 
-    public void StreamClosed()
-    {
-        User.StreamClosed();
-        metrics.StreamClosed();
-    }
+    public void StreamClosed() => User.StreamClosed();
 
-    public void FromClient(long bytes)
-    {
-        User.AddFromClient(bytes);
-        metrics.AddFromClient(bytes);
-    }
+    public void FromClient(long bytes) => User.AddFromClient(bytes);
 
-    public void ToClient(long bytes)
-    {
-        User.AddToClient(bytes);
-        metrics.AddToClient(bytes);
-    }
+    public void ToClient(long bytes) => User.AddToClient(bytes);
 
     public void DialFailed() => metrics.DialFailed();
 }

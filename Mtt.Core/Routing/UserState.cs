@@ -5,7 +5,7 @@ namespace Mtt.Core.Routing;
 /// revoked signal that closes its tunnels when the user is deleted or moved to another backend. A
 /// command that leaves a user as it was (same path, same dst) carries this object into the next table,
 /// so counters and live tunnels survive it. The relay counts with one <see cref="Interlocked"/> add per
-/// message: no lock, no allocation.
+/// message: no lock, no allocation. These counters are the only ones: the server's totals are their sum.
 /// </summary>
 public sealed class UserState
 {
@@ -40,6 +40,14 @@ public sealed class UserState
 
     /// <summary>Bytes to the user's clients since the user was added (monotonic).</summary>
     public long BytesToClient => Volatile.Read(ref _bytesToClient);
+
+    /// <summary>All the counters at once; each is read on its own, so under traffic they may be a message apart.</summary>
+    public UserCounts Counts => new(ActiveTunnels, ActiveStreams, TotalTunnels, TotalStreams, BytesFromClient, BytesToClient);
+
+    // The server-wide totals are sums of users (ServerTotals); these two are its bookkeeping on this user, written
+    // under its lock: whether the user is in the live sum, and how much of its counts was already moved out of it.
+    internal int TotalsMembership;
+    internal UserCounts CountsFolded;
 
     /// <summary>When a tunnel of this user last opened or moved a byte, or null if none ever did.</summary>
     public DateTime? LastActivityUtc
