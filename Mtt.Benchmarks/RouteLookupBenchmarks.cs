@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Benchmarks;
 

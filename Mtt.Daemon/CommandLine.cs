@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Listening;
-using Mtt.Core.Relay;
 
 namespace Mtt.Daemon;
 

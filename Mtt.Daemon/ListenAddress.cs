@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Daemon;
 

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Control;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
-using Mtt.Core.Relay;
 using Mtt.Core.Routing;
 
 namespace Mtt.Daemon;

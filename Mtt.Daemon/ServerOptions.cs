@@ -1,6 +1,5 @@
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Listening;
-using Mtt.Core.Relay;
 
 namespace Mtt.Daemon;
 

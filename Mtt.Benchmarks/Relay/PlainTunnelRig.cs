@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Relay;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Relay;

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Mux;
-using Mtt.Core.Relay;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Benchmarks.Relay;

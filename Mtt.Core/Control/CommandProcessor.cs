@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Core.Control;
 

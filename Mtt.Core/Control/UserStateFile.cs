@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Core.Control;
 

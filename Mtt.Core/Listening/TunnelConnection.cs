@@ -7,6 +7,7 @@ using Mtt.Core.Diagnostics;
 using Mtt.Core.Mux;
 using Mtt.Core.Relay;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Core.Upgrade;
 using Mtt.Core.WebSockets;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Core.Listening;
 

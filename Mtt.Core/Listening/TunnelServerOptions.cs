@@ -1,6 +1,5 @@
 using System.Net;
 using Mtt.Core.ClientAddress;
-using Mtt.Core.Relay;
 
 namespace Mtt.Core.Listening;
 

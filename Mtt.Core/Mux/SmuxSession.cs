@@ -1,5 +1,5 @@
 using Mtt.Core.Diagnostics;
-using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 using Mtt.Core.WebSockets;
 
 namespace Mtt.Core.Mux;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 
 namespace Mtt.Core.Mux;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Mtt.Core.Transport;
 
 namespace Mtt.Core.Routing;
 

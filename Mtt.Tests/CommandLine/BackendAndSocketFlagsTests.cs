@@ -1,4 +1,4 @@
-using Mtt.Core.Relay;
+using Mtt.Core.ClientAddress;
 using Mtt.Daemon;
 
 namespace Mtt.Tests.CommandLine;

@@ -1,6 +1,7 @@
 using System.Text;
 using Mtt.Core.Control;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Tests.Control;
 

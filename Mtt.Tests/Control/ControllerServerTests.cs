@@ -4,6 +4,7 @@ using System.Text;
 using Mtt.Core.Control;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Tests.Control;
 

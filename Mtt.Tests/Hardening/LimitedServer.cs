@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Hardening;

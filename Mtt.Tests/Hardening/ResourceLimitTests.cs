@@ -6,6 +6,7 @@ using System.Text;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Hardening;

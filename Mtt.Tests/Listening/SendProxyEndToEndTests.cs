@@ -3,10 +3,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
-using Mtt.Core.Relay;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Listening;

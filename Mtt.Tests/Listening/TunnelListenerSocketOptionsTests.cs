@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Listening;

@@ -4,8 +4,8 @@ using System.Net.WebSockets;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Mux;
-using Mtt.Core.Relay;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Core.WebSockets;
 using Mtt.Tests.Support;
 

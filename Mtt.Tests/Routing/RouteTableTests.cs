@@ -1,5 +1,6 @@
 using System.Text;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Tests.Routing;
 

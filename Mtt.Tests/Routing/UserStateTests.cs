@@ -1,4 +1,5 @@
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Tests.Routing;
 

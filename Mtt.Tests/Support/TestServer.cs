@@ -5,6 +5,7 @@ using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 
 namespace Mtt.Tests.Support;
 

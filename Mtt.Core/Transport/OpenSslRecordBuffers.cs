@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Mtt.Core.Listening;
+namespace Mtt.Core.Transport;
 
 /// <summary>
 /// Gives back the record buffers OpenSSL keeps in every connection (a read and a write buffer of

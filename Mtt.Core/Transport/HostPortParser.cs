@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Mtt.Core.Routing;
+namespace Mtt.Core.Transport;
 
 /// <summary>
 /// The one parser of <c>host:port</c>, as Go's <c>net.SplitHostPort</c> takes it: a name or IPv4 literal, or a

@@ -2,8 +2,9 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 
-namespace Mtt.Tests.Listening;
+namespace Mtt.Tests.Transport;
 
 public sealed class OpenSslRecordBuffersTests
 {

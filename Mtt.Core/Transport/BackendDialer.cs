@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Mtt.Core.Routing;
-using Mtt.Core.Listening;
 
-namespace Mtt.Core.Relay;
+namespace Mtt.Core.Transport;
 
 /// <summary>Opens the TCP connection to a user's backend, bounded in time.</summary>
 internal static class BackendDialer

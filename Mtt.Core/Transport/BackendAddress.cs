@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Mtt.Core.Routing;
+namespace Mtt.Core.Transport;
 
 /// <summary>A user's backend, <c>host:port</c> as the controller gave it; the host may be a name, IPv4 or bracketed IPv6.</summary>
 public sealed record BackendAddress(string Host, int Port)

@@ -4,7 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Mtt.Core.Listening;
+namespace Mtt.Core.Transport;
 
 /// <summary>
 /// A connected socket, bare or under TLS, as a pair of pipes. A flush returns once the bytes are in the

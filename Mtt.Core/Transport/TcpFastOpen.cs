@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 
-namespace Mtt.Core.Listening;
+namespace Mtt.Core.Transport;
 
 /// <summary>
 /// TCP Fast Open (RFC 7413) on a listening socket, Linux only: a returning client's SYN may carry its first

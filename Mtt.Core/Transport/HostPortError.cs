@@ -1,4 +1,4 @@
-namespace Mtt.Core.Routing;
+namespace Mtt.Core.Transport;
 
 /// <summary>Why <see cref="HostPortParser"/> refused a <c>host:port</c>; each caller words it for its own reader.</summary>
 public enum HostPortError

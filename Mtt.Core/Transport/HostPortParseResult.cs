@@ -1,4 +1,4 @@
-namespace Mtt.Core.Routing;
+namespace Mtt.Core.Transport;
 
 /// <summary>The outcome of <see cref="HostPortParser.Parse"/>, with what a caller needs to word a refusal.</summary>
 public readonly struct HostPortParseResult

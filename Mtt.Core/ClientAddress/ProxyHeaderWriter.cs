@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Mtt.Core.Relay;
+namespace Mtt.Core.ClientAddress;
 
 /// <summary>
 /// Writes the PROXY protocol header (haproxy proxy-protocol.txt) that tells a backend who the client is:

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 
-namespace Mtt.Core.Listening;
+namespace Mtt.Core.Transport;
 
 /// <summary>
 /// The stream under the server's <see cref="System.Net.Security.SslStream"/> during the TLS handshake. It hands

@@ -1,4 +1,4 @@
-namespace Mtt.Core.Relay;
+namespace Mtt.Core.ClientAddress;
 
 /// <summary><c>-send-proxy</c>: which PROXY protocol header (haproxy proxy-protocol.txt) starts every backend connection.</summary>
 public enum ProxyHeaderVersion

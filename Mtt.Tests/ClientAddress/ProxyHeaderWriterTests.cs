@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
-using Mtt.Core.Relay;
+using Mtt.Core.ClientAddress;
 
-namespace Mtt.Tests.Relay;
+namespace Mtt.Tests.ClientAddress;
 
 /// <summary>The PROXY header's exact bytes, against haproxy's proxy-protocol.txt (sections 2.1 and 2.2).</summary>
 public sealed class ProxyHeaderWriterTests

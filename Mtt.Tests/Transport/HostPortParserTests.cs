@@ -1,7 +1,7 @@
-using Mtt.Core.Routing;
+using Mtt.Core.Transport;
 using Mtt.Daemon;
 
-namespace Mtt.Tests.Routing;
+namespace Mtt.Tests.Transport;
 
 /// <summary>
 /// A user's dst and a listener's address share one parser; each keeps its own words, which an operator reads in
