@@ -38,9 +38,10 @@ internal struct ChunkedBodyDecoder(long limit)
             {
                 case State.Size:
                 {
-                    if (!input.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8))
+                    if (!TryReadLine(ref input, out ReadOnlySequence<byte> line, out bool bareLf))
                         return input.Remaining > MaxLineBytes ? Fail("chunk-size line too long") : ChunkedStatus.NeedMoreData;
                     if (line.Length > MaxLineBytes) return Fail("chunk-size line too long");
+                    if (bareLf) return Fail("chunk-size line ended by a bare LF");
                     if (!TryParseChunkSize(line, out long size)) return Fail("invalid chunk size");
                     if (size == 0) { _state = State.Trailer; break; }
                     if (size > limit - _total) return ChunkedStatus.TooLarge;
@@ -60,16 +61,18 @@ internal struct ChunkedBodyDecoder(long limit)
                     break;
                 }
                 case State.DataEnd:
-                    if (input.Remaining < 2) return ChunkedStatus.NeedMoreData;
+                    // A first byte other than CR already fails, so a bare LF here is refused without waiting.
+                    if (input.Remaining == 0 || (input.Remaining == 1 && input.IsNext((byte)'\r'))) return ChunkedStatus.NeedMoreData;
                     if (!input.IsNext("\r\n"u8, advancePast: true)) return Fail("chunk data not followed by CRLF");
                     _state = State.Size;
                     break;
                 case State.Trailer:
                 {
-                    if (!input.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8))
+                    if (!TryReadLine(ref input, out ReadOnlySequence<byte> line, out bool bareLf))
                         return _trailerBytes + input.Remaining > MaxTrailerBytes ? Fail("trailer section too long") : ChunkedStatus.NeedMoreData;
                     _trailerBytes += (int)Math.Min(line.Length + 2, MaxTrailerBytes + 1);
                     if (_trailerBytes > MaxTrailerBytes) return Fail("trailer section too long");
+                    if (bareLf) return Fail("trailer line ended by a bare LF");
                     if (line.IsEmpty) _state = State.Done;
                     break;
                 }
@@ -77,6 +80,18 @@ internal struct ChunkedBodyDecoder(long limit)
                     return ChunkedStatus.Done;
             }
         }
+    }
+
+    // A line ends at the first LF. Chunked framing requires the CR before it (RFC 9112 section 7.1): Go
+    // refuses a bare LF there since CVE-2025-22871, as a proxy in front may split the body differently.
+    // Reading to LF rather than to CRLF is what lets a bare LF be refused at once instead of timing out.
+    private static bool TryReadLine(ref SequenceReader<byte> input, out ReadOnlySequence<byte> line, out bool bareLf)
+    {
+        bareLf = false;
+        if (!input.TryReadTo(out line, (byte)'\n')) return false;
+        if (line.IsEmpty || line.Slice(line.Length - 1).FirstSpan[0] != (byte)'\r') bareLf = true;
+        else line = line.Slice(0, line.Length - 1);
+        return true;
     }
 
     private ChunkedStatus Fail(string error)

@@ -183,8 +183,8 @@ internal sealed class ControllerConnection
         head = default;
         rejection = default;
         var reader = new SequenceReader<byte>(buffer);
-        // RFC 9112 section 2.2: empty lines before a request line are ignored.
-        while (reader.IsNext("\r\n"u8, advancePast: true)) { }
+        // RFC 9112 section 2.2: empty lines before a request line are ignored; a line may end in a bare LF.
+        while (reader.IsNext("\r\n"u8, advancePast: true) || reader.IsNext((byte)'\n', advancePast: true)) { }
         consumed = reader.Position;
         if (!reader.End && !_requestStarted)
         {
@@ -192,12 +192,23 @@ internal sealed class ControllerConnection
             _requestTimeout.CancelAfter(_limits.ReadTimeout);
         }
 
-        if (!reader.TryReadTo(out ReadOnlySequence<byte> headBytes, "\r\n\r\n"u8))
+        // The head ends at its first empty line; its bytes are the lines before, without the last line's end.
+        SequencePosition headStart = reader.Position;
+        long headStartOffset = reader.Consumed;
+        SequencePosition headEnd = headStart;
+        while (true)
         {
-            if (reader.Remaining <= _limits.MaxHeadBytes) return HeadStatus.Incomplete;
-            rejection = HeadTooLarge();
-            return HeadStatus.Rejected;
+            if (!reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
+            {
+                if (reader.Consumed - headStartOffset + reader.Remaining <= _limits.MaxHeadBytes) return HeadStatus.Incomplete;
+                rejection = HeadTooLarge();
+                return HeadStatus.Rejected;
+            }
+            if (line.Length > 0 && line.Slice(line.Length - 1).FirstSpan[0] == (byte)'\r') line = line.Slice(0, line.Length - 1);
+            if (line.IsEmpty) break;
+            headEnd = line.End;
         }
+        ReadOnlySequence<byte> headBytes = buffer.Slice(headStart, headEnd);
         if (headBytes.Length > _limits.MaxHeadBytes)
         {
             rejection = HeadTooLarge();

@@ -17,13 +17,12 @@ internal static class RequestHeadParser
     private static readonly SearchValues<byte> TokenChars =
         SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
-    /// <param name="head">The bytes before the CRLF CRLF that ends the head; lines separated by CRLF.</param>
+    /// <param name="head">The bytes before the empty line that ends the head; lines end in CRLF or a bare LF (RFC 9112 section 2.2).</param>
     public static bool TryParse(ReadOnlySpan<byte> head, out RequestHead result, out HttpRejection rejection)
     {
         result = default;
-        int lineEnd = head.IndexOf("\r\n"u8);
-        ReadOnlySpan<byte> requestLine = lineEnd < 0 ? head : head[..lineEnd];
-        ReadOnlySpan<byte> fields = lineEnd < 0 ? [] : head[(lineEnd + 2)..];
+        ReadOnlySpan<byte> fields = head;
+        ReadOnlySpan<byte> requestLine = TakeLine(ref fields);
 
         if (!TryParseRequestLine(requestLine, out string method, out string target, out bool isHttp11, out rejection)) return false;
 
@@ -33,9 +32,7 @@ internal static class RequestHeadParser
         bool chunked = false, expectsContinue = false, close = false;
         while (!fields.IsEmpty)
         {
-            lineEnd = fields.IndexOf("\r\n"u8);
-            ReadOnlySpan<byte> line = lineEnd < 0 ? fields : fields[..lineEnd];
-            fields = lineEnd < 0 ? [] : fields[(lineEnd + 2)..];
+            ReadOnlySpan<byte> line = TakeLine(ref fields);
 
             if (!TrySplitField(line, out var name, out var value, out rejection)) return false;
 
@@ -94,6 +91,15 @@ internal static class RequestHeadParser
         };
         rejection = default;
         return true;
+    }
+
+    // The first line of text, without its LF or a CR before it; a CR elsewhere stays and is refused as content.
+    private static ReadOnlySpan<byte> TakeLine(ref ReadOnlySpan<byte> text)
+    {
+        int lf = text.IndexOf((byte)'\n');
+        ReadOnlySpan<byte> line = lf < 0 ? text : text[..lf];
+        text = lf < 0 ? [] : text[(lf + 1)..];
+        return line.EndsWith((byte)'\r') ? line[..^1] : line;
     }
 
     // RFC 9112 section 3: method SP request-target SP HTTP-version.

@@ -10,9 +10,8 @@ namespace Mtt.Core.Upgrade;
 /// ClientHello is refused at its first byte instead of waiting out the handshake timeout.
 /// </summary>
 /// <remarks>
-/// Lines must end in CRLF. A bare LF is refused rather than accepted (RFC 9112 2.2 allows either);
-/// no client of this server sends one, and one framing rule for every hop leaves no room for request
-/// smuggling between a proxy in front and this server.
+/// A line ends at LF, with or without the CR before it: RFC 9112 2.2 lets a recipient accept a bare LF,
+/// and Go's net/http (textproto), which the original server used, does. A CR anywhere else is refused.
 /// </remarks>
 internal static class RequestHeadScanner
 {
@@ -21,7 +20,6 @@ internal static class RequestHeadScanner
     private const string MethodNotGet = "method is not GET";
     private const string MalformedTarget = "malformed request target";
     private const string PathNotUtf8 = "request path is not UTF-8";
-    private const string BareLf = "line not ended by CRLF";
     private const string ObsFold = "obsolete line folding";
     private const string MissingColon = "header line without colon";
     private const string InvalidName = "invalid header name";
@@ -44,12 +42,11 @@ internal static class RequestHeadScanner
 
         // RFC 9112 2.2: a server SHOULD ignore empty lines received before the request line.
         int pos = 0;
-        while (bytes.Length - pos >= 2 && bytes[pos] == Cr && bytes[pos + 1] == Lf) pos += 2;
+        int lf;
+        while ((lf = bytes[pos..].IndexOf(Lf)) >= 0 && LineLength(bytes[pos..], lf) == 0) pos += lf + 1;
 
-        int lf = bytes[pos..].IndexOf(Lf);
         if (lf < 0) return CheckPartialRequestLine(bytes[pos..], out refusalStatus, out refusalReason);
-        if (lf == 0 || bytes[pos + lf - 1] != Cr) return Refuse(400, BareLf, out refusalStatus, out refusalReason);
-        if (ScanRequestLine(bytes, pos, lf - 1, ref head, out refusalStatus, out refusalReason) == UpgradeParseStatus.Invalid)
+        if (ScanRequestLine(bytes, pos, LineLength(bytes[pos..], lf), ref head, out refusalStatus, out refusalReason) == UpgradeParseStatus.Invalid)
             return UpgradeParseStatus.Invalid;
         pos += lf + 1;
         head.HeaderStart = pos;
@@ -60,9 +57,8 @@ internal static class RequestHeadScanner
             var rest = bytes[pos..];
             lf = rest.IndexOf(Lf);
             if (lf < 0) return CheckPartialHeaderLine(rest, out refusalStatus, out refusalReason);
-            if (lf == 0 || rest[lf - 1] != Cr) return Refuse(400, BareLf, out refusalStatus, out refusalReason);
             int lineStart = pos;
-            int lineLength = lf - 1;
+            int lineLength = LineLength(rest, lf);
             pos += lf + 1;
             if (lineLength == 0) break;
             if (++headerCount > UpgradeParser.MaxHeaderCount) return Refuse(431, TooManyHeaders, out refusalStatus, out refusalReason);
@@ -101,7 +97,7 @@ internal static class RequestHeadScanner
         while (true)
         {
             int lf = bytes[pos..].IndexOf(Lf);
-            var line = bytes.Slice(pos, lf - 1);
+            var line = bytes.Slice(pos, LineLength(bytes[pos..], lf));
             pos += lf + 1;
             if (line.IsEmpty) return joined.ToString();
             int colon = line.IndexOf(Colon);
@@ -110,6 +106,9 @@ internal static class RequestHeadScanner
             joined.Append(Encoding.Latin1.GetString(TrimOws(line[(colon + 1)..])));
         }
     }
+
+    // The length of the line at the start of rest that ends at its LF at index lf: without the LF or a CR before it.
+    private static int LineLength(ReadOnlySpan<byte> rest, int lf) => lf > 0 && rest[lf - 1] == Cr ? lf - 1 : lf;
 
     // METHOD SP request-target SP HTTP/1.1 (RFC 9112 3), single spaces.
     private static UpgradeParseStatus ScanRequestLine(ReadOnlySpan<byte> bytes, int start, int length, ref RequestHead head, out int refusalStatus, out string? refusalReason)

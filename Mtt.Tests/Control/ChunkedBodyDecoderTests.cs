@@ -79,6 +79,11 @@ public class ChunkedBodyDecoderTests
     [InlineData("\r\n", "invalid chunk size")]
     [InlineData("5 x\r\n", "invalid chunk size")]
     [InlineData("5\r\nhelloXY", "chunk data not followed by CRLF")]
+    [InlineData("5\r\nhello\n", "chunk data not followed by CRLF")]
+    [InlineData("5\nhello\n0\n\n", "chunk-size line ended by a bare LF")]
+    [InlineData("5;ext=1\nhello\r\n", "chunk-size line ended by a bare LF")]
+    [InlineData("0\r\n\n", "trailer line ended by a bare LF")]
+    [InlineData("0\r\nTrailer: x\n\r\n", "trailer line ended by a bare LF")]
     public void MalformedFraming_IsRefusedWithReason(string text, string reason)
     {
         var decoder = new ChunkedBodyDecoder(limit: 100);

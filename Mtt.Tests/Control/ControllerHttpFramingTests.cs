@@ -68,6 +68,22 @@ public class ControllerHttpFramingTests
     }
 
     [Fact]
+    public async Task HeadsWithBareLfLineEnds_AreServedAtOnce_AndKeptAlive()
+    {
+        // Go's net/http, which the original controller used, ends head lines at LF with or without CR (RFC 9112 section 2.2).
+        await using var controller = RunningController.Start();
+        await using var connection = await controller.ConnectAsync();
+
+        await connection.SendAsync(Post(UserBodies.Add("/a", "127.0.0.1:1")).Replace("\r\n", "\n", StringComparison.Ordinal));
+        var first = await connection.ReadResponseAsync();
+        await connection.SendAsync(Post("""{"opt":9}""").Replace("\r\n", "\n", StringComparison.Ordinal));
+        var second = await connection.ReadResponseAsync();
+
+        Assert.Equal("""{"res":1}""", first.Body);
+        Assert.Equal("""{"res":1,"current_users":1}""", second.Body);
+    }
+
+    [Fact]
     public async Task ChunkedBody_IsAccepted()
     {
         await using var controller = RunningController.Start();
@@ -183,6 +199,8 @@ public class ControllerHttpFramingTests
     [InlineData("POST / HTTP/3.0\r\nHost: x\r\n\r\n", 505, "use HTTP/1.1")]
     [InlineData("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 405, "method PUT is not allowed")]
     [InlineData("DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", 405, "the controller takes POST")]
+    [InlineData("POST / HTTP/1.1\nHost: x\nTransfer-Encoding: chunked\n\n2\n{}\n0\n\n", 400, "chunk-size line ended by a bare LF")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\n", 400, "trailer line ended by a bare LF")]
     public async Task BadRequest_GetsItsStatusWithAJsonBody_AndIsClosed(string request, int status, string reason)
     {
         await using var controller = RunningController.Start();

@@ -37,6 +37,18 @@ public class RequestHeadParserTests
     }
 
     [Fact]
+    public void BareLfLineEnds_AreAccepted()
+    {
+        // RFC 9112 section 2.2 lets a recipient end a line at LF alone, as Go's net/http did for the original.
+        var (ok, head, _) = Parse("POST /x HTTP/1.1\nHost: x\r\nContent-Length: 12\nConnection: close");
+
+        Assert.True(ok);
+        Assert.Equal("/x", head.Target);
+        Assert.Equal(12, head.ContentLength);
+        Assert.False(head.KeepAlive);
+    }
+
+    [Fact]
     public void Http10_IsClosedAfterOneExchange_AndNeedsNoHost()
     {
         var (ok, head, _) = Parse("POST / HTTP/1.0\r\nContent-Length: 2");
@@ -65,7 +77,9 @@ public class RequestHeadParserTests
     [InlineData("POST / HTTP/1.0\r\nTransfer-Encoding: chunked", 400, "HTTP/1.0")]
     [InlineData("POST / HTTP/1.1\r\nHost : x", 400, "invalid header line")]
     [InlineData("POST / HTTP/1.1\r\nHost: x\r\n folded", 400, "invalid header line")]
-    [InlineData("POST / HTTP/1.1\r\nHost: x\ny", 400, "invalid character")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\ny", 400, "invalid header line")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\ry", 400, "invalid character")]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\r", 400, "invalid character")]
     [InlineData("POST /  HTTP/1.1\r\nHost: x", 400, "invalid request target")]
     [InlineData("POST / HTTP/2.0\r\nHost: x", 505, "version not supported")]
     [InlineData("POST / HTTPS/1.1\r\nHost: x", 400, "invalid HTTP version")]
