@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Mtt.Core.Control;
+using Mtt.Core.Control.Http;
 
 namespace Mtt.Tests.Control;
 

@@ -1,0 +1,16 @@
+using Mtt.Core.Http;
+
+namespace Mtt.Core.Control.Http;
+
+/// <summary>An HTTP-level refusal: the status to answer with and the reason given in <c>err_string</c>.</summary>
+internal readonly record struct HttpRejection(int StatusCode, string Reason)
+{
+    public static HttpRejection BadRequest(string reason) => new(400, $"malformed HTTP request: {reason}");
+
+    /// <summary>A refused head: its status, and its text (after "malformed HTTP request: " for a 400).</summary>
+    public static HttpRejection Of(RequestRejectionReason reason)
+    {
+        int status = RequestRejection.StatusCode(reason);
+        return status == 400 ? BadRequest(RequestRejection.Text(reason)) : new HttpRejection(status, RequestRejection.Text(reason));
+    }
+}
