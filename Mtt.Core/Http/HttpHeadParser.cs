@@ -69,7 +69,7 @@ internal static class HttpHeadParser
                 var end = buffer.GetPosition(head.Length);
                 return new HeadParseResult(status, reason, end, end);
             case HeadParseStatus.Incomplete:
-                return new HeadParseResult(status, reason, buffer.GetPosition(head.Start), buffer.End);
+                return new HeadParseResult(status, reason, head.Start == 0 ? buffer.Start : buffer.GetPosition(head.Start), buffer.End);
             default:
                 return new HeadParseResult(status, reason, buffer.Start, buffer.End);
         }

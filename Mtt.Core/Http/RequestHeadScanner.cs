@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using static Mtt.Core.Http.HttpSyntax;
 using static Mtt.Core.Http.RequestRejectionReason;
@@ -174,6 +175,7 @@ internal static class RequestHeadScanner
     }
 
     // The framing facts every handler needs; the rest is the handler's to keep.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static RequestRejectionReason Record(KnownHeader header, ReadOnlySpan<byte> value, Range range, ref RequestHead head)
     {
         switch (header)
@@ -192,8 +194,11 @@ internal static class RequestHeadScanner
                 head.HasUnsupportedTransferCoding |= !head.IsChunked;
                 break;
             case KnownHeader.Connection:
-                head.ConnectionClose |= HttpTokenList.ContainsIgnoreCase(value, "close"u8);
-                head.ConnectionUpgrade |= HttpTokenList.ContainsIgnoreCase(value, "upgrade"u8);
+                while (HttpTokenList.TryTakeElement(ref value, out var option))
+                {
+                    head.ConnectionClose |= Ascii.EqualsIgnoreCase(option, "close"u8);
+                    head.ConnectionUpgrade |= Ascii.EqualsIgnoreCase(option, "upgrade"u8);
+                }
                 break;
             case KnownHeader.Expect:
                 head.ExpectsContinue |= Ascii.EqualsIgnoreCase(value, "100-continue"u8);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 using Mtt.Core.Http;
@@ -40,6 +41,8 @@ internal struct UpgradeHeadHandler : IRequestHeadHandler
         return ScanTarget(bytes, head.Target);
     }
 
+    // Called for every known header line of every scan: kept inline in the parser's loop.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public RequestRejectionReason OnHeader(KnownHeader header, ReadOnlySpan<byte> value, Range valueRange, in RequestHead head)
     {
         switch (header)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Mtt.Core.Http;
 
@@ -25,6 +26,8 @@ internal struct ControllerHeadHandler : IRequestHeadHandler
         return head.Version == RequestVersion.Other ? RequestRejectionReason.HttpVersionNotSupported : RequestRejectionReason.None;
     }
 
+    // Called for every known header line of every scan: kept inline in the parser's loop.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public RequestRejectionReason OnHeader(KnownHeader header, ReadOnlySpan<byte> value, Range valueRange, in RequestHead head)
     {
         if (header == KnownHeader.Authorization && _authorizationCount++ == 0) _authorization = valueRange;
