@@ -1,9 +1,7 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
-using Mtt.Core.Http;
 using Mtt.Core.Routing;
 
 namespace Mtt.Core.Control.Http;
@@ -28,6 +26,8 @@ internal sealed class ControllerConnection
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly PipeReader _reader;
+    private readonly ControllerRequestReader _requests;
+    private readonly Action _onRequestStarted;
     private readonly RouteStore _routes;
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
@@ -50,6 +50,8 @@ internal sealed class ControllerConnection
         _log = log;
         _limits = limits;
         _client = socket.RemoteEndPoint?.ToString() ?? "unknown client";
+        _requests = new ControllerRequestReader(_reader, limits);
+        _onRequestStarted = OnRequestStarted;
     }
 
     /// <summary>Serves requests until the client closes, a request fails, or <see cref="Close"/>; never throws.</summary>
@@ -110,7 +112,9 @@ internal sealed class ControllerConnection
 
     private async Task<bool> ServeRequestAsync(CancellationToken token)
     {
-        if (await ReadHeadAsync(token) is not { } head) return false;
+        var read = await _requests.ReadHeadAsync(_onRequestStarted, token);
+        if (read.Status != RequestReadStatus.Read) return await EndAsync(read, token);
+        var head = read.Request;
 
         // Before anything else, the scrape included: with a token set, nothing is served to whoever lacks it.
         if (_token is not null && !_token.Admits(head.Authorization))
@@ -120,17 +124,15 @@ internal sealed class ControllerConnection
         if (!head.IsPost)
             return await RefuseAsync(new HttpRejection(405, $"method {head.Method} is not allowed: the controller takes POST (and GET {ControllerRequest.MetricsPath})"), token);
         // Refused on the declared length alone, before a byte of the body is read.
-        if (head.ContentLength > _limits.MaxBodyBytes) return await RefuseAsync(BodyTooLarge(), token);
+        if (head.ContentLength > _limits.MaxBodyBytes) return await RefuseAsync(HttpRejection.BodyTooLarge(_limits), token);
         // RFC 9110 section 10.1.1: curl waits a second for this before sending a body over 1 MiB.
         if (head.ExpectsContinue && (head.IsChunked || head.ContentLength > 0))
             await _stream.WriteAsync(ControllerResponse.Continue, token);
 
         int capacity = head.IsChunked ? _limits.MaxBodyBytes : (int)Math.Max(head.ContentLength, 0);
         using var body = new PooledBodyBuffer(capacity);
-        bool complete = head.IsChunked
-            ? await ReadChunkedBodyAsync(body, token)
-            : await ReadContentLengthBodyAsync(body, head.ContentLength, token);
-        if (!complete) return false;
+        read = await _requests.ReadBodyAsync(head, body, token);
+        if (read.Status != RequestReadStatus.Read) return await EndAsync(read, token);
 
         var outcome = CommandProcessor.Run(body.WrittenSpan, _routes);
         _metrics.CommandAnswered(outcome.Opt, outcome.Reply.Res == ControllerReply.Success);
@@ -152,79 +154,19 @@ internal sealed class ControllerConnection
         return head.KeepAlive;
     }
 
-    private async Task<ControllerRequest?> ReadHeadAsync(CancellationToken token)
+    // The first byte of a request: from now on the read timeout bounds the request, not an idle connection.
+    private void OnRequestStarted()
     {
-        while (true)
-        {
-            ReadResult result = await _reader.ReadAsync(token);
-            var handler = new ControllerHeadHandler();
-            var parsed = HttpHeadParser.Parse(result.Buffer, _limits.MaxHeadBytes, ControllerHeadHandler.MaxHeaderCount, ref handler);
-            // Empty lines before a request line are not a request: an idle keep-alive connection stays idle.
-            if (!_requestStarted && (parsed.Status != HeadParseStatus.Incomplete || !result.Buffer.Slice(parsed.Consumed).IsEmpty))
-            {
-                _requestStarted = true;
-                _requestTimeout.CancelAfter(_limits.ReadTimeout);
-            }
-            _reader.AdvanceTo(parsed.Consumed, parsed.Examined);
-            if (parsed.Status == HeadParseStatus.Complete) return handler.Request;
-            if (parsed.Status == HeadParseStatus.Invalid)
-            {
-                await RefuseAsync(parsed.Reason == RequestRejectionReason.HeadTooLarge ? HeadTooLarge() : HttpRejection.Of(parsed.Reason), token);
-                return null;
-            }
-            if (result.IsCompleted)
-            {
-                if (_requestStarted) _log.Verbose($"controller {_client}: closed in the middle of a request head");
-                return null;
-            }
-        }
+        _requestStarted = true;
+        _requestTimeout.CancelAfter(_limits.ReadTimeout);
     }
 
-    private async Task<bool> ReadContentLengthBodyAsync(PooledBodyBuffer body, long length, CancellationToken token)
+    /// <summary>A request that could not be read: refused, or cut short by the client. Always returns false.</summary>
+    private async Task<bool> EndAsync(RequestRead read, CancellationToken token)
     {
-        while (body.WrittenCount < length)
-        {
-            ReadResult result = await _reader.ReadAsync(token);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            long take = Math.Min(buffer.Length, length - body.WrittenCount);
-            foreach (var segment in buffer.Slice(0, take)) body.Write(segment.Span);
-            _reader.AdvanceTo(buffer.GetPosition(take));
-            if (body.WrittenCount < length && result.IsCompleted)
-            {
-                _log.Verbose($"controller {_client}: closed in the middle of a request body");
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private async Task<bool> ReadChunkedBodyAsync(PooledBodyBuffer body, CancellationToken token)
-    {
-        var decoder = new ChunkedBodyDecoder(_limits.MaxBodyBytes);
-        while (true)
-        {
-            ReadResult result = await _reader.ReadAsync(token);
-            var input = new SequenceReader<byte>(result.Buffer);
-            ChunkedStatus status = decoder.Decode(ref input, body);
-            switch (status)
-            {
-                case ChunkedStatus.Done:
-                    _reader.AdvanceTo(input.Position);
-                    return true;
-                case ChunkedStatus.TooLarge:
-                    _reader.AdvanceTo(input.Position, result.Buffer.End);
-                    return await RefuseAsync(BodyTooLarge(), token);
-                case ChunkedStatus.Malformed:
-                    _reader.AdvanceTo(input.Position, result.Buffer.End);
-                    return await RefuseAsync(HttpRejection.BadRequest(decoder.Error ?? "invalid chunked body"), token);
-            }
-            _reader.AdvanceTo(input.Position, result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                _log.Verbose($"controller {_client}: closed in the middle of a chunked body");
-                return false;
-            }
-        }
+        if (read.Status == RequestReadStatus.Refused) return await RefuseAsync(read.Rejection, token);
+        if (read.ClosedIn is not null) _log.Verbose($"controller {_client}: closed in the middle of {read.ClosedIn}");
+        return false;
     }
 
     /// <summary>Answers an HTTP-level failure, then closes; always returns false (the connection ends).</summary>
@@ -268,8 +210,4 @@ internal sealed class ControllerConnection
             // Nothing more can be sent; the connection is closed regardless.
         }
     }
-
-    private HttpRejection BodyTooLarge() => new(413, $"request body is larger than {_limits.MaxBodyBytes} bytes");
-
-    private HttpRejection HeadTooLarge() => new(431, $"request head is larger than {_limits.MaxHeadBytes} bytes");
 }

@@ -16,7 +16,7 @@ public class ControllerHeadHandlerTests
         var result = HttpHeadParser.Parse(buffer, ControllerLimits.DefaultMaxHeadBytes, ControllerHeadHandler.MaxHeaderCount, ref handler);
         Assert.NotEqual(HeadParseStatus.Incomplete, result.Status);
         bool ok = result.Status == HeadParseStatus.Complete;
-        return (ok, handler.Request, ok ? default : HttpRejection.Of(result.Reason));
+        return (ok, handler.Request, ok ? default : HttpRejection.Of(result.Reason, ControllerLimits.Default));
     }
 
     [Fact]
