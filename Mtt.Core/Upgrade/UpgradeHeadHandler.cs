@@ -34,7 +34,9 @@ internal struct UpgradeHeadHandler : IRequestHeadHandler
 
     public RequestRejectionReason OnRequestLine(ReadOnlySpan<byte> bytes, in RequestHead head)
     {
-        this = default; // each scan starts from the first byte again
+        // Each scan starts from the first byte again. A range is read only when its count says it was set.
+        _keyCount = _versionCount = _protocolCount = _forwardedForCount = _realIpCount = 0;
+        _upgradeWebSocket = _implicitRootPath = _isAbsoluteForm = false;
         if (head.Version != RequestVersion.Http11) return RequestRejectionReason.UpgradeNotHttp11;
         // RFC 9110 9.1: methods are case-sensitive. The head is read no further: the answer is 405 whatever follows.
         if (!bytes[head.Method].SequenceEqual("GET"u8)) return RequestRejectionReason.UpgradeMethodNotGet;

@@ -1,3 +1,5 @@
+using Mtt.Core.Http;
+
 namespace Mtt.Core.Control.Http;
 
 /// <summary>What the controller needs from a request head: the method, how the body is framed, and whether to keep the connection.</summary>
@@ -9,7 +11,7 @@ internal readonly record struct ControllerRequest(
     bool KeepAlive)
 {
     /// <summary>The value of <see cref="ContentLength"/> when the request had no Content-Length header.</summary>
-    public const long NoContentLength = Mtt.Core.Http.RequestHead.NoContentLength;
+    public const long NoContentLength = RequestHead.NoContentLength;
 
     public const string MetricsPath = "/metrics";
 

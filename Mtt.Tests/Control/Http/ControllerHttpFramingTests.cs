@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Mtt.Core.Control.Http;
 
-namespace Mtt.Tests.Control;
+namespace Mtt.Tests.Control.Http;
 
 /// <summary>The controller's HTTP/1.1 handling on raw sockets: framing, limits, timeouts and keep-alive.</summary>
 public class ControllerHttpFramingTests
