@@ -4,8 +4,8 @@ namespace Mtt.Core.Http;
 /// What one user of <see cref="HttpHeadParser"/> adds to the HTTP/1.1 syntax: its rules, checked as early
 /// as each part of the head is known, and what it keeps. Implemented by a struct so that the parser is
 /// specialised for it and nothing is boxed. A head still arriving is scanned again from its start after
-/// each read, so the callbacks must allocate nothing and keep no state across scans but what
-/// <see cref="OnRequestLine"/> resets.
+/// each read, so <see cref="OnRequestLine"/> resets what the handler keeps, and it and <see cref="OnHeader"/>
+/// allocate nothing; only <see cref="OnHeadComplete"/>, called once, builds objects.
 /// </summary>
 internal interface IRequestHeadHandler
 {
