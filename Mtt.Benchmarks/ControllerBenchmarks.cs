@@ -1,6 +1,6 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Mtt.Core.Control;
+using Mtt.Core.Control.Commands;
 using Mtt.Core.Routing;
 
 namespace Mtt.Benchmarks;

@@ -89,8 +89,8 @@ public static class CommandLine
         string? controllerToken = flags.ControllerToken ?? environment(ServerOptions.ControllerTokenVariable);
         if (string.IsNullOrEmpty(controllerToken)) controllerToken = null;
         // The value itself stays out of the message: it is a secret and may be in a journal.
-        if (controllerToken is not null && !Mtt.Core.Control.ControllerToken.IsValid(controllerToken))
-            return Fail($"{(tokenFromFlag ? "invalid value for flag -c-token" : $"invalid ${ServerOptions.ControllerTokenVariable}")}: a bearer token is 1 to {Mtt.Core.Control.ControllerToken.MaxLength} of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
+        if (controllerToken is not null && !Mtt.Core.Control.Http.ControllerToken.IsValid(controllerToken))
+            return Fail($"{(tokenFromFlag ? "invalid value for flag -c-token" : $"invalid ${ServerOptions.ControllerTokenVariable}")}: a bearer token is 1 to {Mtt.Core.Control.Http.ControllerToken.MaxLength} of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
 
         // As in the original, an empty path is the same as no flag.
         string? cert = string.IsNullOrEmpty(flags.Cert) ? null : flags.Cert;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Mtt.Core.Control;
+using Mtt.Core.Control.Http;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 using Mtt.Core.Transport;

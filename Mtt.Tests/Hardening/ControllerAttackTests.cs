@@ -1,5 +1,5 @@
 using System.Text;
-using Mtt.Core.Control;
+using Mtt.Core.Control.Http;
 using Mtt.Tests.Control;
 
 namespace Mtt.Tests.Hardening;

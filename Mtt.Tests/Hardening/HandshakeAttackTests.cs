@@ -64,6 +64,20 @@ public class HandshakeAttackTests
     }
 
     [Fact]
+    public async Task HeadWithBareLfLineEnds_IsUpgradedAtOnce()
+    {
+        // Go's net/http, which the original server used, ends head lines at LF with or without CR (RFC 9112 2.2).
+        await using var server = AttackedServer.Start();
+        await using var client = await server.ConnectAsync();
+
+        await client.SendRawAsync(GoodHead.Replace("\r\n", "\n", StringComparison.Ordinal)).WaitAsync(AttackedServer.Bound);
+        var (status, head) = await client.ReadResponseHeadAsync().WaitAsync(AttackedServer.Bound);
+
+        Assert.True(status == 101, head);
+        await client.AssertEchoesThenClosesAsync("bare LF head", AttackedServer.Bound);
+    }
+
+    [Fact]
     public async Task TlsClientHello_OnAPlainListener_Gets400_AndIsClosed()
     {
         await using var server = AttackedServer.Start();

@@ -48,6 +48,38 @@ public class UpgradeParserTests
         Assert.Equal(frame, buffer.Slice(result.End).ToArray());
     }
 
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n", "\n")]
+    [InlineData("\n", "\r\n")]
+    public void BareLfLineEnds_AreAccepted_AndTheHeadEndsRightAfterTheBlankLine(string lineEnd, string blankLine = "")
+    {
+        // RFC 9112 2.2 lets a recipient end a line at LF alone; Go's net/http (textproto) does, mixed with CRLF too.
+        string head = GoClient.Replace("\r\n", lineEnd, StringComparison.Ordinal);
+        if (blankLine.Length > 0) head = head[..^lineEnd.Length] + blankLine;
+        byte[] frame = [0x82, 0x80, 1, 2, 3, 4];
+        var buffer = new ReadOnlySequence<byte>([.. Bytes(lineEnd + head), .. frame]);
+
+        var result = UpgradeParser.Parse(buffer);
+
+        Assert.Equal(UpgradeParseStatus.Complete, result.Status);
+        Assert.Equal(frame, buffer.Slice(result.End).ToArray());
+        var request = Assert.IsType<UpgradeRequest>(result.Request);
+        Assert.Equal("/path_1", request.Path);
+        Assert.Equal("example.com", request.Host);
+        Assert.Equal(RfcExampleKey, request.WebSocketKey);
+        Assert.Equal("13", request.WebSocketVersion);
+        Assert.True(request.HasUpgradeWebSocket && request.HasConnectionUpgrade);
+        Assert.Equal(Subprotocol.SmuxOff, request.OfferedSubprotocol);
+    }
+
+    [Fact]
+    public void RepeatedForwardedForWithBareLfLineEnds_IsJoined()
+    {
+        var request = ParseComplete(With(extraHeaders: "X-Forwarded-For: 1.1.1.1\nX-Forwarded-For: 2.2.2.2\n").Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.Equal("1.1.1.1, 2.2.2.2", request.XForwardedFor);
+    }
+
     [Fact]
     public void ConnectionTokenList_KeepAliveUpgrade_HasConnectionUpgrade()
     {

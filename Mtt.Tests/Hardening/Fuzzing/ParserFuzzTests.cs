@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Net;
 using System.Text;
 using Mtt.Core.ClientAddress;
-using Mtt.Core.Control;
+using Mtt.Core.Control.Commands;
+using Mtt.Core.Control.Http;
+using Mtt.Core.Http;
 using Mtt.Core.Mux;
 using Mtt.Core.Routing;
 using Mtt.Core.Upgrade;
@@ -194,22 +196,35 @@ public class ParserFuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public Task RequestHeadParser_SurvivesMutatedHeads()
+    public Task ControllerHead_SurvivesMutatedHeads()
     {
         byte[][] corpus =
         [
-            Ascii("POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nContent-Length: 62\r\nContent-Type: application/x-www-form-urlencoded"),
-            Ascii("POST /any HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue"),
-            Ascii("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close"),
-            Ascii("POST / HTTP/1.0\r\nHost: x\r\nContent-Length: 99999999999999999999"),
+            Ascii("POST / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nContent-Length: 62\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"),
+            Ascii("POST /any HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"),
+            Ascii("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer abc\r\n\r\n"),
+            Ascii("POST / HTTP/1.0\nHost: x\nContent-Length: 99999999999999999999\n\n"),
         ];
-        return FuzzLoop.RunAsync("RequestHeadParser.TryParse", 40_000, corpus, (input, _, probe) =>
+        int limit = ControllerLimits.DefaultMaxHeadBytes;
+        return FuzzLoop.RunAsync("HttpHeadParser.Parse (controller)", 40_000, corpus, (input, fuzzer, probe) =>
         {
+            var whole = new ReadOnlySequence<byte>(input);
+            var handler = new ControllerHeadHandler();
             probe.Begin();
-            bool parsed = RequestHeadParser.TryParse(input, out var head, out var rejection);
+            var single = HttpHeadParser.Parse(whole, limit, ControllerHeadHandler.MaxHeaderCount, ref handler);
             probe.End();
-            if (!parsed && rejection.StatusCode is < 400 or > 599) throw new FuzzBoundException($"rejection status {rejection.StatusCode}");
-            if (parsed && head.ContentLength < Mtt.Core.Control.RequestHead.NoContentLength) throw new FuzzBoundException($"content length {head.ContentLength}");
+            if (single.Status == HeadParseStatus.Complete && handler.Request.ContentLength < ControllerRequest.NoContentLength)
+                throw new FuzzBoundException($"content length {handler.Request.ContentLength}");
+            if (single.Status == HeadParseStatus.Invalid && RequestRejection.StatusCode(single.Reason) is < 400 or > 599)
+                throw new FuzzBoundException($"rejection {single.Reason}");
+
+            var segmented = SegmentedSequence.SplitAt(input, fuzzer.SplitPoints(input.Length));
+            var splitHandler = new ControllerHeadHandler();
+            probe.Begin();
+            var split = HttpHeadParser.Parse(segmented, limit, ControllerHeadHandler.MaxHeaderCount, ref splitHandler);
+            probe.End();
+            if (split.Status != single.Status || split.Reason != single.Reason || (single.Status == HeadParseStatus.Complete && splitHandler.Request != handler.Request))
+                throw new FuzzBoundException($"segments change the outcome: {single.Status}/{single.Reason} whole, {split.Status}/{split.Reason} split");
         }, output);
     }
 

@@ -1,0 +1,178 @@
+using System.Net;
+using System.Net.Sockets;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Routing;
+
+namespace Mtt.Core.Control.Http;
+
+/// <summary>
+/// The controller's own HTTP/1.1 listener (docs/protocol.md §5), separate from the tunnel listener:
+/// POSTed JSON commands change the route table; everything else is refused with a JSON body.
+/// </summary>
+public sealed class ControllerServer : IAsyncDisposable
+{
+    // Connections the kernel may queue while the accept loop catches up; scripts open one or two at a time.
+    private const int ListenBacklog = 128;
+
+    // After a failed accept (out of file descriptors, say), wait before the next try instead of spinning.
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    // How long DisposeAsync waits for closed connections to unwind; each ends at its next socket call.
+    private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
+
+    private readonly IPEndPoint _bind;
+    private readonly RouteStore _routes;
+    private readonly ServerLog _log;
+    private readonly ControllerLimits _limits;
+    private readonly ServerMetrics _metrics;
+    private readonly byte[] _busyResponse;
+    private readonly ControllerToken? _token;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ControllerConnection, Task> _open = [];
+    private Socket? _listener;
+    private IPEndPoint? _localEndPoint;
+    private Task _acceptLoop = Task.CompletedTask;
+    private bool _disposed;
+
+    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
+        ControllerToken? token = null)
+    {
+        _token = token;
+        _metrics = metrics ?? new ServerMetrics();
+        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(log);
+        _bind = bind;
+        _routes = routes;
+        _log = log;
+        _limits = limits ?? ControllerLimits.Default;
+        _limits.Validate();
+        _busyResponse = ControllerResponse.Refusal(
+            new HttpRejection(503, $"too many controller connections (at most {_limits.MaxConnections})"));
+    }
+
+    /// <summary>The bound address (port 0 resolved to the real port); valid after <see cref="Start"/>.</summary>
+    public IPEndPoint LocalEndPoint => _localEndPoint ?? throw new InvalidOperationException("the controller has not been started");
+
+    /// <summary>Whether a token is required (<c>Authorization: Bearer</c> on every request, else 401).</summary>
+    public bool RequiresToken => _token is not null;
+
+    /// <summary>Binds and listens (a taken address throws <see cref="SocketException"/>); accepting runs in the background.</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_listener is not null) throw new InvalidOperationException("the controller is already started");
+
+            var listener = new Socket(_bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                listener.Bind(_bind);
+                listener.Listen(ListenBacklog);
+            }
+            catch
+            {
+                listener.Dispose();
+                throw;
+            }
+            _listener = listener;
+            _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        }
+        _log.Info($"controller listening on {_localEndPoint}");
+        _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener));
+    }
+
+    /// <summary>Stops accepting and closes the open controller connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        _stopping.Cancel();
+        _listener?.Dispose();
+        await _acceptLoop;
+
+        Task[] closing;
+        lock (_lock)
+        {
+            foreach (var connection in _open.Keys) connection.Close();
+            closing = [.. _open.Values];
+        }
+        try
+        {
+            await Task.WhenAll(closing).WaitAsync(ShutdownWait);
+        }
+        catch (TimeoutException)
+        {
+            _log.Warn($"controller: {closing.Length} connections still closing after {ShutdownWait.TotalSeconds} s");
+        }
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                if (_stopping.IsCancellationRequested) return;
+                _log.Error($"controller: accept failed: {ex.Message}");
+                try { await Task.Delay(AcceptRetryDelay, _stopping.Token); }
+                catch (OperationCanceledException) { return; }
+                continue;
+            }
+            Admit(client);
+        }
+    }
+
+    private void Admit(Socket client)
+    {
+        client.NoDelay = true;
+        lock (_lock)
+        {
+            if (!_disposed && _open.Count < _limits.MaxConnections)
+            {
+                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _token);
+                // Run off the accept loop: a request already waiting would otherwise be served on it.
+                _open.Add(connection, Task.Run(() => ServeAsync(connection)));
+                return;
+            }
+        }
+        RefuseBusy(client);
+    }
+
+    private async Task ServeAsync(ControllerConnection connection)
+    {
+        await connection.RunAsync();
+        lock (_lock) _open.Remove(connection);
+    }
+
+    private void RefuseBusy(Socket client)
+    {
+        string who = client.RemoteEndPoint?.ToString() ?? "unknown client";
+        _log.Warn($"controller {who}: 503 refused, {_limits.MaxConnections} connections already open");
+        try
+        {
+            // Best effort, never blocking the accept loop: a fresh socket's send buffer takes a small answer whole.
+            client.Blocking = false;
+            client.Send(_busyResponse);
+        }
+        catch (SocketException)
+        {
+        }
+        client.Dispose();
+    }
+}
