@@ -56,6 +56,13 @@ public sealed class FrameDecoder
         _maxFramePayload = maxFramePayload;
     }
 
+    /// <summary>
+    /// True after a violation that left the frame boundaries unknown (1002, 1007, 1009, a malformed close
+    /// frame among them): nothing more can be read, so there is no close handshake to wait for and the
+    /// connection is failed at once (RFC 6455 section 7.1.7). False after a text frame (1003).
+    /// </summary>
+    public bool HasFailed => _failureCode != 0 && !_draining;
+
     /// <summary>The unmasked payload of the control frame just returned; valid until the next call.</summary>
     public ReadOnlySpan<byte> ControlPayload => _controlPayload.AsSpan(0, _controlLength);
 

@@ -33,7 +33,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public static TestServer Start(bool tls = false, bool mux = false, TimeSpan? idleTimeout = null, TimeSpan? handshakeTimeout = null, ServerLog? log = null,
         TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null,
-        bool proxyProtocol = false, TrustedProxies? trustedProxies = null, ServerMetrics? metrics = null)
+        bool proxyProtocol = false, TrustedProxies? trustedProxies = null, ServerMetrics? metrics = null, TimeSpan? closeHandshakeTimeout = null)
     {
         X509Certificate2? certificate = tls ? SelfSignedCertificate.Create("localhost") : null;
         var options = new TunnelServerOptions
@@ -45,6 +45,7 @@ public sealed class TestServer : IAsyncDisposable
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
             SmuxKeepAliveInterval = keepAliveInterval ?? TimeSpan.FromSeconds(30),
             SmuxKeepAliveTimeout = keepAliveTimeout ?? TimeSpan.FromSeconds(70),
+            CloseHandshakeTimeout = closeHandshakeTimeout ?? TimeSpan.FromSeconds(2),
             RequireProxyHeader = proxyProtocol,
             TrustedProxies = trustedProxies,
         };

@@ -85,6 +85,7 @@ public class FrameDecoderErrorTests
         DecodeResult refused = decoder.Decode(ref buffer, sink, 100);
         Assert.Equal(DecodeStatus.ProtocolError, refused.Status);
         Assert.Equal(WebSocketCloseCodes.UnsupportedData, refused.CloseCode);
+        Assert.False(decoder.HasFailed);
         Assert.Equal(new byte[] { 1 }, sink.WrittenSpan.ToArray());
 
         // Draining: fragmentation rules no longer matter, only frame boundaries do.
@@ -121,6 +122,7 @@ public class FrameDecoderErrorTests
         var decoder = new FrameDecoder();
         var sink = new ArrayBufferWriter<byte>();
         DecoderFeed.Run(decoder, wire);
+        Assert.True(decoder.HasFailed, violation);
 
         var valid = new ReadOnlySequence<byte>(Binary([1, 2, 3]));
         DecodeResult again = decoder.Decode(ref valid, sink, 100);
