@@ -156,8 +156,11 @@ public sealed class FrameDecoder
                     if (!_messageInProgress && !_draining) violation = WebSocketCloseCodes.ProtocolError; // 5.4: nothing to continue
                     break;
                 case WebSocketOpcode.Text:
+                    if (_draining) break;
+                    // 5.4: a new data frame inside a fragmented message is an interleaving error, whatever its type.
+                    if (_messageInProgress) violation = WebSocketCloseCodes.ProtocolError;
                     // 7.4.1: we carry binary only. The frame is well formed, so the close handshake can follow.
-                    if (!_draining) return FailKeepingFraming(WebSocketCloseCodes.UnsupportedData, written, out result);
+                    else return FailKeepingFraming(WebSocketCloseCodes.UnsupportedData, written, out result);
                     break;
                 case WebSocketOpcode.Close or WebSocketOpcode.Ping or WebSocketOpcode.Pong:
                     if (!fin || length7 > MaxControlPayload) violation = WebSocketCloseCodes.ProtocolError; // 5.5

@@ -29,6 +29,7 @@ public class FrameDecoderErrorTests
         { "length over the bound", Header(BinaryOpcode, FrameDecoder.DefaultMaxFramePayload + 1), WebSocketCloseCodes.MessageTooBig },
         { "continuation without message", Continuation([1]), WebSocketCloseCodes.ProtocolError },
         { "binary inside fragmented message", Concat(Binary([1], fin: false), Binary([2])), WebSocketCloseCodes.ProtocolError },
+        { "text inside fragmented message", Concat(Binary([1], fin: false), Frame((int)WebSocketOpcode.Text, [2])), WebSocketCloseCodes.ProtocolError },
         { "close with 1-byte body", Frame((int)WebSocketOpcode.Close, [3]), WebSocketCloseCodes.ProtocolError },
         { "close code 0", Close(0), WebSocketCloseCodes.ProtocolError },
         { "close code 999", Close(999), WebSocketCloseCodes.ProtocolError },
