@@ -49,6 +49,10 @@ internal sealed class SmuxSession
     private volatile bool _readStalled;
     private TaskCompletionSource? _firstStall;
     private int _endReason = -1;
+    // Streams that hold one of the MaxStreams places: opened and not yet ended both ways. Guarded by _streamsLock.
+    private int _openStreams;
+    // A SYN read while ended streams still finishing fill the registry; opened (or refused) once one is gone.
+    private uint? _waitingSyn;
     private int _streamsOpened;
     private int _streamsRefused;
     private long _bytesFromClient;
@@ -176,6 +180,13 @@ internal sealed class SmuxSession
         ProtocolError,
     }
 
+    private enum OpenOutcome
+    {
+        Opened,
+        Refused,
+        NoRoomYet,
+    }
+
     private async Task<SmuxEndReason> ReadLoopAsync(CancellationToken token)
     {
         while (true)
@@ -222,6 +233,7 @@ internal sealed class SmuxSession
     private Step ProcessBuffered(out uint refused)
     {
         refused = 0;
+        if (_waitingSyn is { } waiting && !TryOpenOrRefuse(waiting, ref refused, out var step)) return step;
         while (true)
         {
             var input = _buffer.Readable;
@@ -254,11 +266,7 @@ internal sealed class SmuxSession
                     switch (header.Command)
                     {
                         case SmuxCommand.Syn:
-                            if (!TryOpen(header.StreamId))
-                            {
-                                refused = header.StreamId;
-                                return Step.Refuse;
-                            }
+                            if (!TryOpenOrRefuse(header.StreamId, ref refused, out var synStep)) return synStep;
                             break;
                         case SmuxCommand.Fin:
                             Find(header.StreamId)?.OnClientFin();
@@ -275,21 +283,57 @@ internal sealed class SmuxSession
         }
     }
 
-    /// <summary>Opens a stream for a SYN; false when the session is full. A SYN for a live id is ignored, as xtaci/smux does.</summary>
-    private bool TryOpen(uint id)
+    /// <summary>Handles a SYN; false with the step to stop at when it is refused or must wait for room.</summary>
+    private bool TryOpenOrRefuse(uint id, ref uint refused, out Step step)
+    {
+        _waitingSyn = null;
+        switch (TryOpen(id))
+        {
+            case OpenOutcome.Refused:
+                refused = id;
+                step = Step.Refuse;
+                return false;
+            case OpenOutcome.NoRoomYet:
+                _waitingSyn = id;
+                step = Step.NeedRoom;
+                return false;
+            default:
+                step = default;
+                return true;
+        }
+    }
+
+    /// <summary>
+    /// Opens a stream for a SYN, unless MaxStreams are open (refused). A SYN for a registered id is
+    /// ignored, as xtaci/smux does. A stream stops counting as open the moment it has ended both ways
+    /// (<see cref="OnStreamEndedBothWays"/>), before its last frame is written or its backend closed,
+    /// so a client that opens a new stream as soon as it has seen one end is never refused.
+    /// </summary>
+    private OpenOutcome TryOpen(uint id)
     {
         SmuxStream stream;
         lock (_streamsLock)
         {
-            if (_streams.ContainsKey(id)) return true;
-            if (_streams.Count >= _options.MaxStreams) return false;
+            if (_streams.ContainsKey(id)) return OpenOutcome.Opened;
+            if (_openStreams >= _options.MaxStreams) return OpenOutcome.Refused;
+            // Ended streams still finishing (a FIN the client has not read, a backend taking its last bytes)
+            // hold no place but still hold memory and a backend connection: at most as many again as the
+            // open ones, or a client that never reads could pile them up. The reader waits for one to go.
+            if (_streams.Count >= 2 * _options.MaxStreams) return OpenOutcome.NoRoomYet;
             stream = new SmuxStream(id, _parser.Version, this);
             _streams.Add(id, stream);
+            _openStreams++;
         }
         Interlocked.Increment(ref _streamsOpened);
         Meter.StreamOpened();
         _ = stream.RunAsync(_dial);
-        return true;
+        return OpenOutcome.Opened;
+    }
+
+    /// <summary>Called once per stream: both sides have sent FIN (or the stream is gone), so it gives its place back.</summary>
+    public void OnStreamEndedBothWays()
+    {
+        lock (_streamsLock) _openStreams--;
     }
 
     private async ValueTask RefuseAsync(uint id, CancellationToken token)

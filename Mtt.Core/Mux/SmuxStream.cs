@@ -43,6 +43,13 @@ internal sealed class SmuxStream
     private bool _frameSentOk;
     private volatile bool _clientFinished;
 
+    // The halves of the stream that have ended: the client's FIN read, ours handed to the sender. Once
+    // both have, the stream gives its place in the session back, at once and exactly once.
+    private const int ClientHalf = 1;
+    private const int ServerHalf = 2;
+    private int _halvesEnded;
+    private int _placeReleased;
+
     // Version 2 flow control; counts wrap at 2^32 as xtaci/smux's do, so only differences are used.
     private uint _consumed;
     private uint _consumedAnnounced;
@@ -112,6 +119,8 @@ internal sealed class SmuxStream
             }
         }
         _windowChanged.Set();
+        // On the session's reader, before it parses the next frame: a SYN right behind this FIN finds the place free.
+        HalfEnded(ClientHalf);
     }
 
     /// <summary>Version 2: the client's UPD.</summary>
@@ -183,6 +192,7 @@ internal sealed class SmuxStream
         finally
         {
             ReleaseInput();
+            ReleasePlace();
             if (backend is not null) await backend.DisposeAsync().ConfigureAwait(false);
             await _toBackend.Reader.CompleteAsync().ConfigureAwait(false);
             ReleaseFrameBuffer();
@@ -328,7 +338,20 @@ internal sealed class SmuxStream
         if (token.IsCancellationRequested) return;
         RentFrameBuffer();
         new SmuxFrameHeader(_version, SmuxCommand.Fin, 0, Id).Write(FrameBuffer);
+        // Before the FIN can reach the client: once it has, the client may count the stream gone.
+        HalfEnded(ServerHalf);
         await SendFrameAsync(SmuxFrameHeader.Size).ConfigureAwait(false);
+    }
+
+    private void HalfEnded(int half)
+    {
+        int before = Interlocked.Or(ref _halvesEnded, half);
+        if ((before | half) == (ClientHalf | ServerHalf)) ReleasePlace();
+    }
+
+    private void ReleasePlace()
+    {
+        if (Interlocked.Exchange(ref _placeReleased, 1) == 0) _session.OnStreamEndedBothWays();
     }
 
     /// <summary>Hands our frame to the sender; once the returned wait completes, <see cref="FrameWentOut"/> tells how it went.</summary>

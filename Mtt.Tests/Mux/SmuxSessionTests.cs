@@ -82,6 +82,54 @@ public sealed class SmuxSessionTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task StreamEndedBothWays_FreesItsPlaceAtOnce_ForASynRightBehindItsFin(byte version)
+    {
+        await using var backend = new EchoBackend(scripted: true);
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m", version);
+
+        // Sixteen streams whose backends the test holds, so it decides when each one ends.
+        var streams = new List<SmuxTestStream>();
+        var backends = new List<Socket>();
+        for (int i = 0; i < 16; i++)
+        {
+            var stream = await client.OpenStreamAsync();
+            await stream.WriteAsync(new[] { EchoBackend.HandOver });
+            backends.Add(await backend.NextHandedOverAsync().AsTask().WaitAsync(Bound));
+            streams.Add(stream);
+        }
+
+        // Each round, one stream ends both ways: its backend ends, the server's FIN arrives, and the
+        // client answers with its own FIN and, in the same message, a new stream, as a client does that
+        // closes one stream and opens the next. By the client's count the session holds 16 again, and
+        // the server reads the SYN right behind the FIN, before the ended stream's backend is even closed.
+        for (int i = 0; i < 16; i++)
+        {
+            backends[i].Shutdown(SocketShutdown.Send);
+            await streams[i].FinReceived.WaitAsync(Bound);
+            uint id = 1001 + 2 * (uint)i;
+            var next = new SmuxTestStreamProbe(client, id).Stream;
+            byte[] message = new byte[3 * SmuxTestClient.HeaderSize + 1];
+            SmuxTestClient.WriteHeader(message, version, SmuxTestClient.Fin, 0, streams[i].Id);
+            SmuxTestClient.WriteHeader(message.AsSpan(SmuxTestClient.HeaderSize), version, SmuxTestClient.Syn, 0, id);
+            SmuxTestClient.WriteHeader(message.AsSpan(2 * SmuxTestClient.HeaderSize), version, SmuxTestClient.Psh, 1, id);
+            message[^1] = (byte)('a' + i);
+            await client.SendMessageAsync(message);
+
+            var echoed = await next.ReadExactlyAsync(1).WaitAsync(Bound);
+            Assert.True(echoed.Length == 1, $"round {i}: the new stream was refused (FIN straight back) although the client had 16 open");
+            Assert.Equal((byte)('a' + i), echoed[0]);
+        }
+
+        // The count is still right: the sixteen new streams are live, so a seventeenth is refused.
+        var seventeenth = await client.OpenStreamAsync();
+        await seventeenth.FinReceived.WaitAsync(Bound);
+        Assert.Empty(await seventeenth.ReadToEndAsync().WaitAsync(Bound));
+    }
+
+    [Theory]
     [InlineData("smux_on", false)]
     [InlineData(null, true)]
     public async Task SmuxOnOrNoSubprotocolUnderMux_IsASession(string? subprotocol, bool muxByDefault)
