@@ -107,11 +107,11 @@ public sealed class WebSocketConnection
     /// at once: nothing the client sends can be read any more, so there is no close of its to wait for
     /// (section 7.1.7, fail the connection). Bounded by <paramref name="timeout"/> and by <see cref="MaxDrainBytes"/>.
     /// </summary>
-    public async Task DrainUntilCloseAsync(TimeSpan timeout)
+    public async Task DrainUntilCloseAsync(TimeSpan timeout, TimeProvider time)
     {
         if (!_closeSent || _closeReceived || _writeFailed || _decoder.HasFailed) return;
         using var discard = new DiscardingBufferWriter();
-        using var deadline = new CancellationTokenSource(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time);
         try
         {
             int drained = 0;
