@@ -17,6 +17,8 @@ namespace Mtt.Core.Relay;
 /// </remarks>
 internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
 {
+    private static readonly TimeSpan MinimumDelay = TimeSpan.FromMilliseconds(1);
+
     private readonly TimeProvider _time;
     private readonly long _idleTicks;
     private readonly TimeSpan _writeGrace;
@@ -77,7 +79,7 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     public long Now => _time.GetTimestamp();
 
     /// <summary><paramref name="span"/> in <see cref="Now"/>'s units.</summary>
-    public long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+    public long ToTicks(TimeSpan span) => (long)(span.Ticks * ((double)_time.TimestampFrequency / TimeSpan.TicksPerSecond));
 
     /// <summary>Data moved: the idle clock restarts.</summary>
     public void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
@@ -186,7 +188,8 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
         if (_watch?.IdleAllowed ?? true) next = Math.Min(next, Volatile.Read(ref _lastActivity) + _idleTicks);
         if (_watch is not null) next = Math.Min(next, _watch.NextDeadline);
         // At least a millisecond: a deadline just passed is looked at promptly, never in a busy loop.
-        return TimeSpan.FromSeconds(Math.Max((double)(next - now) / _time.TimestampFrequency, 0.001));
+        var delay = _time.GetElapsedTime(now, next);
+        return delay > MinimumDelay ? delay : MinimumDelay;
     }
 
     /// <summary>
