@@ -71,7 +71,9 @@ internal sealed class FaultyNetwork : IAsyncDisposable
         {
             await BystandersAdvancedAsync(1);
             if (activity is not null) await activity().WaitAsync(Bound);
-            time.Advance(by - moved < Step ? by - moved : Step);
+            var step = by - moved < Step ? by - moved : Step;
+            // Off the test's synchronisation context: the clock runs the server's timer callbacks on the advancing thread.
+            await Task.Run(() => time.Advance(step));
         }
     }
 
