@@ -24,10 +24,6 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     private readonly TimeSpan _writeGrace;
     private readonly TReason _idleReason;
     private readonly TReason _stalledReason;
-    private TReason _stoppingReason;
-    private TReason _revokedReason;
-    private CancellationTokenRegistration _stoppingRegistration;
-    private CancellationTokenRegistration _revokedRegistration;
     private readonly ITunnelWatch? _watch;
     // Stopping cancels reads (and writes to the backend, which is dropped anyway) at once. A write to the
     // client is let finish for the grace period: cut short, it would leave half a frame on the wire and no
@@ -39,7 +35,17 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     private long _lastActivity;
     // When the write to the client in progress began; 0 while none is.
     private long _clientWriteStarted;
+    // The reason as its int value (the end reason enums are int-based), so the first one wins by a compare-exchange.
     private int _endReason = -1;
+    private TReason _stoppingReason;
+    private TReason _revokedReason;
+    private CancellationTokenRegistration _stoppingRegistration;
+    private CancellationTokenRegistration _revokedRegistration;
+
+    static TunnelLifetime()
+    {
+        if (Unsafe.SizeOf<TReason>() != sizeof(int)) throw new NotSupportedException($"{typeof(TReason)} is not int-based");
+    }
 
     /// <param name="watch">The owner's own deadlines and what it does on stopping; null for none.</param>
     public TunnelLifetime(TimeProvider time, TimeSpan idleTimeout, TimeSpan writeGrace, TReason idleReason, TReason stalledReason, ITunnelWatch? watch = null)
