@@ -49,7 +49,7 @@ internal sealed class PlainTunnelRig : IRelayRig
         }
         var client = new PipeWebSocketClient();
         var meter = new TunnelMeter(new UserState(), new ServerMetrics());
-        var tunnel = new WebSocketTunnel(client.Server, connection, IdleTimeout, CloseHandshakeTimeout, meter);
+        var tunnel = new WebSocketTunnel(client.Server, connection, IdleTimeout, CloseHandshakeTimeout, meter, TimeProvider.System);
         var stop = new CancellationTokenSource();
         return new PlainTunnelRig(messageBytes, backend, client, stop, tunnel.RunAsync(stop.Token));
     }

@@ -290,14 +290,14 @@ internal sealed class TunnelConnection
 
         if (_log.IsVerbose) _log.Verbose($"{_client}: tunnel open for user {route.Label} to {route.Backend}");
         long started = Environment.TickCount64;
-        var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout, meter);
+        var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout, meter, _options.Time);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
         if (result.Reason == TunnelEndReason.ClientStalled && _log.IsVerbose)
         {
             _log.Verbose($"{_client}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; tunnel cut without a close frame");
         }
         // After a backend's end the tunnel has already given the client its moment to answer our close.
-        if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout).ConfigureAwait(false);
+        if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout, _options.Time).ConfigureAwait(false);
         if (_log.IsVerbose)
         {
             _log.Verbose($"{_client}: tunnel closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
@@ -315,6 +315,7 @@ internal sealed class TunnelConnection
             MaxStreams = _options.SmuxMaxStreams,
             ReceiveBudget = _options.SmuxReceiveBudget,
             CloseHandshakeTimeout = _options.CloseHandshakeTimeout,
+            Time = _options.Time,
         };
         var backend = route.Backend;
         var dialTimeout = _options.DialTimeout;
@@ -324,7 +325,7 @@ internal sealed class TunnelConnection
         if (_log.IsVerbose) _log.Verbose($"{_client}: smux session open for user {route.Label} to {route.Backend}");
         long started = Environment.TickCount64;
         var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
-        await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout).ConfigureAwait(false);
+        await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout, _options.Time).ConfigureAwait(false);
         if (_log.IsVerbose)
         {
             _log.Verbose($"{_client}: smux session closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +

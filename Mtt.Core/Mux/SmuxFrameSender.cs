@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using Mtt.Core.Relay;
 using Mtt.Core.WebSockets;
 
 namespace Mtt.Core.Mux;
@@ -19,14 +20,16 @@ internal sealed class SmuxFrameSender
     private readonly Queue<SmuxStream> _updatesDue;
     private readonly AsyncSignal _wake = new();
     private readonly byte[] _controlFrame = new byte[SmuxFrameHeader.Size + SmuxFrameHeader.UpdateDataLength];
-    private long _writeStarted;
+    // Watches each write to the client make progress (a client that stopped reading is cut).
+    private readonly TunnelLifetime<SmuxEndReason> _lifetime;
     private bool _nopDue;
     private bool _stopped;
     private byte _version;
 
-    public SmuxFrameSender(WebSocketConnection client, int maxStreams)
+    public SmuxFrameSender(WebSocketConnection client, int maxStreams, TunnelLifetime<SmuxEndReason> lifetime)
     {
         _client = client;
+        _lifetime = lifetime;
         _dataReady = new Queue<SmuxStream>(maxStreams);
         _updatesDue = new Queue<SmuxStream>(maxStreams);
     }
@@ -37,9 +40,6 @@ internal sealed class SmuxFrameSender
         get => Volatile.Read(ref _version);
         set => Volatile.Write(ref _version, value);
     }
-
-    /// <summary>When the write to the client in progress began (<see cref="Environment.TickCount64"/>); 0 while none is.</summary>
-    public long WriteStarted => Volatile.Read(ref _writeStarted);
 
     /// <summary>Queues the stream's prepared frame; the stream learns the outcome through <see cref="SmuxStream.OnFrameSent"/>.</summary>
     public void EnqueueFrame(SmuxStream stream)
@@ -154,7 +154,7 @@ internal sealed class SmuxFrameSender
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> SendAsync(byte[] frame, int length, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _writeStarted, Environment.TickCount64);
+        _lifetime.ClientWriteStarted();
         try
         {
             return await _client.SendAsync(new ReadOnlySequence<byte>(frame, 0, length), cancellationToken).ConfigureAwait(false);
@@ -166,7 +166,7 @@ internal sealed class SmuxFrameSender
         }
         finally
         {
-            Volatile.Write(ref _writeStarted, 0);
+            _lifetime.ClientWriteEnded();
         }
     }
 }

@@ -1,4 +1,5 @@
 using Mtt.Core.Diagnostics;
+using Mtt.Core.Relay;
 using Mtt.Core.Transport;
 using Mtt.Core.WebSockets;
 
@@ -6,8 +7,10 @@ namespace Mtt.Core.Mux;
 
 /// <summary>
 /// The server side of one smux session (docs/protocol.md §4) over a client's WebSocket byte stream. One read
-/// loop parses frames and dispatches them to streams; one <see cref="SmuxFrameSender"/> writes every
-/// frame back; each SYN becomes a <see cref="SmuxStream"/> with its own backend connection.
+/// loop parses frames and dispatches them to streams (<see cref="SmuxStreamRegistry"/>); one
+/// <see cref="SmuxFrameSender"/> writes every frame back; each SYN becomes a <see cref="SmuxStream"/>
+/// with its own backend connection. Its <see cref="TunnelLifetime{TReason}"/> ends it (idle, stalled
+/// client, stop, revocation) and ticks its <see cref="SmuxKeepAlive"/>.
 /// <para>
 /// Backpressure: in version 1 the only limit smux has is the session's receive budget. Once the bytes
 /// read but not yet written to backends reach it, the session stops reading the WebSocket, so a
@@ -17,41 +20,20 @@ namespace Mtt.Core.Mux;
 /// only stalls its own stream; a session then holds at most one window per stream.
 /// </para>
 /// </summary>
-internal sealed class SmuxSession
+internal sealed class SmuxSession : ITunnelWatch
 {
-    // A whole client frame (16 KiB of data and its header) fits, so parsing seldom waits on a split frame;
-    // fixed, so unparsed input stays bounded whatever the client sends.
-    private const int ReceiveBufferSize = 32 * 1024;
-
     private readonly WebSocketConnection _client;
     private readonly Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>> _dial;
     private readonly SmuxSessionOptions _options;
     private readonly ServerLog _log;
     private readonly string _clientName;
     private readonly string _backendName;
-    private readonly Dictionary<uint, SmuxStream> _streams;
-    private readonly Lock _streamsLock = new();
-    private readonly CancellationTokenSource _stop = new();
-    // A frame being written when the session stops is let finish for a grace period: cut short, it would
-    // leave half a message on the wire and no close frame could follow it.
-    private readonly CancellationTokenSource _abortClientWrites = new();
-    private readonly AsyncSignal _room = new();
+    private readonly SmuxStreamRegistry _streams;
+    private readonly TunnelLifetime<SmuxEndReason> _lifetime;
+    private readonly SmuxKeepAlive _keepAlive;
+    private readonly SmuxDispatcher _dispatcher;
     private readonly AsyncSignal _streamEnded = new();
-    private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
-    private readonly Lock _timerLock = new();
-    private SmuxFrameParser _parser;
-    private Timer? _timer;
-    private int _queued;
-    private int _peakQueued;
-    private long _lastReceived = Environment.TickCount64;
-    private long _lastData = Environment.TickCount64;
-    private long _lastKeepAlive = Environment.TickCount64;
-    private volatile bool _readStalled;
-    private TaskCompletionSource? _firstStall;
-    private int _endReason = -1;
     private int _streamsOpened;
-    private int _streamsRefused;
-    private long _bytesFromClient;
     private long _bytesToClient;
 
     public SmuxSession(
@@ -70,8 +52,13 @@ internal sealed class SmuxSession
         _log = log;
         _clientName = clientName;
         _backendName = backendName;
-        _streams = new Dictionary<uint, SmuxStream>(options.MaxStreams);
-        Sender = new SmuxFrameSender(client, options.MaxStreams);
+        _streams = new SmuxStreamRegistry(options.MaxStreams);
+        // The grace for a write in progress once the session stops is the close handshake's: the close follows it.
+        _lifetime = new TunnelLifetime<SmuxEndReason>(options.Time, options.IdleTimeout, options.CloseHandshakeTimeout,
+            SmuxEndReason.IdleTimeout, SmuxEndReason.ClientStalled, this);
+        _keepAlive = new SmuxKeepAlive(_lifetime.Now, _lifetime.ToTicks(options.KeepAliveInterval), _lifetime.ToTicks(options.KeepAliveTimeout));
+        Sender = new SmuxFrameSender(client, options.MaxStreams, _lifetime);
+        _dispatcher = new SmuxDispatcher(this, client, _streams, _keepAlive, options, log, clientName);
     }
 
     public SmuxFrameSender Sender { get; }
@@ -80,40 +67,28 @@ internal sealed class SmuxSession
     internal TunnelMeter Meter { get; }
 
     /// <summary>The most client bytes this session ever held for its backends at once (memory bound checks).</summary>
-    public int PeakQueuedBytes => Volatile.Read(ref _peakQueued);
+    public int PeakQueuedBytes => _dispatcher.PeakQueuedBytes;
 
     /// <summary>For tests: completes when the read loop first stops for want of room (budget or window).</summary>
-    internal Task FirstReadStall
-    {
-        get
-        {
-            Interlocked.CompareExchange(ref _firstStall, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
-            if (_readStalled) _firstStall.TrySetResult();
-            return _firstStall.Task;
-        }
-    }
+    internal Task FirstReadStall => _dispatcher.FirstReadStall;
 
-    public int LiveStreams
-    {
-        get { lock (_streamsLock) return _streams.Count; }
-    }
+    /// <summary>Streams registered: open, or ended and still finishing.</summary>
+    public int LiveStreams => _streams.Count;
 
     public async Task<SmuxSessionResult> RunAsync(CancellationToken serverStopping)
     {
-        using var stopRegistration = serverStopping.UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.ServerStopping), this);
-        // Once per session: a user deleted (or moved to another dst) ends the session and its streams with 1008.
-        using var revokedRegistration = Meter.Revoked.UnsafeRegister(static state => ((SmuxSession)state!).Stop(SmuxEndReason.UserRemoved), this);
-        lock (_timerLock) _timer = new Timer(static state => ((SmuxSession)state!).Tick(), this, NextTickDelay(Environment.TickCount64), Timeout.InfiniteTimeSpan);
+        // A user deleted (or moved to another dst) ends the session and its streams with 1008.
+        _lifetime.Start(serverStopping, SmuxEndReason.ServerStopping, Meter.Revoked, SmuxEndReason.UserRemoved);
         var sender = RunSenderAsync();
 
         SmuxEndReason reason;
         try
         {
-            reason = await ReadLoopAsync(_stop.Token).ConfigureAwait(false);
+            reason = await _dispatcher.RunAsync(_lifetime.Stopping).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (_lifetime.IsStopping)
         {
-            reason = EndReason ?? SmuxEndReason.ServerStopping;
+            reason = _lifetime.EndReason ?? SmuxEndReason.ServerStopping;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
@@ -121,18 +96,12 @@ internal sealed class SmuxSession
             reason = SmuxEndReason.ClientDisconnected;
         }
 
-        Stop(reason);
-        reason = EndReason!.Value;
-        Timer? timer;
-        lock (_timerLock)
-        {
-            timer = _timer;
-            _timer = null;
-        }
-        if (timer is not null) await timer.DisposeAsync().ConfigureAwait(false);
+        _lifetime.Stop(reason);
+        reason = _lifetime.EndReason!.Value;
+        await _lifetime.StopWatchingAsync().ConfigureAwait(false);
         await sender.ConfigureAwait(false);
         while (LiveStreams > 0) await _streamEnded.WaitAsync().ConfigureAwait(false);
-        _buffer.Dispose();
+        _dispatcher.Dispose();
 
         ushort? closeCode = reason switch
         {
@@ -144,194 +113,44 @@ internal sealed class SmuxSession
         };
         if (closeCode is { } code)
         {
-            using var closeTimeout = new CancellationTokenSource(_options.CloseHandshakeTimeout);
+            using var closeTimeout = new CancellationTokenSource(_options.CloseHandshakeTimeout, _options.Time);
             await _client.SendCloseAsync(code, closeTimeout.Token).ConfigureAwait(false);
         }
-        _stop.Dispose();
-        _abortClientWrites.Dispose();
-        return new SmuxSessionResult(reason, _parser.Error, _streamsOpened, _streamsRefused,
-            Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
-    }
-
-    private SmuxEndReason? EndReason
-    {
-        get
-        {
-            int value = Volatile.Read(ref _endReason);
-            return value < 0 ? null : (SmuxEndReason)value;
-        }
+        _lifetime.Dispose();
+        return new SmuxSessionResult(reason, _dispatcher.ProtocolError, _streamsOpened, _dispatcher.StreamsRefused,
+            _dispatcher.BytesFromClient, Interlocked.Read(ref _bytesToClient));
     }
 
     private async Task RunSenderAsync()
     {
         await Task.Yield();
-        if (!await Sender.RunAsync(_abortClientWrites.Token).ConfigureAwait(false)) Stop(SmuxEndReason.ClientDisconnected);
+        if (!await Sender.RunAsync(_lifetime.ClientWrites).ConfigureAwait(false)) _lifetime.Stop(SmuxEndReason.ClientDisconnected);
     }
 
-    private enum Step
+    /// <summary>
+    /// Opens a stream for a SYN (see <see cref="SmuxStreamRegistry.TryOpen"/>). A stream gives its place
+    /// back the moment it has ended both ways (<see cref="OnStreamEndedBothWays"/>), before its last frame
+    /// is written or its backend closed, so a client that opens a new stream as soon as it has seen one
+    /// end is never refused.
+    /// </summary>
+    public SmuxOpenOutcome TryOpen(uint id, byte version)
     {
-        NeedMoreData,
-        NeedRoom,
-        Refuse,
-        ProtocolError,
-    }
-
-    private async Task<SmuxEndReason> ReadLoopAsync(CancellationToken token)
-    {
-        while (true)
-        {
-            switch (ProcessBuffered(out uint refused))
-            {
-                case Step.NeedMoreData:
-                    var received = await _client.ReceiveAsync(_buffer, _buffer.PrepareFree(), token).ConfigureAwait(false);
-                    switch (received.Status)
-                    {
-                        case ReceiveStatus.Data:
-                            Volatile.Write(ref _lastReceived, Environment.TickCount64);
-                            continue;
-                        case ReceiveStatus.Closed:
-                            return SmuxEndReason.ClientClosed;
-                        case ReceiveStatus.Ended:
-                            return SmuxEndReason.ClientDisconnected;
-                        default:
-                            return SmuxEndReason.WebSocketProtocolError;
-                    }
-
-                case Step.NeedRoom:
-                    _readStalled = true;
-                    Volatile.Read(ref _firstStall)?.TrySetResult();
-                    await _room.WaitAsync().ConfigureAwait(false);
-                    _readStalled = false;
-                    // The client was not silent, we were not reading: the keepalive clock restarts.
-                    Volatile.Write(ref _lastReceived, Environment.TickCount64);
-                    token.ThrowIfCancellationRequested();
-                    continue;
-
-                case Step.Refuse:
-                    await RefuseAsync(refused, token).ConfigureAwait(false);
-                    continue;
-
-                default:
-                    if (_log.IsVerbose) _log.Verbose($"{_clientName}: smux protocol error ({_parser.Error}); closing with 1002");
-                    return SmuxEndReason.SmuxProtocolError;
-            }
-        }
-    }
-
-    /// <summary>Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent.</summary>
-    private Step ProcessBuffered(out uint refused)
-    {
-        refused = 0;
-        while (true)
-        {
-            var input = _buffer.Readable;
-            SmuxStream? target = null;
-            if (_parser.DataRemaining > 0 && !input.IsEmpty && (target = Find(_parser.DataStreamId)) is not null)
-            {
-                int room = RoomFor(target);
-                if (room <= 0) return Step.NeedRoom;
-                if (input.Length > room) input = input[..room];
-            }
-
-            var status = _parser.Parse(input, out var header, out int consumed, out uint consumedCount, out uint window);
-            switch (status)
-            {
-                case SmuxParseStatus.NeedMoreData:
-                    return Step.NeedMoreData;
-
-                case SmuxParseStatus.Data:
-                    // Data for an unknown or finished stream is read and dropped, as xtaci/smux does.
-                    if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
-                    Interlocked.Add(ref _bytesFromClient, consumed);
-                    Meter.FromClient(consumed);
-                    _buffer.Consume(consumed);
-                    Touch();
-                    continue;
-
-                case SmuxParseStatus.Frame:
-                    _buffer.Consume(consumed);
-                    if (Sender.Version == 0) Sender.Version = _parser.Version;
-                    switch (header.Command)
-                    {
-                        case SmuxCommand.Syn:
-                            if (!TryOpen(header.StreamId))
-                            {
-                                refused = header.StreamId;
-                                return Step.Refuse;
-                            }
-                            break;
-                        case SmuxCommand.Fin:
-                            Find(header.StreamId)?.OnClientFin();
-                            break;
-                        case SmuxCommand.Upd:
-                            Find(header.StreamId)?.OnUpdate(consumedCount, window);
-                            break;
-                    }
-                    continue;
-
-                default:
-                    return Step.ProtocolError;
-            }
-        }
-    }
-
-    /// <summary>Opens a stream for a SYN; false when the session is full. A SYN for a live id is ignored, as xtaci/smux does.</summary>
-    private bool TryOpen(uint id)
-    {
-        SmuxStream stream;
-        lock (_streamsLock)
-        {
-            if (_streams.ContainsKey(id)) return true;
-            if (_streams.Count >= _options.MaxStreams) return false;
-            stream = new SmuxStream(id, _parser.Version, this);
-            _streams.Add(id, stream);
-        }
+        var outcome = _streams.TryOpen(id, version, this, out var stream);
+        if (stream is null) return outcome;
         Interlocked.Increment(ref _streamsOpened);
         Meter.StreamOpened();
         _ = stream.RunAsync(_dial);
-        return true;
+        return outcome;
     }
 
-    private async ValueTask RefuseAsync(uint id, CancellationToken token)
-    {
-        Interlocked.Increment(ref _streamsRefused);
-        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {id} refused: {_options.MaxStreams} streams already open");
-        // Rare, and the read loop may wait for it: a client flooding SYNs it does not read the answers to stalls only itself.
-        byte[] frame = new byte[SmuxFrameHeader.Size];
-        new SmuxFrameHeader(_parser.Version, SmuxCommand.Fin, 0, id).Write(frame);
-        await _client.SendAsync(new System.Buffers.ReadOnlySequence<byte>(frame), token).ConfigureAwait(false);
-    }
-
-    private SmuxStream? Find(uint id)
-    {
-        lock (_streamsLock) return _streams.GetValueOrDefault(id);
-    }
-
-    private int RoomFor(SmuxStream stream) => _parser.Version == SmuxFrameHeader.Version2
-        ? SmuxStream.ReceiveWindow - stream.QueuedBytes
-        : _options.ReceiveBudget - Volatile.Read(ref _queued);
-
-    private void AddQueued(int count)
-    {
-        int queued = Interlocked.Add(ref _queued, count);
-        int peak = Volatile.Read(ref _peakQueued);
-        while (queued > peak)
-        {
-            int seen = Interlocked.CompareExchange(ref _peakQueued, queued, peak);
-            if (seen == peak) break;
-            peak = seen;
-        }
-    }
+    /// <summary>Called once per stream: both sides have sent FIN (or the stream is gone), so it gives its place back.</summary>
+    public void OnStreamEndedBothWays() => _streams.ReleasePlace();
 
     /// <summary>A stream's queued bytes reached its backend, or were dropped with it: the reader may go on.</summary>
-    public void OnDelivered(int count)
-    {
-        Interlocked.Add(ref _queued, -count);
-        _room.Set();
-    }
+    public void OnDelivered(int count) => _dispatcher.OnDelivered(count);
 
     /// <summary>Data moved: the idle clock restarts.</summary>
-    public void Touch() => Volatile.Write(ref _lastData, Environment.TickCount64);
+    public void Touch() => _lifetime.Touch();
 
     public void OnStreamOpened(SmuxStream stream)
     {
@@ -346,102 +165,40 @@ internal sealed class SmuxSession
 
     public void OnStreamEnded(SmuxStream stream, string outcome, long bytesFromClient, long bytesToClient)
     {
-        int left;
-        lock (_streamsLock)
-        {
-            _streams.Remove(stream.Id);
-            left = _streams.Count;
-        }
+        int left = _streams.Remove(stream.Id);
         Interlocked.Add(ref _bytesToClient, bytesToClient);
         Meter.StreamClosed();
         Touch();
-        _room.Set();
+        _dispatcher.Wake();
         _streamEnded.Set();
         if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {stream.Id} {outcome}: {bytesFromClient} bytes from the client, {bytesToClient} to it");
-        // The idle clock starts now; make sure the timer looks again by then.
-        if (left == 0) Reschedule(NextTickDelay(Environment.TickCount64));
+        // The idle clock starts now; make sure the watchdog looks again by then.
+        if (left == 0) _lifetime.WatchAgain();
     }
 
-    private void Tick()
+    bool ITunnelWatch.IdleAllowed => LiveStreams == 0;
+
+    long ITunnelWatch.NextDeadline => _keepAlive.NextDeadline;
+
+    bool ITunnelWatch.Check(long now)
     {
-        long now = Environment.TickCount64;
-        if (now - Volatile.Read(ref _lastKeepAlive) >= (long)_options.KeepAliveInterval.TotalMilliseconds)
-        {
-            Volatile.Write(ref _lastKeepAlive, now);
-            Sender.RequestKeepAlive();
-        }
-        // While the read loop waits for backends to take their bytes, the client's silence is ours (as in xtaci/smux).
-        if (!_readStalled && now - Volatile.Read(ref _lastReceived) >= (long)_options.KeepAliveTimeout.TotalMilliseconds)
-        {
-            if (_log.IsVerbose) _log.Verbose($"{_clientName}: nothing from the client for {_options.KeepAliveTimeout.TotalSeconds:0.#} s; closing the session");
-            Stop(SmuxEndReason.KeepAliveTimeout);
-            return;
-        }
-        if (LiveStreams == 0 && now - Volatile.Read(ref _lastData) >= (long)_options.IdleTimeout.TotalMilliseconds)
-        {
-            Stop(SmuxEndReason.IdleTimeout);
-            return;
-        }
-        // A client that sends but never reads keeps the session busy and our writer stuck for ever.
-        long writeStarted = Sender.WriteStarted;
-        if (writeStarted != 0 && now - writeStarted >= (long)_options.IdleTimeout.TotalMilliseconds)
-        {
-            if (_log.IsVerbose) _log.Verbose($"{_clientName}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; session cut without a close frame");
-            CutStalledClient();
-            return;
-        }
-        Reschedule(NextTickDelay(now));
+        if (_keepAlive.TakeNopDue(now)) Sender.RequestKeepAlive();
+        if (!_keepAlive.IsSilent(now)) return true;
+        if (_log.IsVerbose) _log.Verbose($"{_clientName}: nothing from the client for {_options.KeepAliveTimeout.TotalSeconds:0.#} s; closing the session");
+        _lifetime.Stop(SmuxEndReason.KeepAliveTimeout);
+        return false;
     }
 
-    /// <summary>
-    /// The write to the client is aborted at once, with no grace: cut short it leaves part of a frame on
-    /// the wire, so no close frame can follow; the connection is simply dropped.
-    /// </summary>
-    private void CutStalledClient()
+    void ITunnelWatch.OnClientStalled()
     {
-        Stop(SmuxEndReason.ClientStalled);
-        try { _abortClientWrites.Cancel(); }
-        catch (ObjectDisposedException) { }
+        if (_log.IsVerbose) _log.Verbose($"{_clientName}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; session cut without a close frame");
     }
 
-    /// <summary>The time until the next keepalive is due or a timeout could run out, whichever is first.</summary>
-    private TimeSpan NextTickDelay(long now)
+    /// <summary>The session is stopping: the sender refuses new frames, the reader wakes, every stream stops.</summary>
+    void ITunnelWatch.OnStopping()
     {
-        long keepAlive = Volatile.Read(ref _lastKeepAlive) + (long)_options.KeepAliveInterval.TotalMilliseconds - now;
-        long silence = Volatile.Read(ref _lastReceived) + (long)_options.KeepAliveTimeout.TotalMilliseconds - now;
-        long next = Math.Min(keepAlive, silence);
-        // With a stream open the idle timeout does not run; the stream's end reschedules.
-        if (LiveStreams == 0) next = Math.Min(next, Volatile.Read(ref _lastData) + (long)_options.IdleTimeout.TotalMilliseconds - now);
-        // A write that starts after this tick is looked at within the idle timeout, and then at its own deadline.
-        long writeStarted = Sender.WriteStarted;
-        next = Math.Min(next, writeStarted != 0 ? writeStarted + (long)_options.IdleTimeout.TotalMilliseconds - now : (long)_options.IdleTimeout.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(Math.Max(next, 1));
-    }
-
-    private void Reschedule(TimeSpan delay)
-    {
-        lock (_timerLock)
-        {
-            try { _timer?.Change(delay, Timeout.InfiniteTimeSpan); }
-            catch (ObjectDisposedException) { }
-        }
-    }
-
-    private void Stop(SmuxEndReason reason)
-    {
-        Interlocked.CompareExchange(ref _endReason, (int)reason, -1);
-        try
-        {
-            _stop.Cancel();
-            _abortClientWrites.CancelAfter(_options.CloseHandshakeTimeout);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
         Sender.Stop();
-        _room.Set();
-        SmuxStream[] streams;
-        lock (_streamsLock) streams = [.. _streams.Values];
-        foreach (var stream in streams) stream.Abort();
+        _dispatcher.Wake();
+        foreach (var stream in _streams.Snapshot()) stream.Abort();
     }
 }

@@ -18,6 +18,9 @@ internal sealed record SmuxSessionOptions
     /// <summary>Version 1: client bytes read but not yet written to backends before the session stops reading.</summary>
     public int ReceiveBudget { get; init; } = 256 * 1024;
 
-    /// <summary>How long the client gets to answer our close frame.</summary>
+    /// <summary>How long the client gets to answer our close frame, and a write to the client in progress to finish once the session stops.</summary>
     public TimeSpan CloseHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Where every timer of the session reads the time.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -19,39 +19,31 @@ internal sealed class SmuxStream
     /// </summary>
     public const int MaxFrameData = 16 * 1024 - SmuxFrameHeader.Size - 4;
 
-    /// <summary>
-    /// Version 2: the window we grant each stream. The client starts by assuming 256 KiB (xtaci/smux
-    /// initialPeerWindow) before it hears from us, so a smaller grant could not be relied on anyway.
-    /// </summary>
-    public const int ReceiveWindow = 256 * 1024;
-
-    /// <summary>Version 2: the client's window until its first UPD (xtaci/smux initialPeerWindow).</summary>
-    private const uint InitialPeerWindow = 256 * 1024;
+    /// <summary>Version 2: the window we grant each stream (<see cref="SmuxFlowWindow.ReceiveWindow"/>).</summary>
+    public const int ReceiveWindow = SmuxFlowWindow.ReceiveWindow;
 
     /// <summary>Queued client bytes copied to the backend per flush, so a copy never doubles a full window in memory.</summary>
     private const int MaxBytesPerBackendFlush = 64 * 1024;
 
     private readonly SmuxSession _session;
     private readonly byte _version;
-    private readonly Pipe _toBackend;
-    private readonly Lock _inputLock = new();
+    private readonly SmuxStreamInput _input = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly AsyncSignal _frameSent = new();
     private readonly AsyncSignal _windowChanged = new();
-    private bool _acceptsInput = true;
-    private int _queued;
     private bool _frameSentOk;
     private volatile bool _clientFinished;
 
-    // Version 2 flow control; counts wrap at 2^32 as xtaci/smux's do, so only differences are used.
-    private uint _consumed;
-    private uint _consumedAnnounced;
-    private int _updateQueued;
-    private uint _sent;
-    private uint _peerConsumed;
-    private uint _peerWindow = InitialPeerWindow;
+    // The halves of the stream that have ended: the client's FIN read, ours handed to the sender. Once
+    // both have, the stream gives its place in the session back, at once and exactly once.
+    private const int ClientHalf = 1;
+    private const int ServerHalf = 2;
+    private int _halvesEnded;
+    private int _placeReleased;
 
-    private long _bytesFromClient;
+    // Version 2 only: allocated with the stream, so the hot path never asks whether it exists.
+    private readonly SmuxFlowWindow _window = new();
+
     private long _bytesToClient;
 
     public SmuxStream(uint id, byte version, SmuxSession session)
@@ -59,8 +51,6 @@ internal sealed class SmuxStream
         Id = id;
         _version = version;
         _session = session;
-        // The session bounds what is queued (its budget in version 1, the window in version 2), so the pipe never pauses on its own.
-        _toBackend = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
     }
 
     public uint Id { get; }
@@ -74,51 +64,28 @@ internal sealed class SmuxStream
     public int FrameLength { get; private set; }
 
     /// <summary>Client bytes queued toward the backend and not yet written to it.</summary>
-    public int QueuedBytes
-    {
-        get { lock (_inputLock) return _queued; }
-    }
+    public int QueuedBytes => _input.QueuedBytes;
 
     /// <summary>
     /// Queues client data for the backend; false when the stream takes no more (the client sent FIN,
     /// or the backend is gone), and the caller drops it as smux drops data for a closed stream.
     /// </summary>
-    public bool TryQueue(ReadOnlySpan<byte> data)
-    {
-        lock (_inputLock)
-        {
-            if (!_acceptsInput) return false;
-            _toBackend.Writer.Write(data);
-            // With no pause threshold, the flush only publishes the bytes to the reader; it completes at once.
-            var flush = _toBackend.Writer.FlushAsync();
-            if (flush.IsCompleted) flush.GetAwaiter().GetResult();
-            else flush.AsTask().GetAwaiter().GetResult();
-            _queued += data.Length;
-            _bytesFromClient += data.Length;
-            return true;
-        }
-    }
+    public bool TryQueue(ReadOnlySpan<byte> data) => _input.TryQueue(data);
 
     /// <summary>The client sent FIN: it sends no more, so the backend gets end of input once the queue drains.</summary>
     public void OnClientFin()
     {
         _clientFinished = true;
-        lock (_inputLock)
-        {
-            if (_acceptsInput)
-            {
-                _acceptsInput = false;
-                _toBackend.Writer.Complete();
-            }
-        }
+        _input.Complete();
         _windowChanged.Set();
+        // On the session's reader, before it parses the next frame: a SYN right behind this FIN finds the place free.
+        HalfEnded(ClientHalf);
     }
 
     /// <summary>Version 2: the client's UPD.</summary>
     public void OnUpdate(uint consumed, uint window)
     {
-        Volatile.Write(ref _peerConsumed, consumed);
-        Volatile.Write(ref _peerWindow, window);
+        _window.OnUpdate(consumed, window);
         _windowChanged.Set();
     }
 
@@ -139,14 +106,7 @@ internal sealed class SmuxStream
     }
 
     /// <summary>Called by the sender as it writes our UPD: what we have consumed and the window we grant.</summary>
-    public (uint Consumed, uint Window) TakeUpdate()
-    {
-        uint consumed = Volatile.Read(ref _consumed);
-        Volatile.Write(ref _consumedAnnounced, consumed);
-        Volatile.Write(ref _updateQueued, 0);
-        // Bytes consumed since this read are covered by the next update, which the upstream loop queues.
-        return (consumed, ReceiveWindow);
-    }
+    public (uint Consumed, uint Window) TakeUpdate() => _window.TakeUpdate();
 
     public async Task RunAsync(Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>> dial)
     {
@@ -183,17 +143,18 @@ internal sealed class SmuxStream
         finally
         {
             ReleaseInput();
+            ReleasePlace();
             if (backend is not null) await backend.DisposeAsync().ConfigureAwait(false);
-            await _toBackend.Reader.CompleteAsync().ConfigureAwait(false);
+            await _input.Reader.CompleteAsync().ConfigureAwait(false);
             ReleaseFrameBuffer();
-            _session.OnStreamEnded(this, outcome, Interlocked.Read(ref _bytesFromClient), Interlocked.Read(ref _bytesToClient));
+            _session.OnStreamEnded(this, outcome, _input.BytesFromClient, Interlocked.Read(ref _bytesToClient));
             _stop.Dispose();
         }
     }
 
     private async Task CopyClientToBackendAsync(SocketTransport backend, CancellationToken token)
     {
-        var queue = _toBackend.Reader;
+        var queue = _input.Reader;
         var output = backend.Output;
         try
         {
@@ -282,7 +243,7 @@ internal sealed class SmuxStream
                         input.AdvanceTo(read.Buffer.End);
                         return;
                     }
-                    _sent += (uint)length;
+                    _window.Sent(length);
                     Interlocked.Add(ref _bytesToClient, length);
                     _session.Meter.ToClient(length);
                     _session.Touch();
@@ -311,11 +272,8 @@ internal sealed class SmuxStream
         while (true)
         {
             if (token.IsCancellationRequested) return 0;
-            int inFlight = (int)(_sent - Volatile.Read(ref _peerConsumed));
-            // A client claiming to have consumed more than we sent is broken; xtaci/smux ends the stream likewise (ErrConsumed).
-            if (inFlight < 0) return 0;
-            long available = Volatile.Read(ref _peerWindow) - (long)inFlight;
-            if (available > 0) return (int)Math.Min(available, MaxFrameData);
+            int available = _window.Available(MaxFrameData);
+            if (available != 0) return Math.Max(available, 0);
             // After its FIN the client no longer reads this stream, so its window will never open again.
             if (_clientFinished) return 0;
             await _windowChanged.WaitAsync().ConfigureAwait(false);
@@ -328,7 +286,20 @@ internal sealed class SmuxStream
         if (token.IsCancellationRequested) return;
         RentFrameBuffer();
         new SmuxFrameHeader(_version, SmuxCommand.Fin, 0, Id).Write(FrameBuffer);
+        // Before the FIN can reach the client: once it has, the client may count the stream gone.
+        HalfEnded(ServerHalf);
         await SendFrameAsync(SmuxFrameHeader.Size).ConfigureAwait(false);
+    }
+
+    private void HalfEnded(int half)
+    {
+        int before = Interlocked.Or(ref _halvesEnded, half);
+        if ((before | half) == (ClientHalf | ServerHalf)) ReleasePlace();
+    }
+
+    private void ReleasePlace()
+    {
+        if (Interlocked.Exchange(ref _placeReleased, 1) == 0) _session.OnStreamEndedBothWays();
     }
 
     /// <summary>Hands our frame to the sender; once the returned wait completes, <see cref="FrameWentOut"/> tells how it went.</summary>
@@ -363,40 +334,16 @@ internal sealed class SmuxStream
     /// <summary>Client bytes reached the backend: they leave the session's budget, and in version 2 the client may hear of it.</summary>
     private void Delivered(int count)
     {
-        int released;
-        lock (_inputLock)
-        {
-            // ReleaseInput may have handed everything back already, when the backend failed meanwhile.
-            released = Math.Min(count, _queued);
-            _queued -= released;
-        }
+        // ReleaseInput may have handed everything back already, when the backend failed meanwhile.
+        int released = _input.Delivered(count);
         if (released > 0) _session.OnDelivered(released);
-        if (_version != SmuxFrameHeader.Version2) return;
-
-        uint consumed = _consumed + (uint)count;
-        Volatile.Write(ref _consumed, consumed);
-        // As xtaci/smux does: announce the first consumption, then every half window.
-        bool first = consumed == (uint)count;
-        if ((first || consumed - Volatile.Read(ref _consumedAnnounced) >= ReceiveWindow / 2) && Interlocked.Exchange(ref _updateQueued, 1) == 0)
-        {
-            _session.Sender.EnqueueUpdate(this);
-        }
+        if (_version == SmuxFrameHeader.Version2 && _window.Consumed(count)) _session.Sender.EnqueueUpdate(this);
     }
 
     /// <summary>The stream takes no more client bytes; what was queued and never delivered leaves the budget.</summary>
     private void ReleaseInput()
     {
-        int released;
-        lock (_inputLock)
-        {
-            if (_acceptsInput)
-            {
-                _acceptsInput = false;
-                _toBackend.Writer.Complete();
-            }
-            released = _queued;
-            _queued = 0;
-        }
+        int released = _input.ReleaseAll();
         if (released > 0) _session.OnDelivered(released);
     }
 }

@@ -6,9 +6,9 @@ namespace Mtt.Core.Relay;
 
 /// <summary>
 /// One plain (smux_off) tunnel: the client's WebSocket byte stream relayed to and from one backend
-/// connection, with backpressure both ways and an idle timeout. The idle timeout also bounds a write
-/// to the client that makes no progress: a client that sends but never reads keeps the tunnel busy,
-/// and would otherwise hold its connection and its backend for ever.
+/// connection, with backpressure both ways; its <see cref="TunnelLifetime{TReason}"/> ends it on the
+/// idle timeout, which also bounds a write to the client that makes no progress: a client that sends
+/// but never reads keeps the tunnel busy, and would otherwise hold its connection and its backend for ever.
 /// </summary>
 internal sealed class WebSocketTunnel
 {
@@ -18,59 +18,47 @@ internal sealed class WebSocketTunnel
 
     private readonly WebSocketConnection _client;
     private readonly SocketTransport _backend;
-    private readonly TimeSpan _idleTimeout;
     private readonly TimeSpan _closeHandshakeTimeout;
-    // Stopping cancels reads (and writes to the backend, which is dropped anyway) at once. A write to the
-    // client is let finish for a grace period: cut short, it would leave half a frame on the wire and no
-    // close frame could follow it.
-    private readonly CancellationTokenSource _stop = new();
-    private readonly CancellationTokenSource _abortClientWrites = new();
+    private readonly TunnelLifetime<TunnelEndReason> _lifetime;
     private readonly TunnelMeter _meter;
-    private Timer? _idleTimer;
-    private long _lastActivity = Environment.TickCount64;
-    // When the write to the client in progress began; 0 while none is.
-    private long _clientWriteStarted;
     // Each written by one loop only and read after both have ended: no atomics needed on the hot path.
     private long _bytesFromClient;
     private long _bytesToClient;
-    private int _endReason = -1;
 
-    public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout, TunnelMeter meter)
+    public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout, TunnelMeter meter, TimeProvider time)
     {
         _meter = meter;
         _client = client;
         _backend = backend;
-        _idleTimeout = idleTimeout;
         _closeHandshakeTimeout = closeHandshakeTimeout;
+        _lifetime = new TunnelLifetime<TunnelEndReason>(time, idleTimeout, closeHandshakeTimeout, TunnelEndReason.IdleTimeout, TunnelEndReason.ClientStalled);
     }
 
     public async Task<TunnelResult> RunAsync(CancellationToken serverStopping)
     {
-        using var stopRegistration = serverStopping.UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.ServerStopping), this);
-        // Once per tunnel: a user deleted (or moved to another dst) closes its tunnels with 1008; fires at once if already revoked.
-        using var revokedRegistration = _meter.Revoked.UnsafeRegister(static state => ((WebSocketTunnel)state!).Stop(TunnelEndReason.UserRemoved), this);
-        _idleTimer = new Timer(static state => ((WebSocketTunnel)state!).CheckIdle(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
+        // A user deleted (or moved to another dst) closes its tunnels with 1008.
+        _lifetime.Start(serverStopping, TunnelEndReason.ServerStopping, _meter.Revoked, TunnelEndReason.UserRemoved);
         var upstream = CopyClientToBackendAsync();
         var downstream = CopyBackendToClientAsync();
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
 
-        if (first == downstream && EndReason == TunnelEndReason.BackendClosed)
+        if (first == downstream && _lifetime.EndReason == TunnelEndReason.BackendClosed)
         {
             // Our close 1000 is out; give the client a moment to answer it before dropping the connection.
-            await Task.WhenAny(upstream, Task.Delay(_closeHandshakeTimeout)).ConfigureAwait(false);
+            await Task.WhenAny(upstream, Task.Delay(_closeHandshakeTimeout, _lifetime.Time)).ConfigureAwait(false);
         }
 
         // Whichever side ended first, the other is done too.
-        StopLoops();
-        await _idleTimer.DisposeAsync().ConfigureAwait(false);
+        _lifetime.StopLoops();
+        await _lifetime.StopWatchingAsync().ConfigureAwait(false);
         await upstream.ConfigureAwait(false);
         await downstream.ConfigureAwait(false);
 
-        var reason = EndReason ?? TunnelEndReason.ServerStopping;
+        var reason = _lifetime.EndReason ?? TunnelEndReason.ServerStopping;
         // A backend failure seen first by the upstream loop (a write to a reset backend) has no close out yet.
         if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping or TunnelEndReason.UserRemoved or TunnelEndReason.BackendFailed)
         {
-            using var closeTimeout = new CancellationTokenSource(_closeHandshakeTimeout);
+            using var closeTimeout = new CancellationTokenSource(_closeHandshakeTimeout, _lifetime.Time);
             var code = reason switch
             {
                 TunnelEndReason.IdleTimeout => WebSocketCloseCodes.NormalClosure,
@@ -82,37 +70,27 @@ internal sealed class WebSocketTunnel
         }
 
         await _backend.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
-        _abortClientWrites.Dispose();
+        _lifetime.Dispose();
         return new TunnelResult(reason, _bytesFromClient, _bytesToClient);
-    }
-
-    private TunnelEndReason? EndReason
-    {
-        get
-        {
-            int value = Volatile.Read(ref _endReason);
-            return value < 0 ? null : (TunnelEndReason)value;
-        }
     }
 
     private async Task CopyClientToBackendAsync()
     {
-        var token = _stop.Token;
+        var token = _lifetime.Stopping;
         var backendOutput = _backend.Output;
         try
         {
             while (true)
             {
                 var received = await _client.ReceiveAsync(backendOutput, MaxPayloadPerFlush, token).ConfigureAwait(false);
-                Touch();
+                _lifetime.Touch();
                 if (received.Bytes > 0)
                 {
                     _bytesFromClient += received.Bytes;
                     _meter.FromClient(received.Bytes);
                     if (!await FlushToBackendAsync(backendOutput, token).ConfigureAwait(false))
                     {
-                        End(TunnelEndReason.BackendFailed);
+                        _lifetime.End(TunnelEndReason.BackendFailed);
                         return;
                     }
                 }
@@ -122,13 +100,13 @@ internal sealed class WebSocketTunnel
                     case ReceiveStatus.Data:
                         continue;
                     case ReceiveStatus.Closed:
-                        End(TunnelEndReason.ClientClosed);
+                        _lifetime.End(TunnelEndReason.ClientClosed);
                         return;
                     case ReceiveStatus.Ended:
-                        End(TunnelEndReason.ClientDisconnected);
+                        _lifetime.End(TunnelEndReason.ClientDisconnected);
                         return;
                     default:
-                        End(TunnelEndReason.ClientProtocolError);
+                        _lifetime.End(TunnelEndReason.ClientProtocolError);
                         return;
                 }
             }
@@ -139,7 +117,7 @@ internal sealed class WebSocketTunnel
         catch (Exception)
         {
             // A reset or a TLS failure on the client's connection: the tunnel is over either way.
-            End(TunnelEndReason.ClientDisconnected);
+            _lifetime.End(TunnelEndReason.ClientDisconnected);
         }
         finally
         {
@@ -168,7 +146,7 @@ internal sealed class WebSocketTunnel
 
     private async Task CopyBackendToClientAsync()
     {
-        var token = _stop.Token;
+        var token = _lifetime.Stopping;
         var backendInput = _backend.Input;
         while (true)
         {
@@ -183,7 +161,7 @@ internal sealed class WebSocketTunnel
             }
             catch (Exception)
             {
-                End(TunnelEndReason.BackendFailed);
+                _lifetime.End(TunnelEndReason.BackendFailed);
                 await _client.SendCloseAsync(WebSocketCloseCodes.InternalError, token).ConfigureAwait(false);
                 return;
             }
@@ -191,14 +169,14 @@ internal sealed class WebSocketTunnel
             var buffer = read.Buffer;
             if (!buffer.IsEmpty)
             {
-                Touch();
+                _lifetime.Touch();
                 bool delivered;
-                Volatile.Write(ref _clientWriteStarted, Environment.TickCount64);
+                _lifetime.ClientWriteStarted();
                 try
                 {
-                    delivered = await _client.SendAsync(buffer, _abortClientWrites.Token).ConfigureAwait(false);
+                    delivered = await _client.SendAsync(buffer, _lifetime.ClientWrites).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException) when (_abortClientWrites.IsCancellationRequested)
+                catch (OperationCanceledException) when (_lifetime.ClientWrites.IsCancellationRequested)
                 {
                     return;
                 }
@@ -208,12 +186,12 @@ internal sealed class WebSocketTunnel
                 }
                 finally
                 {
-                    Volatile.Write(ref _clientWriteStarted, 0);
+                    _lifetime.ClientWriteEnded();
                 }
 
                 if (!delivered)
                 {
-                    End(TunnelEndReason.ClientDisconnected);
+                    _lifetime.End(TunnelEndReason.ClientDisconnected);
                     return;
                 }
                 _bytesToClient += buffer.Length;
@@ -225,70 +203,11 @@ internal sealed class WebSocketTunnel
             {
                 // A reset the upstream loop's write met first reads here as a plain end: ask the socket. Once
                 // the upstream has ended (and shut down its sending side) the reason is settled anyway.
-                End(_backend.WasReset() ? TunnelEndReason.BackendFailed : TunnelEndReason.BackendClosed);
-                var code = EndReason == TunnelEndReason.BackendFailed ? WebSocketCloseCodes.InternalError : WebSocketCloseCodes.NormalClosure;
+                _lifetime.End(_backend.WasReset() ? TunnelEndReason.BackendFailed : TunnelEndReason.BackendClosed);
+                var code = _lifetime.EndReason == TunnelEndReason.BackendFailed ? WebSocketCloseCodes.InternalError : WebSocketCloseCodes.NormalClosure;
                 await _client.SendCloseAsync(code, token).ConfigureAwait(false);
                 return;
             }
-        }
-    }
-
-    private void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
-
-    private void CheckIdle()
-    {
-        long now = Environment.TickCount64;
-        long timeoutMs = (long)_idleTimeout.TotalMilliseconds;
-        long writeStarted = Volatile.Read(ref _clientWriteStarted);
-        if (writeStarted != 0 && now - writeStarted >= timeoutMs)
-        {
-            CutStalledClient();
-            return;
-        }
-        long idleMs = now - Volatile.Read(ref _lastActivity);
-        if (idleMs < timeoutMs)
-        {
-            // Data flowed since the timer was set: look again when the quiet period could next run out,
-            // or the write in progress could have gone without progress for too long.
-            long next = timeoutMs - idleMs;
-            if (writeStarted != 0) next = Math.Min(next, writeStarted + timeoutMs - now);
-            try { _idleTimer?.Change(TimeSpan.FromMilliseconds(Math.Max(next, 1)), Timeout.InfiniteTimeSpan); }
-            catch (ObjectDisposedException) { }
-            return;
-        }
-        Stop(TunnelEndReason.IdleTimeout);
-    }
-
-    /// <summary>
-    /// The client has taken nothing of a write for the idle timeout: the write is aborted at once, with no
-    /// grace. Cut short it leaves part of a frame on the wire, so no close frame can follow; the
-    /// connection is simply dropped.
-    /// </summary>
-    private void CutStalledClient()
-    {
-        Stop(TunnelEndReason.ClientStalled);
-        try { _abortClientWrites.Cancel(); }
-        catch (ObjectDisposedException) { }
-    }
-
-    private void Stop(TunnelEndReason reason)
-    {
-        End(reason);
-        StopLoops();
-    }
-
-    private void End(TunnelEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, -1);
-
-    private void StopLoops()
-    {
-        try
-        {
-            _stop.Cancel();
-            _abortClientWrites.CancelAfter(_closeHandshakeTimeout);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The tunnel has ended already.
         }
     }
 }

@@ -56,6 +56,13 @@ public sealed class FrameDecoder
         _maxFramePayload = maxFramePayload;
     }
 
+    /// <summary>
+    /// True after a violation that left the frame boundaries unknown (1002, 1007, 1009, a malformed close
+    /// frame among them): nothing more can be read, so there is no close handshake to wait for and the
+    /// connection is failed at once (RFC 6455 section 7.1.7). False after a text frame (1003).
+    /// </summary>
+    public bool HasFailed => _failureCode != 0 && !_draining;
+
     /// <summary>The unmasked payload of the control frame just returned; valid until the next call.</summary>
     public ReadOnlySpan<byte> ControlPayload => _controlPayload.AsSpan(0, _controlLength);
 
@@ -149,8 +156,11 @@ public sealed class FrameDecoder
                     if (!_messageInProgress && !_draining) violation = WebSocketCloseCodes.ProtocolError; // 5.4: nothing to continue
                     break;
                 case WebSocketOpcode.Text:
+                    if (_draining) break;
+                    // 5.4: a new data frame inside a fragmented message is an interleaving error, whatever its type.
+                    if (_messageInProgress) violation = WebSocketCloseCodes.ProtocolError;
                     // 7.4.1: we carry binary only. The frame is well formed, so the close handshake can follow.
-                    if (!_draining) return FailKeepingFraming(WebSocketCloseCodes.UnsupportedData, written, out result);
+                    else return FailKeepingFraming(WebSocketCloseCodes.UnsupportedData, written, out result);
                     break;
                 case WebSocketOpcode.Close or WebSocketOpcode.Ping or WebSocketOpcode.Pong:
                     if (!fin || length7 > MaxControlPayload) violation = WebSocketCloseCodes.ProtocolError; // 5.5

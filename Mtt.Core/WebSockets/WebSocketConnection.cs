@@ -103,14 +103,15 @@ public sealed class WebSocketConnection
     /// connection after the close handshake). Closing at once instead, with the client's data still
     /// arriving, makes the kernel answer with a reset, and a reset can destroy our close frame in the
     /// client's receive buffer before the client has read it. Also after a protocol error that left the
-    /// framing intact (a text frame, 1003); after any other the decoder refuses at once and this returns.
-    /// Bounded by <paramref name="timeout"/> and by <see cref="MaxDrainBytes"/>.
+    /// framing intact (a text frame, 1003). After any other, a malformed close frame included, this returns
+    /// at once: nothing the client sends can be read any more, so there is no close of its to wait for
+    /// (section 7.1.7, fail the connection). Bounded by <paramref name="timeout"/> and by <see cref="MaxDrainBytes"/>.
     /// </summary>
-    public async Task DrainUntilCloseAsync(TimeSpan timeout)
+    public async Task DrainUntilCloseAsync(TimeSpan timeout, TimeProvider time)
     {
-        if (!_closeSent || _closeReceived || _writeFailed) return;
+        if (!_closeSent || _closeReceived || _writeFailed || _decoder.HasFailed) return;
         using var discard = new DiscardingBufferWriter();
-        using var deadline = new CancellationTokenSource(timeout);
+        using var deadline = new CancellationTokenSource(timeout, time);
         try
         {
             int drained = 0;

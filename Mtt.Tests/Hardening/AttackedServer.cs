@@ -24,10 +24,11 @@ public sealed class AttackedServer : IAsyncDisposable
 
     public int BackendConnections => _backend.Accepted;
 
-    public static AttackedServer Start(TimeSpan? handshakeTimeout = null, bool tls = false)
+    /// <param name="closeHandshakeTimeout">How long the server waits for the client's close after its own; a long one shows a wait that should not happen.</param>
+    public static AttackedServer Start(TimeSpan? handshakeTimeout = null, bool tls = false, TimeSpan? closeHandshakeTimeout = null)
     {
         var backend = new EchoBackend();
-        var server = TestServer.Start(tls: tls, handshakeTimeout: handshakeTimeout);
+        var server = TestServer.Start(tls: tls, handshakeTimeout: handshakeTimeout, closeHandshakeTimeout: closeHandshakeTimeout);
         server.AddUser(UserPath, backend.Address);
         return new AttackedServer(server, backend);
     }

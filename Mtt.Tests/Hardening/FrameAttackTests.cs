@@ -10,6 +10,10 @@ namespace Mtt.Tests.Hardening;
 /// </summary>
 public class FrameAttackTests
 {
+    // Far above the bound a test waits for the end of the connection: a server that waited for the
+    // client's close where it should fail the connection at once would show.
+    private static readonly TimeSpan LongCloseHandshake = TimeSpan.FromSeconds(30);
+
     private static byte[] Frame(byte opcode, int payloadLength = 0, bool fin = true, byte rsv = 0) =>
         RawWebSocketClient.BuildFrame(opcode, new byte[payloadLength], fin, mask: true, rsv);
 
@@ -46,8 +50,9 @@ public class FrameAttackTests
         { "pong of 200 bytes", Frame(0xA, 200), 1002 },
         { "continuation without a start", Frame(0x0, 4), 1002 },
         { "new data frame mid-fragment", [.. Frame(0x2, 4, fin: false), .. Frame(0x2, 4)], 1002 },
-        // Two violations at once: the text frame is refused first, as any text frame is (1003).
-        { "text mid-fragment", [.. Frame(0x2, 4, fin: false), .. Frame(0x1, 4)], 1003 },
+        // A text frame inside a fragmented binary message breaks the interleaving rule (section 5.4) before
+        // it is a text frame: 1002, and the framing is not trusted any more.
+        { "text mid-fragment", [.. Frame(0x2, 4, fin: false), .. Frame(0x1, 4)], 1002 },
         { "64-bit length with the top bit", Claiming(0x8000_0000_0000_0000), 1002 },
         { "64-bit length all ones", Claiming(ulong.MaxValue), 1002 },
         { "text frame", Frame(0x1, 4), 1003 },
@@ -69,16 +74,49 @@ public class FrameAttackTests
     [MemberData(nameof(Violations))]
     public async Task FrameViolation_IsClosedWithItsCode_AndTheServerServesTheNextClient(string violation, byte[] frames, ushort code)
     {
-        await using var server = AttackedServer.Start();
+        await using var server = AttackedServer.Start(closeHandshakeTimeout: LongCloseHandshake);
         await using (var client = await server.UpgradedAsync())
         {
             await client.SendRawAsync(frames).WaitAsync(AttackedServer.Bound);
             var received = await client.ReadUntilCloseAsync().WaitAsync(AttackedServer.Bound);
             Assert.True(received == code, $"{violation}: expected close {code}, got {received?.ToString() ?? "no close frame"}");
             // After a text frame the framing is intact and the server waits for our close (the handshake);
-            // after a framing violation it closes at once, whatever we send.
+            // after a framing violation, a malformed close frame included, it closes at once (RFC 6455
+            // section 7.1.7), well within the bound and far from the close-handshake timeout.
             if (code == 1003) await client.SendCloseAsync(code).WaitAsync(AttackedServer.Bound);
             await AttackedServer.AssertClosedAsync(client);
+        }
+
+        await server.AssertServesANormalClientAsync();
+    }
+
+    [Theory]
+    [InlineData("smux_off", "1-byte payload")]
+    [InlineData("smux_off", "code 1005")]
+    [InlineData("smux_on", "1-byte payload")]
+    [InlineData("smux_on", "code 999")]
+    [InlineData("smux_on", "code 1015")]
+    [InlineData("smux_on", "reason not UTF-8")]
+    public async Task MalformedClose_FailsTheConnectionAtOnce_WithoutWaitingForAnotherClose(string subprotocol, string malformed)
+    {
+        byte[] close = malformed switch
+        {
+            "1-byte payload" => RawWebSocketClient.BuildFrame(0x8, [0x03]),
+            "code 1005" => Close(1005),
+            "code 999" => Close(999),
+            "code 1015" => Close(1015),
+            _ => Close(1000, 0xC3, 0x28),
+        };
+        ushort code = malformed == "reason not UTF-8" ? (ushort)1007 : (ushort)1002;
+        await using var server = AttackedServer.Start(closeHandshakeTimeout: LongCloseHandshake);
+        await using (var client = await server.UpgradedAsync(subprotocol))
+        {
+            // Data first (an smux NOP, echoed by a plain tunnel's backend), so the relay is under way when the bad close arrives.
+            await client.SendBinaryAsync(new byte[] { 1, 3, 0, 0, 0, 0, 0, 0 }).WaitAsync(AttackedServer.Bound);
+            await client.SendRawAsync(close).WaitAsync(AttackedServer.Bound);
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            await AttackedServer.AssertClosedWithAsync(client, code);
+            Assert.True(started.Elapsed < LongCloseHandshake / 3, $"the connection stayed open {started.Elapsed.TotalSeconds:0.0} s after the close");
         }
 
         await server.AssertServesANormalClientAsync();

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Time.Testing;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Listening;
@@ -253,29 +254,35 @@ public sealed class TunnelEndToEndTests
     [Fact]
     public async Task IdleTunnel_IsClosedAfterTheTimeout_WhileABusyOneIsNot()
     {
+        var idleTimeout = TimeSpan.FromMilliseconds(1500);
+        var step = TimeSpan.FromMilliseconds(250);
+        var time = new FakeTimeProvider();
         await using var backend = new EchoBackend();
-        await using var server = TestServer.Start(idleTimeout: TimeSpan.FromMilliseconds(1500));
+        await using var server = TestServer.Start(idleTimeout: idleTimeout, time: time);
         server.AddUser("/idle", backend.Address);
 
         await using var idle = await RawWebSocketClient.ConnectAsync(server.Port);
         Assert.Equal(101, (await idle.UpgradeAsync("/idle")).Status);
-        var started = System.Diagnostics.Stopwatch.StartNew();
 
         await using var busy = await RawWebSocketClient.ConnectAsync(server.Port);
         Assert.Equal(101, (await busy.UpgradeAsync("/idle")).Status);
         var idleClosed = idle.ReadUntilCloseAsync();
-        // The busy tunnel exchanges a message at a time for longer than the timeout; each round trip is
-        // activity. The timeout is long enough that a round trip on a loaded 2-core machine never takes it.
+        // The tunnels' clock moves a step after each round trip of the busy tunnel, which is activity in
+        // every step; the quiet one has none from the start.
+        var moved = TimeSpan.Zero;
         while (!idleClosed.IsCompleted)
         {
             await busy.SendBinaryAsync("tick"u8.ToArray());
             Assert.NotNull(await busy.ReadFrameAsync().WaitAsync(Bound));
-            Assert.True(started.Elapsed < Bound, "the idle tunnel was never closed");
+            // Generous: on a loaded machine the busy round trips can outpace the server's reaction by a few steps.
+            Assert.True(moved < idleTimeout + 20 * step, "the idle tunnel was not closed after its timeout");
+            // Off the test's synchronisation context: the clock runs the server's timer callbacks on this thread.
+            await Task.Run(() => time.Advance(step));
+            moved += step;
         }
         Assert.Equal((ushort)1000, await idleClosed);
-        // Timers and the tick count are coarse by some milliseconds; what matters is that the quiet
-        // tunnel lived about as long as the timeout, not that it was closed at once.
-        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(1400), $"closed after {started.Elapsed}");
+        // The quiet tunnel lived as long as the timeout on the tunnels' clock, not less.
+        Assert.True(moved >= idleTimeout, $"closed after {moved}");
 
         await busy.SendBinaryAsync("still here"u8.ToArray());
         var frame = await busy.ReadFrameAsync().WaitAsync(Bound);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Mux;
 using Mtt.Tests.Support;
 
@@ -82,6 +83,54 @@ public sealed class SmuxSessionTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task StreamEndedBothWays_FreesItsPlaceAtOnce_ForASynRightBehindItsFin(byte version)
+    {
+        await using var backend = new EchoBackend(scripted: true);
+        await using var server = TestServer.StartWithUser("/m", backend.Address);
+        await using var client = await server.ConnectSmuxAsync("/m", version);
+
+        // Sixteen streams whose backends the test holds, so it decides when each one ends.
+        var streams = new List<SmuxTestStream>();
+        var backends = new List<Socket>();
+        for (int i = 0; i < 16; i++)
+        {
+            var stream = await client.OpenStreamAsync();
+            await stream.WriteAsync(new[] { EchoBackend.HandOver });
+            backends.Add(await backend.NextHandedOverAsync().AsTask().WaitAsync(Bound));
+            streams.Add(stream);
+        }
+
+        // Each round, one stream ends both ways: its backend ends, the server's FIN arrives, and the
+        // client answers with its own FIN and, in the same message, a new stream, as a client does that
+        // closes one stream and opens the next. By the client's count the session holds 16 again, and
+        // the server reads the SYN right behind the FIN, before the ended stream's backend is even closed.
+        for (int i = 0; i < 16; i++)
+        {
+            backends[i].Shutdown(SocketShutdown.Send);
+            await streams[i].FinReceived.WaitAsync(Bound);
+            uint id = 1001 + 2 * (uint)i;
+            var next = new SmuxTestStreamProbe(client, id).Stream;
+            byte[] message = new byte[3 * SmuxTestClient.HeaderSize + 1];
+            SmuxTestClient.WriteHeader(message, version, SmuxTestClient.Fin, 0, streams[i].Id);
+            SmuxTestClient.WriteHeader(message.AsSpan(SmuxTestClient.HeaderSize), version, SmuxTestClient.Syn, 0, id);
+            SmuxTestClient.WriteHeader(message.AsSpan(2 * SmuxTestClient.HeaderSize), version, SmuxTestClient.Psh, 1, id);
+            message[^1] = (byte)('a' + i);
+            await client.SendMessageAsync(message);
+
+            var echoed = await next.ReadExactlyAsync(1).WaitAsync(Bound);
+            Assert.True(echoed.Length == 1, $"round {i}: the new stream was refused (FIN straight back) although the client had 16 open");
+            Assert.Equal((byte)('a' + i), echoed[0]);
+        }
+
+        // The count is still right: the sixteen new streams are live, so a seventeenth is refused.
+        var seventeenth = await client.OpenStreamAsync();
+        await seventeenth.FinReceived.WaitAsync(Bound);
+        Assert.Empty(await seventeenth.ReadToEndAsync().WaitAsync(Bound));
+    }
+
+    [Theory]
     [InlineData("smux_on", false)]
     [InlineData(null, true)]
     public async Task SmuxOnOrNoSubprotocolUnderMux_IsASession(string? subprotocol, bool muxByDefault)
@@ -126,13 +175,24 @@ public sealed class SmuxSessionTests
     [Fact]
     public async Task SilentSession_IsClosedByKeepAlive_AfterTheServerSentNops()
     {
+        var interval = TimeSpan.FromMilliseconds(100);
+        var keepAliveTimeout = TimeSpan.FromMilliseconds(800);
+        var time = new FakeTimeProvider();
         await using var backend = new EchoBackend();
-        await using var server = TestServer.StartWithUser("/m", backend.Address, keepAliveInterval: TimeSpan.FromMilliseconds(100), keepAliveTimeout: TimeSpan.FromMilliseconds(800));
+        await using var server = TestServer.StartWithUser("/m", backend.Address, keepAliveInterval: interval, keepAliveTimeout: keepAliveTimeout, time: time);
         await using var client = await server.ConnectSmuxAsync("/m", version: 2);
         var stream = await client.OpenStreamAsync();
+        // Its SYN was the last the server heard from the client: the stream's backend has been dialled.
+        await backend.FirstConnection.WaitAsync(Bound);
 
+        // The client says nothing more while the session's clock moves on: NOPs come, then the session goes,
+        // and the stream's backend with it.
+        // Off the test's synchronisation context: the clock runs the server's timer callbacks on the advancing thread.
+        await Task.Run(() => time.Advance(interval));
         await client.FirstNop.WaitAsync(Bound);
-        // The client says nothing more: the session goes, and the stream's backend with it.
+        await Task.Run(() => time.Advance(keepAliveTimeout - 2 * interval));
+        Assert.False(client.Closed.IsCompleted, "closed before the keepalive timeout");
+        await Task.Run(() => time.Advance(interval));
         Assert.Equal(WebSocketCloseStatus.NormalClosure, await client.Closed.WaitAsync(Bound));
         await backend.FirstEndOfInput.WaitAsync(Bound);
     }
@@ -140,8 +200,10 @@ public sealed class SmuxSessionTests
     [Fact]
     public async Task IdleSessionWithoutStreams_IsClosed_WhileOneWithAnOpenStreamIsNot()
     {
+        var idleTimeout = TimeSpan.FromMilliseconds(500);
+        var time = new FakeTimeProvider();
         await using var backend = new EchoBackend();
-        await using var server = TestServer.StartWithUser("/m", backend.Address, idleTimeout: TimeSpan.FromMilliseconds(500));
+        await using var server = TestServer.StartWithUser("/m", backend.Address, idleTimeout: idleTimeout, time: time);
         await using var busy = await server.ConnectSmuxAsync("/m");
         var stream = await busy.OpenStreamAsync();
         await stream.WriteAsync(new byte[] { 42 });
@@ -150,7 +212,20 @@ public sealed class SmuxSessionTests
         await using var idle = await server.ConnectSmuxAsync("/m");
         var once = await idle.OpenStreamAsync();
         Assert.Equal([7], await EchoAsync(once, [7]).WaitAsync(Bound));
+        // The idle clock starts as the server ends the last stream, a moment after its FIN reached the client:
+        // the clock moves a step after each round trip of the busy session's stream.
+        var step = TimeSpan.FromMilliseconds(100);
+        var moved = TimeSpan.Zero;
+        while (!idle.Closed.IsCompleted)
+        {
+            Assert.True(moved < idleTimeout + 30 * step, "the idle session was not closed after its timeout");
+            await stream.WriteAsync(new byte[] { 1 });
+            Assert.Equal(1, await stream.ReadAsync(new byte[1]).WaitAsync(Bound));
+            await Task.Run(() => time.Advance(step));
+            moved += step;
+        }
         Assert.Equal(WebSocketCloseStatus.NormalClosure, await idle.Closed.WaitAsync(Bound));
+        Assert.True(moved >= idleTimeout, $"closed after {moved}");
 
         // The busy session outlived the idle one's whole timeout after its last stream closed.
         Assert.False(busy.Closed.IsCompleted);

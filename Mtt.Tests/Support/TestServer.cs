@@ -34,7 +34,8 @@ public sealed class TestServer : IAsyncDisposable
 
     public static TestServer Start(bool tls = false, bool mux = false, TimeSpan? idleTimeout = null, TimeSpan? handshakeTimeout = null, ServerLog? log = null,
         TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null,
-        bool proxyProtocol = false, TrustedProxies? trustedProxies = null, ServerMetrics? metrics = null)
+        bool proxyProtocol = false, TrustedProxies? trustedProxies = null, ServerMetrics? metrics = null, TimeSpan? closeHandshakeTimeout = null,
+        TimeProvider? time = null)
     {
         X509Certificate2? certificate = tls ? SelfSignedCertificate.Create("localhost") : null;
         var options = new TunnelServerOptions
@@ -46,6 +47,8 @@ public sealed class TestServer : IAsyncDisposable
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
             SmuxKeepAliveInterval = keepAliveInterval ?? TimeSpan.FromSeconds(30),
             SmuxKeepAliveTimeout = keepAliveTimeout ?? TimeSpan.FromSeconds(70),
+            CloseHandshakeTimeout = closeHandshakeTimeout ?? TimeSpan.FromSeconds(2),
+            Time = time ?? TimeProvider.System,
             RequireProxyHeader = proxyProtocol,
             TrustedProxies = trustedProxies,
         };
@@ -56,10 +59,11 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>A server with one user already in its table.</summary>
+    /// <param name="time">Where the tunnels' timeouts read the time: a fake clock lets a test move it instead of waiting.</param>
     public static TestServer StartWithUser(string path, string dst, bool tls = false, bool mux = false, TimeSpan? idleTimeout = null,
-        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null)
+        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null, TimeProvider? time = null)
     {
-        var server = Start(tls, mux, idleTimeout, keepAliveInterval: keepAliveInterval, keepAliveTimeout: keepAliveTimeout);
+        var server = Start(tls, mux, idleTimeout, keepAliveInterval: keepAliveInterval, keepAliveTimeout: keepAliveTimeout, time: time);
         server.AddUser(path, dst);
         return server;
     }

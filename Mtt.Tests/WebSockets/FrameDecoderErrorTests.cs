@@ -29,6 +29,7 @@ public class FrameDecoderErrorTests
         { "length over the bound", Header(BinaryOpcode, FrameDecoder.DefaultMaxFramePayload + 1), WebSocketCloseCodes.MessageTooBig },
         { "continuation without message", Continuation([1]), WebSocketCloseCodes.ProtocolError },
         { "binary inside fragmented message", Concat(Binary([1], fin: false), Binary([2])), WebSocketCloseCodes.ProtocolError },
+        { "text inside fragmented message", Concat(Binary([1], fin: false), Frame((int)WebSocketOpcode.Text, [2])), WebSocketCloseCodes.ProtocolError },
         { "close with 1-byte body", Frame((int)WebSocketOpcode.Close, [3]), WebSocketCloseCodes.ProtocolError },
         { "close code 0", Close(0), WebSocketCloseCodes.ProtocolError },
         { "close code 999", Close(999), WebSocketCloseCodes.ProtocolError },
@@ -85,6 +86,7 @@ public class FrameDecoderErrorTests
         DecodeResult refused = decoder.Decode(ref buffer, sink, 100);
         Assert.Equal(DecodeStatus.ProtocolError, refused.Status);
         Assert.Equal(WebSocketCloseCodes.UnsupportedData, refused.CloseCode);
+        Assert.False(decoder.HasFailed);
         Assert.Equal(new byte[] { 1 }, sink.WrittenSpan.ToArray());
 
         // Draining: fragmentation rules no longer matter, only frame boundaries do.
@@ -121,6 +123,7 @@ public class FrameDecoderErrorTests
         var decoder = new FrameDecoder();
         var sink = new ArrayBufferWriter<byte>();
         DecoderFeed.Run(decoder, wire);
+        Assert.True(decoder.HasFailed, violation);
 
         var valid = new ReadOnlySequence<byte>(Binary([1, 2, 3]));
         DecodeResult again = decoder.Decode(ref valid, sink, 100);

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
@@ -24,6 +25,7 @@ internal sealed class FaultyNetwork : IAsyncDisposable
 
     private FaultyNetwork(TunnelServerOptions options)
     {
+        Time = options.Time as FakeTimeProvider;
         Metrics = new ServerMetrics();
         Listener = new TunnelListener(options, Routes, ServerLog.Silent, Metrics);
         Listener.Start();
@@ -42,13 +44,56 @@ internal sealed class FaultyNetwork : IAsyncDisposable
 
     public IReadOnlyList<Bystander> Bystanders => _bystanders;
 
-    public static FaultyNetwork Start(TimeSpan? idleTimeout = null, TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null) => new(new TunnelServerOptions
+    /// <summary>The clock of the tunnels' timeouts when the test drives it (<see cref="Start"/> with a fake clock), else null.</summary>
+    public FakeTimeProvider? Time { get; }
+
+    /// <param name="time">A fake clock for the tunnels' timeouts (idle, stalled client, keepalive, close grace), moved by <see cref="AdvanceAsync"/>.</param>
+    public static FaultyNetwork Start(TimeSpan? idleTimeout = null, TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null, FakeTimeProvider? time = null) => new(new TunnelServerOptions
     {
         Bind = new IPEndPoint(IPAddress.Loopback, 0),
         IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(1),
         SmuxKeepAliveInterval = keepAliveInterval ?? TimeSpan.FromSeconds(30),
         SmuxKeepAliveTimeout = keepAliveTimeout ?? TimeSpan.FromSeconds(70),
+        Time = time ?? TimeProvider.System,
     });
+
+    /// <summary>How far the fake clock moves at once: well under any timeout a test sets, so the bystanders' activity falls in every step.</summary>
+    public static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Moves the fake clock on by <paramref name="by"/>, a <see cref="Step"/> at a time, each step only once every
+    /// bystander has echoed a round (and <paramref name="activity"/>, if given, has completed) at the current
+    /// time: they are never quiet for a whole step, while a silent client's clock runs on.
+    /// </summary>
+    public async Task AdvanceAsync(TimeSpan by, Func<Task>? activity = null)
+    {
+        var time = Time ?? throw new InvalidOperationException("the network runs on the system clock");
+        for (var moved = TimeSpan.Zero; moved < by; moved += Step)
+        {
+            await BystandersAdvancedAsync(1);
+            if (activity is not null) await activity().WaitAsync(Bound);
+            var step = by - moved < Step ? by - moved : Step;
+            // Off the test's synchronisation context: the clock runs the server's timer callbacks on the advancing thread.
+            await Task.Run(() => time.Advance(step));
+        }
+    }
+
+    /// <summary>
+    /// Moves the fake clock a <see cref="Step"/> at a time (as <see cref="AdvanceAsync"/>) until <paramref name="ended"/>
+    /// completes or the clock has moved <paramref name="limit"/>; returns how far it moved.
+    /// </summary>
+    public async Task<TimeSpan> AdvanceUntilAsync(Task ended, TimeSpan limit, Func<Task>? activity = null)
+    {
+        var moved = TimeSpan.Zero;
+        while (!ended.IsCompleted && moved < limit)
+        {
+            await AdvanceAsync(Step, activity);
+            moved += Step;
+            // The server acts on a deadline off the test's thread: give the end a bystander round to show.
+            await Task.WhenAny(ended, BystandersAdvancedAsync(1));
+        }
+        return moved;
+    }
 
     public void AddUser(string path, string dst)
     {

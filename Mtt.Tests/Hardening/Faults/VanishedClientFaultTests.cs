@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Hardening.Faults;
@@ -7,19 +7,22 @@ namespace Mtt.Tests.Hardening.Faults;
 /// <summary>
 /// Fault: the client vanishes without FIN or RST (a NAT forgot it, a laptop lid closed). On loopback a
 /// socket cannot go silent by closing, so the client keeps it open and sends nothing, or stops reading.
+/// The tunnels' timeouts run on a fake clock the tests move (<see cref="FaultyNetwork.AdvanceAsync"/>), so
+/// no test waits them out, and the bystanders echo in every step of it.
 /// </summary>
 public sealed class VanishedClientFaultTests
 {
     private static readonly TimeSpan Bound = FaultyNetwork.Bound;
 
-    // Long enough that the bystanders' rounds on a loaded machine never leave them idle that long.
+    // On the fake clock: the bystanders are active in every step of it, whatever the machine's load.
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(3);
 
-    // TunnelServerOptions.CloseHandshakeTimeout's default: how long a write to the client may go on once the tunnel stops.
+    // TunnelServerOptions.CloseHandshakeTimeout's default: how long a write to the client may go on once the
+    // tunnel stops, and how long the server waits for the client's close.
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
 
-    // Timers and the tick count are coarse by some milliseconds.
-    private static readonly TimeSpan Coarseness = TimeSpan.FromMilliseconds(200);
+    // Sends fill the kernel's buffers in real time while the fake clock steps on: a stuck write may begin a few steps late.
+    private static readonly TimeSpan FillSlack = TimeSpan.FromSeconds(3);
 
     /// <summary>Completes when the server has ended the backend connection: end of stream or a reset.</summary>
     private static async Task BackendEndedAsync(Socket backend)
@@ -49,34 +52,53 @@ public sealed class VanishedClientFaultTests
         }
     }
 
-    /// <summary>The server ended this connection's tunnel: its backend saw the end within the bound, not before <paramref name="earliest"/>.</summary>
-    private static async Task AssertReclaimedAsync(Task backendEnded, Stopwatch clock, TimeSpan earliest, TimeSpan latest)
+    /// <summary>
+    /// Moves the fake clock to just short of <paramref name="deadline"/>, where the tunnel must still be there,
+    /// then past it: the server ends the tunnel, and its backend sees the end.
+    /// </summary>
+    private static async Task AssertReclaimedAtAsync(FaultyNetwork network, Task backendEnded, TimeSpan deadline)
     {
+        await network.AdvanceAsync(deadline - FaultyNetwork.Step);
+        Assert.False(backendEnded.IsCompleted, $"reclaimed before {deadline}");
+        await network.AdvanceAsync(FaultyNetwork.Step);
         await backendEnded.WaitAsync(Bound);
-        Assert.True(clock.Elapsed >= earliest - Coarseness, $"reclaimed after {clock.Elapsed}, before {earliest}");
-        Assert.True(clock.Elapsed < latest, $"reclaimed after {clock.Elapsed}, expected within {latest}");
+    }
+
+    /// <summary>
+    /// Moves the fake clock until the tunnel is reclaimed: not before <paramref name="earliest"/> has passed on it,
+    /// and within <paramref name="latest"/>.
+    /// </summary>
+    private static async Task AssertReclaimedWithinAsync(FaultyNetwork network, Task backendEnded, TimeSpan earliest, TimeSpan latest, Func<Task>? activity = null)
+    {
+        var moved = await network.AdvanceUntilAsync(backendEnded, latest, activity);
+        await backendEnded.WaitAsync(Bound);
+        Assert.True(moved >= earliest, $"reclaimed within {moved} on the tunnels' clock, before {earliest}");
     }
 
     [Fact]
     public async Task PlainTunnel_SilentClient_IsClosedAfterTheIdleTimeout_WithItsBackend_OthersLoseNothing()
     {
-        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout);
+        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout, time: new FakeTimeProvider());
         await network.StartBystandersAsync();
         var client = await network.PlainAsync(FaultyNetwork.BystanderPath);
         await client.SendBinaryAsync(new[] { EchoBackend.HandOver });
         var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
         await backend.SendAsync("hello"u8.ToArray());
         Assert.Equal("hello"u8.ToArray(), (await client.ReadFrameAsync().WaitAsync(Bound))!.Value.Payload);
-        var clock = Stopwatch.StartNew();
 
         // The client neither sends nor answers from here on.
         var backendEnded = BackendEndedAsync(backend);
-        await AssertReclaimedAsync(backendEnded, clock, IdleTimeout, IdleTimeout + CloseGrace + TimeSpan.FromSeconds(10));
+        await AssertReclaimedAtAsync(network, backendEnded, IdleTimeout);
         await network.BystandersAdvancedAsync();
 
         // What the client finds if it ever looks: close 1000, then the end once the server stopped waiting for its answer.
         Assert.Equal((ushort)1000, await client.ReadUntilCloseAsync().WaitAsync(Bound));
-        Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
+        var closed = client.IsClosedByServerAsync();
+        await network.AdvanceAsync(CloseGrace - FaultyNetwork.Step);
+        Assert.False(closed.IsCompleted, "the server did not wait for the client's close");
+        // The wait began as the tunnel ended, a moment after the idle deadline in real time: on this clock, within a step.
+        await network.AdvanceUntilAsync(closed, 2 * FaultyNetwork.Step);
+        Assert.True(await closed.WaitAsync(Bound));
         await network.StopBystandersAndWaitForNoConnectionsAsync();
         Assert.Equal(0, network.Listener.ActiveConnections);
     }
@@ -88,17 +110,18 @@ public sealed class VanishedClientFaultTests
     public async Task SmuxSession_SilentClient_IsClosedAfterTheKeepAliveTimeout_WithItsStreamsBackends_OthersLoseNothing(byte version)
     {
         var keepAliveTimeout = TimeSpan.FromSeconds(3);
-        await using var network = FaultyNetwork.Start(keepAliveInterval: TimeSpan.FromMilliseconds(500), keepAliveTimeout: keepAliveTimeout);
+        await using var network = FaultyNetwork.Start(keepAliveInterval: TimeSpan.FromMilliseconds(500), keepAliveTimeout: keepAliveTimeout, time: new FakeTimeProvider());
         await network.StartBystandersAsync();
         var session = await network.SmuxAsync(FaultyNetwork.BystanderPath, version);
         var stream = await session.OpenStreamAsync();
         await stream.WriteAsync(new[] { EchoBackend.HandOver });
         var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
-        var clock = Stopwatch.StartNew();
 
         var backendEnded = BackendEndedAsync(backend);
-        await AssertReclaimedAsync(backendEnded, clock, keepAliveTimeout, keepAliveTimeout + CloseGrace + TimeSpan.FromSeconds(10));
+        await AssertReclaimedAtAsync(network, backendEnded, keepAliveTimeout);
         Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, await session.Closed.WaitAsync(Bound));
+        // The silent client does not answer our close either: the server waits the close grace for it, then lets go.
+        await network.AdvanceAsync(CloseGrace);
         await network.BystandersAdvancedAsync();
 
         await network.StopBystandersAndWaitForNoConnectionsAsync();
@@ -108,13 +131,14 @@ public sealed class VanishedClientFaultTests
     /// Sends <paramref name="message"/> as a binary message every few milliseconds until the server drops
     /// the connection: a client that is never idle, so only the stuck write can tell it is not reading.
     /// </summary>
-    private static async Task KeepSendingAsync(RawWebSocketClient client, byte[] message)
+    private static async Task KeepSendingAsync(RawWebSocketClient client, byte[] message, SemaphoreSlim sent)
     {
         try
         {
             while (true)
             {
                 await client.SendBinaryAsync(message);
+                sent.Release();
                 await Task.Delay(20);
             }
         }
@@ -122,6 +146,9 @@ public sealed class VanishedClientFaultTests
         {
         }
     }
+
+    /// <summary>A step of the fake clock waits for one more message of the client's, until its sending ends: it is never idle.</summary>
+    private static Func<Task> OneMoreSend(SemaphoreSlim sent, Task sending) => () => Task.WhenAny(sent.WaitAsync(), sending);
 
     /// <summary>
     /// An smux_on session through a raw client: stream 3's SYN and one PSH carrying the hand-over byte, written by
@@ -141,19 +168,19 @@ public sealed class VanishedClientFaultTests
     [Fact]
     public async Task PlainTunnel_ClientSendsButNeverReadsWhileTheBackendFloods_IsCutAfterTheIdleTimeoutOfNoWriteProgress()
     {
-        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout);
+        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout, time: new FakeTimeProvider());
         await network.StartBystandersAsync();
         var client = await network.PlainAsync(FaultyNetwork.BystanderPath);
         await client.SendBinaryAsync(new[] { EchoBackend.HandOver });
         var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
-        var clock = Stopwatch.StartNew();
 
         // The backend takes all the client sends and floods back; the client reads nothing.
         var flood = FloodAsync(backend);
         var backendEnded = BackendEndedAsync(backend);
-        var sending = KeepSendingAsync(client, new byte[1024]);
+        using var sent = new SemaphoreSlim(0);
+        var sending = KeepSendingAsync(client, new byte[1024], sent);
         // Cut without the write grace: the stuck write is aborted at once.
-        await AssertReclaimedAsync(backendEnded, clock, IdleTimeout, IdleTimeout + TimeSpan.FromSeconds(10));
+        await AssertReclaimedWithinAsync(network, backendEnded, IdleTimeout, IdleTimeout + FillSlack, OneMoreSend(sent, sending));
         await flood.WaitAsync(Bound);
         await sending.WaitAsync(Bound);
         await network.BystandersAdvancedAsync();
@@ -167,17 +194,17 @@ public sealed class VanishedClientFaultTests
     public async Task SmuxSession_ClientSendsButNeverReadsWhileAStreamsBackendFloods_IsCutAfterTheIdleTimeoutOfNoWriteProgress()
     {
         const byte Version = 1;
-        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout);
+        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout, time: new FakeTimeProvider());
         await network.StartBystandersAsync();
         var (client, backend) = await OpenRawSmuxStreamAsync(network, Version);
-        var clock = Stopwatch.StartNew();
 
         var data = new byte[SmuxTestClient.HeaderSize + 1024];
         SmuxTestClient.WriteHeader(data, Version, SmuxTestClient.Psh, 1024, 3);
         var flood = FloodAsync(backend);
         var backendEnded = BackendEndedAsync(backend);
-        var sending = KeepSendingAsync(client, data);
-        await AssertReclaimedAsync(backendEnded, clock, IdleTimeout, IdleTimeout + TimeSpan.FromSeconds(10));
+        using var sent = new SemaphoreSlim(0);
+        var sending = KeepSendingAsync(client, data, sent);
+        await AssertReclaimedWithinAsync(network, backendEnded, IdleTimeout, IdleTimeout + FillSlack, OneMoreSend(sent, sending));
         await flood.WaitAsync(Bound);
         await sending.WaitAsync(Bound);
         await network.BystandersAdvancedAsync();
@@ -189,17 +216,16 @@ public sealed class VanishedClientFaultTests
     [Fact]
     public async Task PlainTunnel_ClientStopsReadingWhileTheBackendFloods_IsReclaimedWithinTheIdleTimeoutAndTheWriteGrace()
     {
-        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout);
+        await using var network = FaultyNetwork.Start(idleTimeout: IdleTimeout, time: new FakeTimeProvider());
         await network.StartBystandersAsync();
         var client = await network.PlainAsync(FaultyNetwork.BystanderPath);
         await client.SendBinaryAsync(new[] { EchoBackend.HandOver });
         var backend = await network.Backend.NextHandedOverAsync().AsTask().WaitAsync(Bound);
-        var clock = Stopwatch.StartNew();
 
         // The client reads nothing: the server's write to it blocks once the kernel buffers are full.
         var flood = FloodAsync(backend);
         var backendEnded = BackendEndedAsync(backend);
-        await AssertReclaimedAsync(backendEnded, clock, IdleTimeout, IdleTimeout + CloseGrace + TimeSpan.FromSeconds(10));
+        await AssertReclaimedWithinAsync(network, backendEnded, IdleTimeout, IdleTimeout + CloseGrace + FillSlack);
         await flood.WaitAsync(Bound);
         await network.BystandersAdvancedAsync();
 
@@ -214,18 +240,19 @@ public sealed class VanishedClientFaultTests
     public async Task SmuxSession_ClientStopsReadingWhileAStreamsBackendFloods_IsReclaimedWithinTheKeepAliveTimeoutAndTheWriteGrace(byte version)
     {
         var keepAliveTimeout = TimeSpan.FromSeconds(3);
-        await using var network = FaultyNetwork.Start(keepAliveInterval: TimeSpan.FromMilliseconds(500), keepAliveTimeout: keepAliveTimeout);
+        await using var network = FaultyNetwork.Start(keepAliveInterval: TimeSpan.FromMilliseconds(500), keepAliveTimeout: keepAliveTimeout, time: new FakeTimeProvider());
         await network.StartBystandersAsync();
         // A raw client: SYN and one PSH by hand, and then it neither reads nor writes.
         var (client, backend) = await OpenRawSmuxStreamAsync(network, version);
-        var clock = Stopwatch.StartNew();
 
         // Version 2: the server stops at the client's window, 256 KiB, and its write need not block; either way the silent client is given up.
         var flood = FloodAsync(backend);
         var backendEnded = BackendEndedAsync(backend);
-        await AssertReclaimedAsync(backendEnded, clock, keepAliveTimeout, keepAliveTimeout + CloseGrace + TimeSpan.FromSeconds(10));
+        await AssertReclaimedWithinAsync(network, backendEnded, keepAliveTimeout, keepAliveTimeout + CloseGrace + FaultyNetwork.Step);
         await flood.WaitAsync(Bound);
         await network.BystandersAdvancedAsync();
+        // Where our close frame got out (version 2), the server waits the close grace for the silent client's answer.
+        await network.AdvanceAsync(CloseGrace);
 
         Assert.True(await client.IsClosedByServerAsync().WaitAsync(Bound));
         await network.StopBystandersAndWaitForNoConnectionsAsync();

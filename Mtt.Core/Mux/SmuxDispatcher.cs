@@ -1,0 +1,236 @@
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Relay;
+using Mtt.Core.WebSockets;
+
+namespace Mtt.Core.Mux;
+
+/// <summary>
+/// The read side of an <see cref="SmuxSession"/>: reads the client's WebSocket byte stream into a
+/// fixed buffer, parses smux frames and hands each to its stream: data to the stream's queue, SYN to
+/// the session to open a stream (or refuse it), FIN and UPD to the stream. It stops reading while the
+/// target of the next data has no room (the session's budget in version 1, the stream's window in
+/// version 2), so what the client sends is never buffered beyond those bounds.
+/// </summary>
+internal sealed class SmuxDispatcher
+{
+    // A whole client frame (16 KiB of data and its header) fits, so parsing seldom waits on a split frame;
+    // fixed, so unparsed input stays bounded whatever the client sends.
+    private const int ReceiveBufferSize = 32 * 1024;
+
+    private readonly SmuxSession _session;
+    private readonly WebSocketConnection _client;
+    private readonly SmuxStreamRegistry _streams;
+    private readonly SmuxKeepAlive _keepAlive;
+    private readonly TimeProvider _time;
+    private readonly int _maxStreams;
+    private readonly int _receiveBudget;
+    private readonly ServerLog _log;
+    private readonly string _clientName;
+    private readonly AsyncSignal _room = new();
+    private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
+    private SmuxFrameParser _parser;
+    private int _queued;
+    private int _peakQueued;
+    private TaskCompletionSource? _firstStall;
+    // A SYN read while ended streams still finishing fill the registry; opened (or refused) once one is gone.
+    private uint? _waitingSyn;
+    private int _streamsRefused;
+    private long _bytesFromClient;
+
+    public SmuxDispatcher(SmuxSession session, WebSocketConnection client, SmuxStreamRegistry streams, SmuxKeepAlive keepAlive,
+        SmuxSessionOptions options, ServerLog log, string clientName)
+    {
+        _session = session;
+        _client = client;
+        _streams = streams;
+        _keepAlive = keepAlive;
+        _time = options.Time;
+        _maxStreams = options.MaxStreams;
+        _receiveBudget = options.ReceiveBudget;
+        _log = log;
+        _clientName = clientName;
+    }
+
+    /// <summary>The most client bytes held for backends at once.</summary>
+    public int PeakQueuedBytes => Volatile.Read(ref _peakQueued);
+
+    /// <summary>Completes when the read loop first stops for want of room (budget or window).</summary>
+    public Task FirstReadStall
+    {
+        get
+        {
+            Interlocked.CompareExchange(ref _firstStall, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+            if (_keepAlive.ReadStalled) _firstStall.TrySetResult();
+            return _firstStall.Task;
+        }
+    }
+
+    public SmuxProtocolError ProtocolError => _parser.Error;
+
+    public int StreamsRefused => Volatile.Read(ref _streamsRefused);
+
+    public long BytesFromClient => Interlocked.Read(ref _bytesFromClient);
+
+    private enum Step
+    {
+        NeedMoreData,
+        NeedRoom,
+        Refuse,
+        ProtocolError,
+    }
+
+    /// <summary>Reads and dispatches until the client closes, leaves or breaks the protocol; returns why.</summary>
+    public async Task<SmuxEndReason> RunAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            switch (ProcessBuffered(out uint refused))
+            {
+                case Step.NeedMoreData:
+                    var received = await _client.ReceiveAsync(_buffer, _buffer.PrepareFree(), token).ConfigureAwait(false);
+                    switch (received.Status)
+                    {
+                        case ReceiveStatus.Data:
+                            _keepAlive.Received(_time.GetTimestamp());
+                            continue;
+                        case ReceiveStatus.Closed:
+                            return SmuxEndReason.ClientClosed;
+                        case ReceiveStatus.Ended:
+                            return SmuxEndReason.ClientDisconnected;
+                        default:
+                            return SmuxEndReason.WebSocketProtocolError;
+                    }
+
+                case Step.NeedRoom:
+                    _keepAlive.ReadStalled = true;
+                    Volatile.Read(ref _firstStall)?.TrySetResult();
+                    await _room.WaitAsync().ConfigureAwait(false);
+                    _keepAlive.ReadStalled = false;
+                    // The client was not silent, we were not reading: the keepalive clock restarts.
+                    _keepAlive.Received(_time.GetTimestamp());
+                    token.ThrowIfCancellationRequested();
+                    continue;
+
+                case Step.Refuse:
+                    await RefuseAsync(refused, token).ConfigureAwait(false);
+                    continue;
+
+                default:
+                    if (_log.IsVerbose) _log.Verbose($"{_clientName}: smux protocol error ({_parser.Error}); closing with 1002");
+                    return SmuxEndReason.SmuxProtocolError;
+            }
+        }
+    }
+
+    /// <summary>Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent.</summary>
+    private Step ProcessBuffered(out uint refused)
+    {
+        refused = 0;
+        if (_waitingSyn is { } waiting && !TryOpenOrRefuse(waiting, ref refused, out var step)) return step;
+        while (true)
+        {
+            var input = _buffer.Readable;
+            SmuxStream? target = null;
+            if (_parser.DataRemaining > 0 && !input.IsEmpty && (target = _streams.Find(_parser.DataStreamId)) is not null)
+            {
+                int room = RoomFor(target);
+                if (room <= 0) return Step.NeedRoom;
+                if (input.Length > room) input = input[..room];
+            }
+
+            var status = _parser.Parse(input, out var header, out int consumed, out uint consumedCount, out uint window);
+            switch (status)
+            {
+                case SmuxParseStatus.NeedMoreData:
+                    return Step.NeedMoreData;
+
+                case SmuxParseStatus.Data:
+                    // Data for an unknown or finished stream is read and dropped, as xtaci/smux does.
+                    if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
+                    Interlocked.Add(ref _bytesFromClient, consumed);
+                    _session.Meter.FromClient(consumed);
+                    _buffer.Consume(consumed);
+                    _session.Touch();
+                    continue;
+
+                case SmuxParseStatus.Frame:
+                    _buffer.Consume(consumed);
+                    if (_session.Sender.Version == 0) _session.Sender.Version = _parser.Version;
+                    switch (header.Command)
+                    {
+                        case SmuxCommand.Syn:
+                            if (!TryOpenOrRefuse(header.StreamId, ref refused, out var synStep)) return synStep;
+                            break;
+                        case SmuxCommand.Fin:
+                            _streams.Find(header.StreamId)?.OnClientFin();
+                            break;
+                        case SmuxCommand.Upd:
+                            _streams.Find(header.StreamId)?.OnUpdate(consumedCount, window);
+                            break;
+                    }
+                    continue;
+
+                default:
+                    return Step.ProtocolError;
+            }
+        }
+    }
+
+    /// <summary>Handles a SYN; false with the step to stop at when it is refused or must wait for room.</summary>
+    private bool TryOpenOrRefuse(uint id, ref uint refused, out Step step)
+    {
+        _waitingSyn = null;
+        switch (_session.TryOpen(id, _parser.Version))
+        {
+            case SmuxOpenOutcome.Refused:
+                refused = id;
+                step = Step.Refuse;
+                return false;
+            case SmuxOpenOutcome.NoRoomYet:
+                _waitingSyn = id;
+                step = Step.NeedRoom;
+                return false;
+            default:
+                step = default;
+                return true;
+        }
+    }
+
+    private async ValueTask RefuseAsync(uint id, CancellationToken token)
+    {
+        Interlocked.Increment(ref _streamsRefused);
+        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {id} refused: {_maxStreams} streams already open");
+        // Rare, and the read loop may wait for it: a client flooding SYNs it does not read the answers to stalls only itself.
+        byte[] frame = new byte[SmuxFrameHeader.Size];
+        new SmuxFrameHeader(_parser.Version, SmuxCommand.Fin, 0, id).Write(frame);
+        await _client.SendAsync(new System.Buffers.ReadOnlySequence<byte>(frame), token).ConfigureAwait(false);
+    }
+
+    private int RoomFor(SmuxStream stream) => _parser.Version == SmuxFrameHeader.Version2
+        ? SmuxStream.ReceiveWindow - stream.QueuedBytes
+        : _receiveBudget - Volatile.Read(ref _queued);
+
+    private void AddQueued(int count)
+    {
+        int queued = Interlocked.Add(ref _queued, count);
+        int peak = Volatile.Read(ref _peakQueued);
+        while (queued > peak)
+        {
+            int seen = Interlocked.CompareExchange(ref _peakQueued, queued, peak);
+            if (seen == peak) break;
+            peak = seen;
+        }
+    }
+
+    /// <summary>A stream's queued bytes reached its backend, or were dropped with it: the reader may go on.</summary>
+    public void OnDelivered(int count)
+    {
+        Interlocked.Add(ref _queued, -count);
+        _room.Set();
+    }
+
+    /// <summary>A stream ended or the session is stopping: a reader waiting for room looks again.</summary>
+    public void Wake() => _room.Set();
+
+    public void Dispose() => _buffer.Dispose();
+}
