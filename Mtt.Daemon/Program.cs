@@ -153,7 +153,15 @@ public static class Program
         {
         }
         await DrainAsync(tunnels, options.DrainTimeout, log, cutDrain).ConfigureAwait(false);
-        // Every user change was saved as it was made (RouteStore's save hook), so there is nothing left to write.
+        // Every user change was saved as it was made (RouteStore's save hook); what is left is the quota spent since.
+        try
+        {
+            routes.SaveNow();
+        }
+        catch (StateFileException e)
+        {
+            log.Warn($"{e.Message}: the quota spent since the last change is lost");
+        }
         log.Info("stopping");
         return 0;
     }

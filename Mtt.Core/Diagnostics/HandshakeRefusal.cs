@@ -38,4 +38,16 @@ public enum HandshakeRefusal
 
     /// <summary>Nothing arrived within the first-byte timeout.</summary>
     FirstByteTimeout,
+
+    /// <summary>429: the user's <c>max_conns</c> tunnels were open (label <c>conns</c>).</summary>
+    UserConns,
+
+    /// <summary>429: the user's <c>max_ips</c> other addresses had tunnels open (label <c>ips</c>).</summary>
+    UserIps,
+
+    /// <summary>403: the user's <c>quota</c> is spent (label <c>quota</c>).</summary>
+    UserQuota,
+
+    /// <summary>403: the user's <c>expires</c> time has passed (label <c>expired</c>).</summary>
+    UserExpired,
 }

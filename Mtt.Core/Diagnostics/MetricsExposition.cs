@@ -61,7 +61,8 @@ internal static class MetricsExposition
                 totals.StreamsOpened + state.TotalStreams,
                 totals.FromClient + state.BytesFromClient,
                 totals.ToClient + state.BytesToClient,
-                last is { } t && (totals.LastActivity is null || t > totals.LastActivity) ? t : totals.LastActivity);
+                last is { } t && (totals.LastActivity is null || t > totals.LastActivity) ? t : totals.LastActivity,
+                totals.PacedSeconds + state.Limiter.Paced.TotalSeconds);
         }
 
         Write(w, byName, "mtt_user_tunnels_active", "gauge", "The user's tunnels open now.", t => t.TunnelsActive);
@@ -70,6 +71,9 @@ internal static class MetricsExposition
         Write(w, byName, "mtt_user_streams_opened_total", "counter", "The user's smux streams opened since it was added.", t => t.StreamsOpened);
         Write(w, byName, "mtt_user_bytes_from_client_total", "counter", "Payload bytes from the user's clients since it was added.", t => t.FromClient);
         Write(w, byName, "mtt_user_bytes_to_client_total", "counter", "Payload bytes to the user's clients since it was added.", t => t.ToClient);
+
+        w.Family("mtt_user_paced_seconds_total", "counter", "Time the user's reads waited for its rate, summed over its tunnels, streams and both directions.");
+        foreach (var (name, totals) in byName) w.Sample("mtt_user_paced_seconds_total", "user", name, Math.Round(totals.PacedSeconds, 3));
 
         w.Family("mtt_user_last_activity_seconds", "gauge", "Unix time of the user's last tunnel opened or byte moved.");
         foreach (var (name, totals) in byName)
@@ -99,9 +103,13 @@ internal static class MetricsExposition
         HandshakeRefusal.MaxConnections => "max_connections",
         HandshakeRefusal.PendingPerAddress => "pending_per_ip",
         HandshakeRefusal.FirstByteTimeout => "first_byte_timeout",
+        HandshakeRefusal.UserConns => "conns",
+        HandshakeRefusal.UserIps => "ips",
+        HandshakeRefusal.UserQuota => "quota",
+        HandshakeRefusal.UserExpired => "expired",
         _ => "unknown",
     };
 
     private readonly record struct UserTotals(
-        long TunnelsActive, long StreamsActive, long TunnelsOpened, long StreamsOpened, long FromClient, long ToClient, DateTime? LastActivity);
+        long TunnelsActive, long StreamsActive, long TunnelsOpened, long StreamsOpened, long FromClient, long ToClient, DateTime? LastActivity, double PacedSeconds);
 }

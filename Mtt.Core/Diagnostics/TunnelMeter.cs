@@ -14,6 +14,9 @@ internal sealed class TunnelMeter(UserState user, ServerMetrics metrics)
     /// <summary>Fires when the user is deleted or moved to another backend: the tunnel closes with 1008.</summary>
     public CancellationToken Revoked => User.Revoked;
 
+    /// <summary>Fires when the user's quota is spent or its expiry time comes: the tunnel closes with 1008. Taken once, at the tunnel's start.</summary>
+    public CancellationToken LimitReached { get; } = user.Limiter.LimitReached;
+
     public void TunnelOpened()
     {
         User.TunnelOpened();

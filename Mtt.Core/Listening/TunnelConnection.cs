@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
+using Mtt.Core.Limits;
 using Mtt.Core.Mux;
 using Mtt.Core.Relay;
 using Mtt.Core.Routing;
@@ -125,7 +126,16 @@ internal sealed class TunnelConnection
             }
 
             if (accepted is not { } upgrade) return;
-            await RelayAsync(transport, upgrade.Request, upgrade.Route, serverStopping).ConfigureAwait(false);
+            // Admitted against the user's limits with this address: it leaves with the same one.
+            var admittedAs = _clientEndPoint?.Address;
+            try
+            {
+                await RelayAsync(transport, upgrade.Request, upgrade.Route, serverStopping).ConfigureAwait(false);
+            }
+            finally
+            {
+                upgrade.Route.State.Limiter.Leave(admittedAs);
+            }
         }
         catch (OperationCanceledException) when (serverStopping.IsCancellationRequested)
         {
@@ -245,6 +255,18 @@ internal sealed class TunnelConnection
         {
             _log.Verbose($"{_client}: refused with {status}: {reason}");
             await RefuseAsync(transport, status, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        // Last, so that only a request that would get a tunnel counts against the user's limits.
+        var refusal = TunnelAdmission.TryAdmit(route, _clientEndPoint?.Address, _options.Time);
+        if (refusal != LimitRefusal.None)
+        {
+            status = TunnelAdmission.StatusFor(refusal);
+            if (_log.IsVerbose) _log.Verbose($"{_client}: user {route.Label}: refused with {status}: {TunnelAdmission.Describe(refusal, route.Limits)}");
+            _metrics.HandshakeRefused(TunnelAdmission.MetricFor(refusal));
+            HandshakeResponse.WriteRefusal(transport.Output, status);
+            await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
             return null;
         }
         return (request, route);

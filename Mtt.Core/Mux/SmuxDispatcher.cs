@@ -1,4 +1,5 @@
 using Mtt.Core.Diagnostics;
+using Mtt.Core.Limits;
 using Mtt.Core.Relay;
 using Mtt.Core.WebSockets;
 
@@ -36,6 +37,8 @@ internal sealed class SmuxDispatcher
     private uint? _waitingSyn;
     private int _streamsRefused;
     private long _bytesFromClient;
+    // Made the first time the session's user is rate limited: the whole session's reads wait on the user's bucket.
+    private RatePacer? _pacer;
 
     public SmuxDispatcher(SmuxSession session, WebSocketConnection client, SmuxStreamRegistry streams, SmuxKeepAlive keepAlive,
         SmuxSessionOptions options, ServerLog log, string clientName)
@@ -87,7 +90,18 @@ internal sealed class SmuxDispatcher
             switch (ProcessBuffered(out uint refused))
             {
                 case Step.NeedMoreData:
-                    var received = await _client.ReceiveAsync(_buffer, _buffer.PrepareFree(), token).ConfigureAwait(false);
+                    int allowed = _buffer.PrepareFree();
+                    var limiter = _session.Meter.User.Limiter;
+                    var bucket = limiter.Upstream;
+                    if (bucket is not null)
+                    {
+                        // Not read until the user's bucket allows: TCP pushes back on the client (frame headers count too).
+                        _pacer ??= new RatePacer(limiter, _time, token);
+                        allowed = await _pacer.AcquireAsync(bucket, allowed).ConfigureAwait(false);
+                        token.ThrowIfCancellationRequested();
+                    }
+                    var received = await _client.ReceiveAsync(_buffer, allowed, token).ConfigureAwait(false);
+                    bucket?.Return(allowed - received.Bytes);
                     switch (received.Status)
                     {
                         case ReceiveStatus.Data:
@@ -232,5 +246,9 @@ internal sealed class SmuxDispatcher
     /// <summary>A stream ended or the session is stopping: a reader waiting for room looks again.</summary>
     public void Wake() => _room.Set();
 
-    public void Dispose() => _buffer.Dispose();
+    public void Dispose()
+    {
+        _pacer?.Dispose();
+        _buffer.Dispose();
+    }
 }

@@ -66,6 +66,9 @@ internal sealed class SmuxSession : ITunnelWatch
     /// <summary>The user and server counters this session's bytes and streams go to, if any.</summary>
     internal TunnelMeter Meter { get; }
 
+    /// <summary>The session's clock, for its streams' rate pacing.</summary>
+    internal TimeProvider Time => _options.Time;
+
     /// <summary>The most client bytes this session ever held for its backends at once (memory bound checks).</summary>
     public int PeakQueuedBytes => _dispatcher.PeakQueuedBytes;
 
@@ -78,7 +81,7 @@ internal sealed class SmuxSession : ITunnelWatch
     public async Task<SmuxSessionResult> RunAsync(CancellationToken serverStopping)
     {
         // A user deleted (or moved to another dst) ends the session and its streams with 1008.
-        _lifetime.Start(serverStopping, SmuxEndReason.ServerStopping, Meter.Revoked, SmuxEndReason.UserRemoved);
+        _lifetime.Start(serverStopping, SmuxEndReason.ServerStopping, Meter.Revoked, SmuxEndReason.UserRemoved, Meter.LimitReached, SmuxEndReason.LimitReached);
         var sender = RunSenderAsync();
 
         SmuxEndReason reason;
@@ -108,7 +111,7 @@ internal sealed class SmuxSession : ITunnelWatch
             SmuxEndReason.SmuxProtocolError => WebSocketCloseCodes.ProtocolError,
             SmuxEndReason.KeepAliveTimeout or SmuxEndReason.IdleTimeout => WebSocketCloseCodes.NormalClosure,
             SmuxEndReason.ServerStopping => WebSocketCloseCodes.GoingAway,
-            SmuxEndReason.UserRemoved => WebSocketCloseCodes.PolicyViolation,
+            SmuxEndReason.UserRemoved or SmuxEndReason.LimitReached => WebSocketCloseCodes.PolicyViolation,
             _ => null,
         };
         if (closeCode is { } code)

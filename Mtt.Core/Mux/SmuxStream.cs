@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Mtt.Core.Limits;
 using Mtt.Core.Transport;
 
 namespace Mtt.Core.Mux;
@@ -45,6 +46,8 @@ internal sealed class SmuxStream
     private readonly SmuxFlowWindow _window = new();
 
     private long _bytesToClient;
+    // Made the first time the user is rate limited: this stream's backend is read only as the user's bucket allows.
+    private RatePacer? _pacer;
 
     public SmuxStream(uint id, byte version, SmuxSession session)
     {
@@ -148,6 +151,7 @@ internal sealed class SmuxStream
             await _input.Reader.CompleteAsync().ConfigureAwait(false);
             ReleaseFrameBuffer();
             _session.OnStreamEnded(this, outcome, _input.BytesFromClient, Interlocked.Read(ref _bytesToClient));
+            _pacer?.Dispose();
             _stop.Dispose();
         }
     }
@@ -233,6 +237,16 @@ internal sealed class SmuxStream
                             goto finish;
                         }
                         length = Math.Min(length, window);
+                    }
+                    if (_session.Meter.User.Limiter is { Downstream: { } bucket } limiter)
+                    {
+                        _pacer ??= new RatePacer(limiter, _session.Time, token);
+                        length = await _pacer.AcquireAsync(bucket, length).ConfigureAwait(false);
+                        if (length == 0)
+                        {
+                            input.AdvanceTo(read.Buffer.End);
+                            return;
+                        }
                     }
 
                     new SmuxFrameHeader(_version, SmuxCommand.Psh, (ushort)length, Id).Write(FrameBuffer);

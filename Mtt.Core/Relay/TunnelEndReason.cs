@@ -16,4 +16,7 @@ public enum TunnelEndReason
 
     /// <summary>A write to the client made no progress for the idle timeout (it stopped reading): cut, with no close frame.</summary>
     ClientStalled,
+
+    /// <summary>The user's quota was spent or its expiry time came; closed with 1008.</summary>
+    LimitReached,
 }

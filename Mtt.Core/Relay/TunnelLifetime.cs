@@ -39,8 +39,10 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     private int _endReason = -1;
     private TReason _stoppingReason;
     private TReason _revokedReason;
+    private TReason _limitReason;
     private CancellationTokenRegistration _stoppingRegistration;
     private CancellationTokenRegistration _revokedRegistration;
+    private CancellationTokenRegistration _limitRegistration;
 
     static TunnelLifetime()
     {
@@ -95,13 +97,19 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
 
     public void ClientWriteEnded() => Volatile.Write(ref _clientWriteStarted, 0);
 
-    /// <summary>Starts the watchdog, and obeys the server's stop and the user's revocation (at once if it was revoked already).</summary>
-    public void Start(CancellationToken serverStopping, TReason stoppingReason, CancellationToken revoked, TReason revokedReason)
+    /// <summary>
+    /// Starts the watchdog, and obeys the server's stop, the user's revocation and the user's limit (a quota spent,
+    /// an expiry reached), each at once if it fired already.
+    /// </summary>
+    public void Start(CancellationToken serverStopping, TReason stoppingReason, CancellationToken revoked, TReason revokedReason,
+        CancellationToken limitReached = default, TReason limitReason = default)
     {
         _stoppingReason = stoppingReason;
         _revokedReason = revokedReason;
+        _limitReason = limitReason;
         _stoppingRegistration = serverStopping.UnsafeRegister(static state => ((TunnelLifetime<TReason>)state!).Stop(((TunnelLifetime<TReason>)state!)._stoppingReason), this);
         _revokedRegistration = revoked.UnsafeRegister(static state => ((TunnelLifetime<TReason>)state!).Stop(((TunnelLifetime<TReason>)state!)._revokedReason), this);
+        _limitRegistration = limitReached.UnsafeRegister(static state => ((TunnelLifetime<TReason>)state!).Stop(((TunnelLifetime<TReason>)state!)._limitReason), this);
         lock (_timerLock) _timer = _time.CreateTimer(static state => ((TunnelLifetime<TReason>)state!).Tick(), this, NextDelay(Now), Timeout.InfiniteTimeSpan);
     }
 
@@ -145,6 +153,7 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     {
         await _stoppingRegistration.DisposeAsync().ConfigureAwait(false);
         await _revokedRegistration.DisposeAsync().ConfigureAwait(false);
+        await _limitRegistration.DisposeAsync().ConfigureAwait(false);
         ITimer? timer;
         lock (_timerLock)
         {

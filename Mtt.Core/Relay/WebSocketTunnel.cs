@@ -1,4 +1,5 @@
 using Mtt.Core.Diagnostics;
+using Mtt.Core.Limits;
 using Mtt.Core.Transport;
 using Mtt.Core.WebSockets;
 
@@ -24,6 +25,9 @@ internal sealed class WebSocketTunnel
     // Each written by one loop only and read after both have ended: no atomics needed on the hot path.
     private long _bytesFromClient;
     private long _bytesToClient;
+    // Made by each loop the first time its user is rate limited; disposed once both loops have ended.
+    private RatePacer? _upstreamPacer;
+    private RatePacer? _downstreamPacer;
 
     public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout, TunnelMeter meter, TimeProvider time)
     {
@@ -37,7 +41,8 @@ internal sealed class WebSocketTunnel
     public async Task<TunnelResult> RunAsync(CancellationToken serverStopping)
     {
         // A user deleted (or moved to another dst) closes its tunnels with 1008.
-        _lifetime.Start(serverStopping, TunnelEndReason.ServerStopping, _meter.Revoked, TunnelEndReason.UserRemoved);
+        // So does a quota spent or an expiry reached.
+        _lifetime.Start(serverStopping, TunnelEndReason.ServerStopping, _meter.Revoked, TunnelEndReason.UserRemoved, _meter.LimitReached, TunnelEndReason.LimitReached);
         var upstream = CopyClientToBackendAsync();
         var downstream = CopyBackendToClientAsync();
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
@@ -56,13 +61,13 @@ internal sealed class WebSocketTunnel
 
         var reason = _lifetime.EndReason ?? TunnelEndReason.ServerStopping;
         // A backend failure seen first by the upstream loop (a write to a reset backend) has no close out yet.
-        if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping or TunnelEndReason.UserRemoved or TunnelEndReason.BackendFailed)
+        if (reason is TunnelEndReason.IdleTimeout or TunnelEndReason.ServerStopping or TunnelEndReason.UserRemoved or TunnelEndReason.LimitReached or TunnelEndReason.BackendFailed)
         {
             using var closeTimeout = new CancellationTokenSource(_closeHandshakeTimeout, _lifetime.Time);
             var code = reason switch
             {
                 TunnelEndReason.IdleTimeout => WebSocketCloseCodes.NormalClosure,
-                TunnelEndReason.UserRemoved => WebSocketCloseCodes.PolicyViolation,
+                TunnelEndReason.UserRemoved or TunnelEndReason.LimitReached => WebSocketCloseCodes.PolicyViolation,
                 TunnelEndReason.BackendFailed => WebSocketCloseCodes.InternalError,
                 _ => WebSocketCloseCodes.GoingAway,
             };
@@ -70,6 +75,8 @@ internal sealed class WebSocketTunnel
         }
 
         await _backend.DisposeAsync().ConfigureAwait(false);
+        _upstreamPacer?.Dispose();
+        _downstreamPacer?.Dispose();
         _lifetime.Dispose();
         return new TunnelResult(reason, _bytesFromClient, _bytesToClient);
     }
@@ -78,11 +85,22 @@ internal sealed class WebSocketTunnel
     {
         var token = _lifetime.Stopping;
         var backendOutput = _backend.Output;
+        var limiter = _meter.User.Limiter;
         try
         {
             while (true)
             {
-                var received = await _client.ReceiveAsync(backendOutput, MaxPayloadPerFlush, token).ConfigureAwait(false);
+                // A rate-limited user's client is not read until its bucket allows: TCP pushes back on the client.
+                int allowed = MaxPayloadPerFlush;
+                var bucket = limiter.Upstream;
+                if (bucket is not null)
+                {
+                    _upstreamPacer ??= new RatePacer(limiter, _lifetime.Time, token);
+                    allowed = await _upstreamPacer.AcquireAsync(bucket, MaxPayloadPerFlush).ConfigureAwait(false);
+                    if (allowed == 0) return;
+                }
+                var received = await _client.ReceiveAsync(backendOutput, allowed, token).ConfigureAwait(false);
+                bucket?.Return(allowed - received.Bytes);
                 _lifetime.Touch();
                 if (received.Bytes > 0)
                 {
@@ -147,6 +165,7 @@ internal sealed class WebSocketTunnel
     private async Task CopyBackendToClientAsync()
     {
         var token = _lifetime.Stopping;
+        var limiter = _meter.User.Limiter;
         var backendInput = _backend.Input;
         while (true)
         {
@@ -167,6 +186,20 @@ internal sealed class WebSocketTunnel
             }
 
             var buffer = read.Buffer;
+            // A rate-limited user gets what its bucket allows; the rest stays in the pipe, which stops reading the
+            // backend once full: TCP pushes back on the backend.
+            var bucket = limiter.Downstream;
+            if (bucket is not null && !buffer.IsEmpty)
+            {
+                _downstreamPacer ??= new RatePacer(limiter, _lifetime.Time, token);
+                int allowed = await _downstreamPacer.AcquireAsync(bucket, (int)Math.Min(buffer.Length, MaxPayloadPerFlush)).ConfigureAwait(false);
+                if (allowed == 0)
+                {
+                    backendInput.AdvanceTo(buffer.Start);
+                    return;
+                }
+                buffer = buffer.Slice(0, allowed);
+            }
             if (!buffer.IsEmpty)
             {
                 _lifetime.Touch();
@@ -197,9 +230,10 @@ internal sealed class WebSocketTunnel
                 _bytesToClient += buffer.Length;
                 _meter.ToClient(buffer.Length);
             }
+            bool all = buffer.End.Equals(read.Buffer.End);
             backendInput.AdvanceTo(buffer.End);
 
-            if (read.IsCompleted)
+            if (read.IsCompleted && all)
             {
                 // A reset the upstream loop's write met first reads here as a plain end: ask the socket. Once
                 // the upstream has ended (and shut down its sending side) the reason is settled anyway.

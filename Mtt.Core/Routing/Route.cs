@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Mtt.Core.Limits;
 using Mtt.Core.Transport;
 
 namespace Mtt.Core.Routing;
@@ -17,6 +18,9 @@ public sealed record Route(string Path, BackendAddress Backend, string? Name = n
 
     /// <summary>Counters and the revoked signal; carried into the next table while path and dst stay the same.</summary>
     public UserState State { get; init; } = new();
+
+    /// <summary>What the user may use (max_conns, max_ips, rate, quota, expires); <see cref="UserLimits.None"/> when unlimited.</summary>
+    public UserLimits Limits { get; init; } = UserLimits.None;
 
     /// <summary>What logs and metrics call the user: its name, else <c>#</c> and a short hash of the path; never the path.</summary>
     public string Label => _label ??= Name ?? HashLabel(Path);

@@ -28,6 +28,15 @@ public sealed class RouteStore
 
     public RouteTable Current => Volatile.Read(ref _current);
 
+    /// <summary>The clock users' limits run on (expiry, rate): the tunnel listener's, so that tests can drive both with one fake clock.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Saves the current table once more (at shutdown: what users' quotas have spent since the last change).</summary>
+    public void SaveNow()
+    {
+        lock (_writeLock) _persist?.Invoke(_current);
+    }
+
     /// <summary>Builds the next table from the current one and publishes it in a single swap.</summary>
     public RouteTable Update(Func<RouteTable, RouteTable> next)
     {

@@ -1,3 +1,5 @@
+using Mtt.Core.Limits;
+
 namespace Mtt.Core.Routing;
 
 /// <summary>
@@ -26,6 +28,12 @@ public sealed class UserState
     public CancellationToken Revoked => _revoked.Token;
 
     public bool IsRevoked => _revoked.IsCancellationRequested;
+
+    /// <summary>The user's limits as enforced: admission, rate buckets, quota end, expiry.</summary>
+    public UserLimiter Limiter { get; } = new();
+
+    /// <summary>Bytes both ways since the user was added: what the quota counts.</summary>
+    public long BytesBothWays => BytesFromClient + BytesToClient;
 
     public long ActiveTunnels => Volatile.Read(ref _activeTunnels);
 
@@ -81,13 +89,16 @@ public sealed class UserState
 
     public void AddFromClient(long bytes)
     {
-        Interlocked.Add(ref _bytesFromClient, bytes);
+        long total = Interlocked.Add(ref _bytesFromClient, bytes) + Volatile.Read(ref _bytesToClient);
+        // Without a quota the end is long.MaxValue and this compare is all it costs.
+        if (total >= Limiter.QuotaEnd) Limiter.QuotaReached();
         Touch();
     }
 
     public void AddToClient(long bytes)
     {
-        Interlocked.Add(ref _bytesToClient, bytes);
+        long total = Interlocked.Add(ref _bytesToClient, bytes) + Volatile.Read(ref _bytesFromClient);
+        if (total >= Limiter.QuotaEnd) Limiter.QuotaReached();
         Touch();
     }
 

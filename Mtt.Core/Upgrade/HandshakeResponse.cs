@@ -20,6 +20,9 @@ public static class HandshakeResponse
     private static ReadOnlySpan<byte> SmuxOnLine => "Sec-WebSocket-Protocol: smux_on\r\n"u8;
     private static ReadOnlySpan<byte> SmuxOffLine => "Sec-WebSocket-Protocol: smux_off\r\n"u8;
 
+    /// <summary>What a 429 asks the client to wait before it tries again, in seconds.</summary>
+    public const int RetryAfterSeconds = 5;
+
     /// <summary>base64 of a 20-byte SHA-1.</summary>
     private const int AcceptKeyLength = 28;
 
@@ -28,10 +31,14 @@ public static class HandshakeResponse
 
     private static readonly byte[] Refusal400 = BuildRefusal(400, "Bad Request", null);
     private static readonly byte[] Refusal404 = BuildRefusal(404, "Not Found", null);
+    // A user's quota spent or its time expired (docs/protocol.md §3): nothing the client can change by retrying.
+    private static readonly byte[] Refusal403 = BuildRefusal(403, "Forbidden", null);
     private static readonly byte[] Refusal405 = BuildRefusal(405, "Method Not Allowed", "Allow: GET\r\n");
     // RFC 6455 4.2.2 and RFC 9110 15.5.22: say which version and protocol to use. A sender of Upgrade
     // must also list "upgrade" in Connection (RFC 9110 7.8), hence "Upgrade, close" for this one.
     private static readonly byte[] Refusal426 = BuildRefusal(426, "Upgrade Required", "Sec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n", "Upgrade, close");
+    // A user's max_conns or max_ips: a tunnel may close any moment, so a short wait is worth it (RFC 6585 section 4).
+    private static readonly byte[] Refusal429 = BuildRefusal(429, "Too Many Requests", $"Retry-After: {RetryAfterSeconds}\r\n");
     private static readonly byte[] Refusal431 = BuildRefusal(431, "Request Header Fields Too Large", null);
     private static readonly byte[] Refusal500 = BuildRefusal(500, "Internal Server Error", null);
     private static readonly byte[] Refusal503 = BuildRefusal(503, "Service Unavailable", null);
@@ -61,8 +68,8 @@ public static class HandshakeResponse
 
     /// <summary>
     /// Writes a complete refusal: status line, Content-Type, Content-Length, Connection: close, the
-    /// extra headers the status calls for, and the reason phrase as the body. Statuses: 400, 404, 405,
-    /// 426, 431, 500, 503.
+    /// extra headers the status calls for, and the reason phrase as the body. Statuses: 400, 403, 404, 405,
+    /// 426, 429, 431, 500, 503.
     /// </summary>
     public static void WriteRefusal(IBufferWriter<byte> output, int status) => output.Write(RefusalBytes(status));
 
@@ -77,9 +84,11 @@ public static class HandshakeResponse
     private static ReadOnlySpan<byte> RefusalBytes(int status) => status switch
     {
         400 => Refusal400,
+        403 => Refusal403,
         404 => Refusal404,
         405 => Refusal405,
         426 => Refusal426,
+        429 => Refusal429,
         431 => Refusal431,
         500 => Refusal500,
         503 => Refusal503,

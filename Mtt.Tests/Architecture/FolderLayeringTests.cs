@@ -21,6 +21,8 @@ public sealed class FolderLayeringTests
         "WebSockets",
         "Diagnostics",
         "Routing",
+        // Below Routing (a user's record carries its limits), above nothing: limits know no transport or protocol.
+        "Limits",
         "Http",
         "ClientAddress",
         "Transport",

@@ -41,18 +41,47 @@ internal sealed class ArgsBunchConverter : JsonConverter<ArgsBunch>
 
         string? path = null, dst = null, name = null;
         FieldFault pathFault = FieldFault.None, dstFault = FieldFault.None, nameFault = FieldFault.None;
+        var limits = new RawLimitFields();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             bool isPath = NameIs(ref reader, "path"u8);
             bool isDst = !isPath && NameIs(ref reader, "dst"u8);
             bool isName = !isPath && !isDst && NameIs(ref reader, "name"u8);
+            int limit = isPath || isDst || isName ? 0 : LimitFieldOf(ref reader);
             reader.Read();
             if (isPath) path = ReadString(ref reader, out pathFault);
             else if (isDst) dst = ReadString(ref reader, out dstFault);
             else if (isName) name = ReadString(ref reader, out nameFault);
+            else if (limit != 0) ReadLimit(ref reader, limit, ref limits);
             else reader.Skip();
         }
-        return new CommandEntry(IsObject: true, path, pathFault, dst, dstFault, name, nameFault);
+        return new CommandEntry(IsObject: true, path, pathFault, dst, dstFault, name, nameFault, limits);
+    }
+
+    // 1 max_conns, 2 max_ips, 3 rate, 4 quota, 5 expires; 0 for any other name.
+    private static int LimitFieldOf(ref Utf8JsonReader reader) =>
+        NameIs(ref reader, "max_conns"u8) ? 1 : NameIs(ref reader, "max_ips"u8) ? 2 : NameIs(ref reader, "rate"u8) ? 3
+        : NameIs(ref reader, "quota"u8) ? 4 : NameIs(ref reader, "expires"u8) ? 5 : 0;
+
+    /// <summary>A limit's value as it came: a number (null when not one, or out of decimal's range), or the expiry's text.</summary>
+    private static void ReadLimit(ref Utf8JsonReader reader, int field, ref RawLimitFields limits)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return;
+        if (field == 5)
+        {
+            limits.HasExpires = true;
+            limits.Expires = ReadString(ref reader, out _);
+            return;
+        }
+        decimal? number = reader.TokenType == JsonTokenType.Number && reader.TryGetDecimal(out decimal d) ? d : null;
+        reader.Skip();
+        switch (field)
+        {
+            case 1: limits.HasMaxConns = true; limits.MaxConns = number; break;
+            case 2: limits.HasMaxIps = true; limits.MaxIps = number; break;
+            case 3: limits.HasRate = true; limits.Rate = number; break;
+            default: limits.HasQuota = true; limits.Quota = number; break;
+        }
     }
 
     private static string? ReadString(ref Utf8JsonReader reader, out FieldFault fault)

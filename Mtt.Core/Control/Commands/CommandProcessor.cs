@@ -41,7 +41,7 @@ public static class CommandProcessor
             OptAdd => Add(command.ArgsBunch, routes),
             OptDelete => Delete(command.ArgsBunch, routes),
             OptReset => Reset(routes, entryCount),
-            OptList => UserListing.List(routes.Current, entryCount),
+            OptList => UserListing.List(routes.Current, entryCount, routes.Time),
             OptTraffic => UserListing.Traffic(routes.Current, command.Reset == true, entryCount),
             OptPing => new CommandOutcome(ControllerReply.Pong(routes.Current.Count), opt, entryCount, "pong"),
             _ => Refused(opt, entryCount, $"unknown opt {opt}: expected 1 (add), 2 (delete), 3 (reset), 4 (list), 5 (traffic) or 9 (ping)", null),
@@ -95,10 +95,25 @@ public static class CommandProcessor
             string? name = string.IsNullOrEmpty(entry.Name) ? null : entry.Name;
             if (name is not null && NameRules.Check(name) is { } nameReason)
                 return RefusedEntry(OptAdd, entries.Count, i, path, nameReason);
-            added[i] = new Route(path, backend, name);
+            if (!LimitsFromEntry.TryBuild(entry.Limits, out var limits, out reason))
+                return RefusedEntry(OptAdd, entries.Count, i, path, reason);
+            added[i] = new Route(path, backend, name) { Limits = limits };
         }
 
-        return Change(OptAdd, entries.Count, routes, (current, displaced) => current.WithAdded(added, displaced));
+        return Change(OptAdd, entries.Count, routes, (current, displaced) => current.WithAdded(added, displaced),
+            table => ApplyLimits(table, added, routes.Time));
+    }
+
+    /// <summary>Puts the added users' limits in force at once, for their open tunnels too (a new rate, a new quota).</summary>
+    private static void ApplyLimits(RouteTable table, Route[] added, TimeProvider time)
+    {
+        foreach (var route in added)
+        {
+            // The table's entry: a path given twice has its last one there, with the state it carries.
+            if (!table.TryGet(route.Path, out var current)) continue;
+            var state = current.State;
+            if (!ReferenceEquals(state.Limiter.Applied, current.Limits)) state.Limiter.Apply(current.Limits, state.BytesBothWays, time);
+        }
     }
 
     private static CommandOutcome Delete(ArgsBunch? bunch, RouteStore routes)
@@ -130,7 +145,8 @@ public static class CommandProcessor
     /// Publishes the next table (saved first when there is a state file), then revokes the users it dropped
     /// or moved to another dst, which closes their live tunnels; the others are not touched.
     /// </summary>
-    private static CommandOutcome Change(int opt, int entryCount, RouteStore routes, Func<RouteTable, List<UserState>, RouteTable> next)
+    private static CommandOutcome Change(int opt, int entryCount, RouteStore routes, Func<RouteTable, List<UserState>, RouteTable> next,
+        Action<RouteTable>? published = null)
     {
         var displaced = new List<UserState>();
         RouteTable table;
@@ -147,6 +163,7 @@ public static class CommandProcessor
             return Refused(opt, entryCount, $"not applied: {e.Message}", null);
         }
 
+        published?.Invoke(table);
         long kicked = 0;
         foreach (var state in displaced)
         {

@@ -6,13 +6,17 @@ namespace Mtt.Core.Control.Commands;
 /// <summary>opt 4 (the users and their counters) and opt 5 (traffic, optionally read and reset in one step).</summary>
 internal static class UserListing
 {
-    public static CommandOutcome List(RouteTable table, int entryCount)
+    public static CommandOutcome List(RouteTable table, int entryCount, TimeProvider time)
     {
         var users = new List<UserReport>(table.Count);
+        var now = time.GetUtcNow();
         foreach (var route in Sorted(table))
         {
             var state = route.State;
             var last = state.LastActivityUtc;
+            var limits = route.Limits;
+            // A user whose limits no tunnel or command has put in force yet (loaded from a state file) has spent nothing.
+            bool inForce = ReferenceEquals(state.Limiter.Applied, limits);
             users.Add(new UserReport
             {
                 Path = route.Path,
@@ -26,6 +30,13 @@ internal static class UserListing
                 BytesToClient = state.BytesToClient,
                 // Milliseconds are all the monotonic clock behind it has.
                 LastActivity = last is { } t ? new DateTime(t.Ticks - t.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc) : null,
+                MaxConns = limits.MaxConns,
+                MaxIps = limits.MaxIps,
+                Rate = limits.Rate,
+                Quota = limits.Quota,
+                QuotaLeft = state.Limiter.QuotaLeft(limits, state.BytesBothWays),
+                Expires = limits.Expires,
+                Expired = limits.Expires is { } expires ? inForce ? state.Limiter.IsExpired(now) : expires <= now : null,
             });
         }
         return new CommandOutcome(new ControllerReply { Res = ControllerReply.Success, Users = users },

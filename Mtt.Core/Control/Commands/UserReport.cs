@@ -35,4 +35,29 @@ public sealed class UserReport
     /// <summary>UTC, RFC 3339; absent when no tunnel ever opened.</summary>
     [JsonPropertyName("last_activity")]
     public DateTime? LastActivity { get; init; }
+
+    // The limits as opt 1 set them, each absent when not set, and what is left of them.
+
+    [JsonPropertyName("max_conns")]
+    public int? MaxConns { get; init; }
+
+    [JsonPropertyName("max_ips")]
+    public int? MaxIps { get; init; }
+
+    [JsonPropertyName("rate")]
+    public long? Rate { get; init; }
+
+    [JsonPropertyName("quota")]
+    public long? Quota { get; init; }
+
+    /// <summary>Bytes (both ways) left of the quota; 0 once it is spent.</summary>
+    [JsonPropertyName("quota_left")]
+    public long? QuotaLeft { get; init; }
+
+    [JsonPropertyName("expires")]
+    public DateTimeOffset? Expires { get; init; }
+
+    /// <summary>Set with <see cref="Expires"/>: whether that time has come (the user is listed, and refused with 403).</summary>
+    [JsonPropertyName("expired")]
+    public bool? Expired { get; init; }
 }

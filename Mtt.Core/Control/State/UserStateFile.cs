@@ -67,7 +67,9 @@ public sealed class UserStateFile
             if (!BackendAddress.TryParse(entry.Dst, out var backend, out string? dstReason)) throw Corrupt($"users[{i}]: {dstReason}");
             string? name = string.IsNullOrEmpty(entry.Name) ? null : entry.Name;
             if (name is not null && NameRules.Check(name) is { } nameReason) throw Corrupt($"users[{i}]: {nameReason}");
-            routes[i] = new Route(path, backend, name);
+            if (!StateFileLimits.TryRead(entry, out var limits, out string? limitReason)) throw Corrupt($"users[{i}]: {limitReason}");
+            routes[i] = new Route(path, backend, name) { Limits = limits };
+            if (entry.QuotaUsed is { } used) routes[i].State.Limiter.CarryQuotaUsed(used);
         }
         return RouteTable.From(routes);
     }
@@ -78,7 +80,11 @@ public sealed class UserStateFile
     {
         var users = new List<StateFileEntry>(table.Count);
         foreach (var route in table.Routes)
-            users.Add(new StateFileEntry { Path = route.Path, Dst = route.Backend.ToString(), Name = route.Name });
+        {
+            var entry = new StateFileEntry { Path = route.Path, Dst = route.Backend.ToString(), Name = route.Name };
+            StateFileLimits.Write(route, entry);
+            users.Add(entry);
+        }
         users.Sort(static (a, b) => string.CompareOrdinal(a.Path, b.Path));
         var document = new StateFileDocument { Version = StateFileDocument.CurrentVersion, Users = users };
 
