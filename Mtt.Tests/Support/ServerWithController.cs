@@ -17,13 +17,13 @@ public sealed class ServerWithController : IAsyncDisposable
     private readonly StringWriter _logText = new();
     private readonly TextWriter _logWriter;
 
-    private ServerWithController(bool perUser, bool verbose, RouteStore? routes)
+    private ServerWithController(bool perUser, bool verbose, RouteStore? routes, TimeProvider? time)
     {
         _logWriter = TextWriter.Synchronized(_logText);
         Log = new ServerLog(_logWriter, verbose);
-        Routes = routes ?? new RouteStore();
+        Routes = routes ?? new RouteStore(RouteTable.Empty, persist: null) { Time = time ?? TimeProvider.System };
         Metrics = new ServerMetrics(perUser);
-        var options = new TunnelServerOptions { Bind = new IPEndPoint(IPAddress.Loopback, 0) };
+        var options = new TunnelServerOptions { Bind = new IPEndPoint(IPAddress.Loopback, 0), Time = time ?? TimeProvider.System };
         Tunnels = new TunnelListener(options, Routes, Log, Metrics);
         Tunnels.Start();
         Controller = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, metrics: Metrics);
@@ -53,7 +53,9 @@ public sealed class ServerWithController : IAsyncDisposable
     /// <summary>Completes once every tunnel connection has ended, and so has logged and counted its end.</summary>
     public Task AllTunnelsEndedAsync() => Tunnels.WhenNoConnections().WaitAsync(Bound);
 
-    public static ServerWithController Start(bool perUser = false, bool verbose = false, RouteStore? routes = null) => new(perUser, verbose, routes);
+    /// <param name="time">The clock of the tunnels and of the users' limits: a fake one lets a test move it.</param>
+    public static ServerWithController Start(bool perUser = false, bool verbose = false, RouteStore? routes = null, TimeProvider? time = null) =>
+        new(perUser, verbose, routes, time);
 
     /// <summary>POSTs a command as curl -d does and returns the parsed reply.</summary>
     public async Task<JsonElement> CommandAsync(string json)
