@@ -44,12 +44,12 @@ internal sealed class RateBucket
     }
 
     /// <summary>
-    /// Takes up to <paramref name="want"/> bytes' worth: the bytes granted, or 0 and the time to wait before
-    /// a slice will be there.
+    /// Takes up to <paramref name="want"/> bytes' worth: the bytes granted, or 0 and when (a
+    /// <see cref="TimeProvider.GetTimestamp"/>) a slice will be there.
     /// </summary>
-    public long Take(long want, out TimeSpan wait)
+    public long Take(long want, out long readyAt)
     {
-        wait = TimeSpan.Zero;
+        readyAt = 0;
         lock (_lock)
         {
             if (_rate == 0) return want;
@@ -64,7 +64,7 @@ internal sealed class RateBucket
             }
             // Wait for as much as this reader would take, so that waking up is worth it.
             double missing = Math.Min(want, slice) - _tokens;
-            wait = TimeSpan.FromSeconds(missing / _rate);
+            readyAt = _filledAt + (long)Math.Ceiling(missing / _rate * _time.TimestampFrequency);
             return 0;
         }
     }

@@ -36,10 +36,10 @@ internal sealed class RatePacer : IValueTaskSource, IDisposable
         while (true)
         {
             if (_token.IsCancellationRequested) return 0;
-            long granted = bucket.Take(want, out var wait);
+            long granted = bucket.Take(want, out long readyAt);
             if (granted > 0) return (int)granted;
             long started = _time.GetTimestamp();
-            await Delay(wait).ConfigureAwait(false);
+            await Delay(readyAt).ConfigureAwait(false);
             _user.AddPaced(_time.GetTimestamp() - started, _time.TimestampFrequency);
         }
     }
@@ -50,17 +50,24 @@ internal sealed class RatePacer : IValueTaskSource, IDisposable
         _timer.Dispose();
     }
 
-    private ValueTask Delay(TimeSpan wait)
+    private ValueTask Delay(long readyAt)
     {
         _core.Reset();
         Volatile.Write(ref _armed, 1);
-        try
+        var due = _time.GetElapsedTime(_time.GetTimestamp(), readyAt);
+        if (due <= TimeSpan.Zero) Wake();
+        else
         {
-            _timer.Change(wait, Timeout.InfiniteTimeSpan);
-        }
-        catch (ObjectDisposedException)
-        {
-            Wake();
+            try
+            {
+                _timer.Change(due, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                Wake();
+            }
+            // The clock may have moved on between reading it and setting the timer (a fake one in a test jumps).
+            if (_time.GetTimestamp() >= readyAt) Wake();
         }
         if (_token.IsCancellationRequested) Wake();
         return new ValueTask(this, _core.Version);

@@ -82,6 +82,9 @@ public sealed class AdmissionLimitTests
         var elsewhere = IPAddress.Parse("127.0.0.2");
         await using var first = await OpenAsync(server, "/ip", home);
         await using var sameAddress = await OpenAsync(server, "/ip", home);
+        // The backend is dialled after the 101: an echo shows each tunnel has its connection.
+        await AssertEchoesAsync(first, "first");
+        await AssertEchoesAsync(sameAddress, "same address");
         await RefusedHeadAsync(server, "/ip", elsewhere);
         Assert.Equal(2, backend.Accepted);
         await AssertEchoesAsync(first, "on");
