@@ -1,7 +1,7 @@
 namespace Mtt.Core.Limits;
 
 /// <summary>
-/// What one user may use (docs/protocol.md §5.2, opt 1's optional fields): each one null when not set, and a
+/// What one user may use (docs/protocol.md §5.7, opt 1's optional fields): each one null when not set, and a
 /// user with none set is unlimited and pays nothing for the feature. A value: a command that sets limits
 /// builds a new one; the enforcing side (<see cref="UserLimiter"/>) follows the latest it was given.
 /// </summary>

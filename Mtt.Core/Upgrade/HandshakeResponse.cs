@@ -31,7 +31,7 @@ public static class HandshakeResponse
 
     private static readonly byte[] Refusal400 = BuildRefusal(400, "Bad Request", null);
     private static readonly byte[] Refusal404 = BuildRefusal(404, "Not Found", null);
-    // A user's quota spent or its time expired (docs/protocol.md §3): nothing the client can change by retrying.
+    // A user's quota spent or its time expired (docs/protocol.md §5.7): nothing the client can change by retrying.
     private static readonly byte[] Refusal403 = BuildRefusal(403, "Forbidden", null);
     private static readonly byte[] Refusal405 = BuildRefusal(405, "Method Not Allowed", "Allow: GET\r\n");
     // RFC 6455 4.2.2 and RFC 9110 15.5.22: say which version and protocol to use. A sender of Upgrade
