@@ -81,6 +81,9 @@ func main() {
 	}
 	smuxConfig := smux.DefaultConfig()
 	smuxConfig.Version = *smuxVersion
+	// Frames of at most 16 KiB of data, as mtt-mu-server sends (docs/protocol.md §4.4), so both servers are compared
+	// at the same framing work per byte (xtaci/smux's default is 32 KiB).
+	smuxConfig.MaxFrameSize = 16 * 1024
 	if err := smux.VerifyConfig(smuxConfig); err != nil {
 		fmt.Fprintln(os.Stderr, "anchor:", err)
 		os.Exit(2)
@@ -153,6 +156,7 @@ func (s *tunnelServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		stream, err := session.AcceptStream()
 		if err != nil {
+			fmt.Fprintln(os.Stderr, "anchor: session ended:", err)
 			return
 		}
 		go func() {
