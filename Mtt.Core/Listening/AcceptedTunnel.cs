@@ -32,8 +32,8 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log,
         meter.TunnelOpened();
         try
         {
-            if (mux) await RunSmuxSessionAsync(webSocket, route, meter, serverStopping).ConfigureAwait(false);
-            else await RunPlainTunnelAsync(webSocket, route, meter, serverStopping).ConfigureAwait(false);
+            if (mux) await RunSmuxSessionAsync(transport, webSocket, route, meter, serverStopping).ConfigureAwait(false);
+            else await RunPlainTunnelAsync(transport, webSocket, route, meter, serverStopping).ConfigureAwait(false);
         }
         finally
         {
@@ -41,7 +41,7 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log,
         }
     }
 
-    private async Task RunPlainTunnelAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
+    private async Task RunPlainTunnelAsync(SocketTransport transport, WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
     {
         var proxyHeader = ProxyHeaderWriter.Create(options.SendProxy, peer.Client, peer.Local);
         var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, proxyHeader, options.DialTimeout, options.Time, serverStopping).ConfigureAwait(false);
@@ -65,12 +65,12 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log,
         if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, options.Time).ConfigureAwait(false);
         if (log.IsVerbose)
         {
-            log.Verbose($"{peer}: tunnel closed for user {route.Label} ({result.Reason}) after {options.Time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
+            log.Verbose($"{peer}: tunnel closed for user {route.Label} ({result.Reason}{ClientEnd(transport)}) after {options.Time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
                 $"{result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
         }
     }
 
-    private async Task RunSmuxSessionAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
+    private async Task RunSmuxSessionAsync(SocketTransport transport, WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
     {
         var sessionOptions = new SmuxSessionOptions
         {
@@ -94,8 +94,16 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log,
         await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, time).ConfigureAwait(false);
         if (log.IsVerbose)
         {
-            log.Verbose($"{peer}: smux session closed for user {route.Label} ({result.Reason}) after {time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
+            log.Verbose($"{peer}: smux session closed for user {route.Label} ({result.Reason}{ClientEnd(transport)}) after {time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
                 $"{result.StreamsOpened} streams ({result.StreamsRefused} refused), {result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
         }
     }
+
+    // What the client's socket reported, when it reported anything (a reset is worth telling from a clean close).
+    private static string ClientEnd(SocketTransport transport) => transport.ShutdownKind switch
+    {
+        TransportShutdownKind.None => "",
+        TransportShutdownKind.ReadFailed or TransportShutdownKind.WriteFailed => $"; client connection {transport.ShutdownKind}: {transport.ShutdownError}",
+        var kind => $"; client connection {kind}",
+    };
 }
