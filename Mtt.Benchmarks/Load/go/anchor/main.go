@@ -156,7 +156,10 @@ func (s *tunnelServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		stream, err := session.AcceptStream()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "anchor: session ended:", err)
+			// A client's close (1000) is how every session ends; anything else is worth a line.
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure) && err != io.ErrClosedPipe {
+				fmt.Fprintln(os.Stderr, "anchor: session ended:", err)
+			}
 			return
 		}
 		go func() {
