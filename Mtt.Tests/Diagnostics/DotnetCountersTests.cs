@@ -33,7 +33,9 @@ public sealed class DotnetCountersTests
             "--duration", "00:00:03", "--format", "json", "-o", output);
         Assert.True(exitCode == 0, $"dotnet-counters exited with {exitCode}:\n{log}");
 
-        using var report = JsonDocument.Parse(File.ReadAllText(output));
+        string text = File.ReadAllText(output);
+        Assert.Contains("\"provider\": \"mtt-mu-server\"", text);
+        using var report = JsonDocument.Parse(text);
         var events = report.RootElement.GetProperty("Events").EnumerateArray().ToList();
         Assert.All(events, e => Assert.Equal("mtt-mu-server", e.GetProperty("provider").GetString()));
         var users = events.Last(e => e.GetProperty("name").GetString()!.StartsWith("mtt.users", StringComparison.Ordinal));
