@@ -38,7 +38,9 @@ internal sealed class ControllerConnection
     private readonly Func<bool> _isDraining;
     private readonly string _client;
     private readonly ControllerToken? _token;
+    // Reset for each request and cancelled by _readTimer, which runs on the server's clock so that tests drive the read timeout.
     private readonly CancellationTokenSource _requestTimeout = new();
+    private readonly ITimer _readTimer;
     private volatile bool _closing;
     private bool _requestStarted;
     private bool _responseStarted;
@@ -46,10 +48,11 @@ internal sealed class ControllerConnection
     /// <param name="exposition">renders <c>GET /metrics</c></param>
     /// <param name="isDraining">whether the server is draining, for <c>GET /healthz</c></param>
     public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics,
-        PrometheusExposition exposition, Func<bool> isDraining, ControllerToken? token = null)
+        PrometheusExposition exposition, Func<bool> isDraining, TimeProvider time, ControllerToken? token = null)
     {
         _exposition = exposition;
         _isDraining = isDraining;
+        _readTimer = time.CreateTimer(CancelRequest, _requestTimeout, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _token = token;
         _metrics = metrics;
         _socket = socket;
@@ -83,6 +86,7 @@ internal sealed class ControllerConnection
         {
             await _reader.CompleteAsync();
             _stream.Dispose();
+            _readTimer.Dispose();
             _requestTimeout.Dispose();
         }
     }
@@ -94,13 +98,21 @@ internal sealed class ControllerConnection
         _socket.Dispose();
     }
 
+    private static void CancelRequest(object? source)
+    {
+        // A callback already on its way when the connection ended finds the source disposed: nothing left to time out.
+        try { ((CancellationTokenSource)source!).Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
     private async Task<bool> ServeOneAsync()
     {
         _requestStarted = false;
         _responseStarted = false;
+        _readTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!_requestTimeout.TryReset()) return false;
         // Until the first byte this bounds an idle keep-alive connection; from then on, the request.
-        _requestTimeout.CancelAfter(_limits.ReadTimeout);
+        _readTimer.Change(_limits.ReadTimeout, Timeout.InfiniteTimeSpan);
         try
         {
             return await ServeRequestAsync(_requestTimeout.Token);
@@ -184,7 +196,7 @@ internal sealed class ControllerConnection
     private void OnRequestStarted()
     {
         _requestStarted = true;
-        _requestTimeout.CancelAfter(_limits.ReadTimeout);
+        _readTimer.Change(_limits.ReadTimeout, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>A request that could not be read: refused, or cut short by the client. Always returns false.</summary>
