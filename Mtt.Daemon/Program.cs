@@ -138,6 +138,8 @@ public static class Program
         catch (OperationCanceledException)
         {
         }
+        // GET /healthz answers 503 from here on, so a load balancer stops sending clients before the listener closes.
+        controller.MarkDraining();
         await DrainAsync(tunnels, options.DrainTimeout, log, cutDrain).ConfigureAwait(false);
         // Every user change was saved as it was made (RouteStore's save hook), so there is nothing left to write.
         log.Info("stopping");

@@ -25,6 +25,9 @@ public sealed class ControllerServer : IAsyncDisposable
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
+    private readonly ServerMeter _meter;
+    private readonly PrometheusExposition _exposition;
+    private readonly Func<bool> _isDraining;
     private readonly byte[] _busyResponse;
     private readonly ControllerToken? _token;
     private readonly TimeProvider _time;
@@ -35,6 +38,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private IPEndPoint? _localEndPoint;
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
+    private volatile bool _draining;
 
     /// <param name="options">Its <see cref="ControllerServerOptions.Bind"/> must be an <see cref="IPEndPoint"/> by now.</param>
     public ControllerServer(ControllerServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null)
@@ -53,6 +57,10 @@ public sealed class ControllerServer : IAsyncDisposable
         _limits.Validate();
         _busyResponse = ControllerResponse.Refusal(
             new HttpRejection(503, $"too many controller connections (at most {_limits.MaxConnections})"));
+        // The meter lives as long as the controller that renders it, which in the daemon is the process.
+        _meter = new ServerMeter(_metrics, routes);
+        _exposition = new PrometheusExposition(_meter);
+        _isDraining = () => _draining;
     }
 
     /// <summary>The bound address (port 0 resolved to the real port); valid after <see cref="Start"/>.</summary>
@@ -60,6 +68,12 @@ public sealed class ControllerServer : IAsyncDisposable
 
     /// <summary>Whether a token is required (<c>Authorization: Bearer</c> on every request, else 401).</summary>
     public bool RequiresToken => _token is not null;
+
+    /// <summary>Whether the server is draining (after SIGTERM): <c>GET /healthz</c> then answers 503.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>The server has started its drain: from now on <c>GET /healthz</c> answers 503, while commands are still served.</summary>
+    public void MarkDraining() => _draining = true;
 
     /// <summary>Binds and listens (a taken address throws <see cref="SocketException"/>); accepting runs in the background.</summary>
     public void Start()
@@ -114,6 +128,8 @@ public sealed class ControllerServer : IAsyncDisposable
             _log.Warn($"controller: {closing.Length} connections still closing after {ShutdownWait.TotalSeconds} s");
         }
         _stopping.Dispose();
+        _exposition.Dispose();
+        _meter.Dispose();
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -148,7 +164,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _time, _token);
+                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _exposition, _isDraining, _time, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;
