@@ -23,6 +23,8 @@ internal sealed class ControllerConnection
     // A 408 goes to a client that has shown it is slow: it gets this long to take the answer.
     private static readonly TimeSpan TimeoutNoticeTime = TimeSpan.FromSeconds(1);
 
+    private const string DrainingReason = "draining: the server is stopping and takes no new tunnels";
+
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly PipeReader _reader;
@@ -32,15 +34,25 @@ internal sealed class ControllerConnection
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
+    private readonly PrometheusExposition _exposition;
+    private readonly Func<bool> _isDraining;
     private readonly string _client;
     private readonly ControllerToken? _token;
+    // Reset for each request and cancelled by _readTimer, which runs on the server's clock so that tests drive the read timeout.
     private readonly CancellationTokenSource _requestTimeout = new();
+    private readonly ITimer _readTimer;
     private volatile bool _closing;
     private bool _requestStarted;
     private bool _responseStarted;
 
-    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics, ControllerToken? token = null)
+    /// <param name="exposition">renders <c>GET /metrics</c></param>
+    /// <param name="isDraining">whether the server is draining, for <c>GET /healthz</c></param>
+    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics,
+        PrometheusExposition exposition, Func<bool> isDraining, TimeProvider time, ControllerToken? token = null)
     {
+        _exposition = exposition;
+        _isDraining = isDraining;
+        _readTimer = time.CreateTimer(CancelRequest, _requestTimeout, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _token = token;
         _metrics = metrics;
         _socket = socket;
@@ -74,6 +86,7 @@ internal sealed class ControllerConnection
         {
             await _reader.CompleteAsync();
             _stream.Dispose();
+            _readTimer.Dispose();
             _requestTimeout.Dispose();
         }
     }
@@ -85,13 +98,21 @@ internal sealed class ControllerConnection
         _socket.Dispose();
     }
 
+    private static void CancelRequest(object? source)
+    {
+        // A callback already on its way when the connection ended finds the source disposed: nothing left to time out.
+        try { ((CancellationTokenSource)source!).Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
     private async Task<bool> ServeOneAsync()
     {
         _requestStarted = false;
         _responseStarted = false;
+        _readTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!_requestTimeout.TryReset()) return false;
         // Until the first byte this bounds an idle keep-alive connection; from then on, the request.
-        _requestTimeout.CancelAfter(_limits.ReadTimeout);
+        _readTimer.Change(_limits.ReadTimeout, Timeout.InfiniteTimeSpan);
         try
         {
             return await ServeRequestAsync(_requestTimeout.Token);
@@ -121,8 +142,10 @@ internal sealed class ControllerConnection
             return await RefuseAsync(new HttpRejection(401, "missing or wrong bearer token: send Authorization: Bearer <the -c-token value>"), token);
 
         if (head.IsMetricsScrape) return await ServeMetricsAsync(head, token);
+        if (head.IsHealthCheck) return await ServeHealthAsync(head, token);
         if (!head.IsPost)
-            return await RefuseAsync(new HttpRejection(405, $"method {head.Method} is not allowed: the controller takes POST (and GET {ControllerRequest.MetricsPath})"), token);
+            return await RefuseAsync(new HttpRejection(405,
+                $"method {head.Method} is not allowed: the controller takes POST (and GET {ControllerRequest.MetricsPath}, GET {ControllerRequest.HealthPath})"), token);
         // Refused on the declared length alone, before a byte of the body is read.
         if (head.ContentLength > _limits.MaxBodyBytes) return await RefuseAsync(HttpRejection.BodyTooLarge(_limits), token);
         // RFC 9110 section 10.1.1: curl waits a second for this before sending a body over 1 MiB.
@@ -148,17 +171,32 @@ internal sealed class ControllerConnection
     {
         // A scrape has no body; one that came with a body could not be framed on a kept-alive connection.
         if (head.IsChunked || head.ContentLength > 0) return await RefuseAsync(HttpRejection.BadRequest("GET /metrics takes no body"), token);
-        byte[] body = MetricsExposition.Render(_metrics, _routes.Current);
+        byte[] body = _exposition.Render();
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Build(200, PrometheusTextWriter.ContentType, body, close: !head.KeepAlive), token);
         return head.KeepAlive;
+    }
+
+    private async Task<bool> ServeHealthAsync(ControllerRequest head, CancellationToken token)
+    {
+        if (head.IsChunked || head.ContentLength > 0) return await RefuseAsync(HttpRejection.BadRequest("GET /healthz takes no body"), token);
+        _responseStarted = true;
+        if (!_isDraining())
+        {
+            await _stream.WriteAsync(ControllerResponse.Build(200, ControllerReply.Ok, close: !head.KeepAlive), token);
+            return head.KeepAlive;
+        }
+        // A load balancer or monitor takes 503 as "send no one here"; the request was read whole, so closing
+        // after the answer loses nothing, and a checker reconnects for its next probe.
+        await _stream.WriteAsync(ControllerResponse.Build(503, ControllerReply.Error(DrainingReason), close: true), token);
+        return false;
     }
 
     // The first byte of a request: from now on the read timeout bounds the request, not an idle connection.
     private void OnRequestStarted()
     {
         _requestStarted = true;
-        _requestTimeout.CancelAfter(_limits.ReadTimeout);
+        _readTimer.Change(_limits.ReadTimeout, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>A request that could not be read: refused, or cut short by the client. Always returns false.</summary>

@@ -25,8 +25,12 @@ public sealed class ControllerServer : IAsyncDisposable
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
+    private readonly ServerMeter _meter;
+    private readonly PrometheusExposition _exposition;
+    private readonly Func<bool> _isDraining;
     private readonly byte[] _busyResponse;
     private readonly ControllerToken? _token;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<ControllerConnection, Task> _open = [];
@@ -34,22 +38,29 @@ public sealed class ControllerServer : IAsyncDisposable
     private IPEndPoint? _localEndPoint;
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
+    private volatile bool _draining;
 
-    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
-        ControllerToken? token = null)
+    /// <param name="options">Its <see cref="ControllerServerOptions.Bind"/> must be an <see cref="IPEndPoint"/> by now.</param>
+    public ControllerServer(ControllerServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null)
     {
-        _token = token;
-        _metrics = metrics ?? new ServerMetrics();
-        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(log);
-        _bind = bind;
+        _bind = options.Bind as IPEndPoint
+            ?? throw new ArgumentException($"the controller listens on an IP address and port, not {options.Bind}: resolve a host name first", nameof(options));
+        _token = options.Token;
+        _time = options.Time;
+        _metrics = metrics ?? new ServerMetrics();
         _routes = routes;
         _log = log;
-        _limits = limits ?? ControllerLimits.Default;
+        _limits = options.Limits;
         _limits.Validate();
         _busyResponse = ControllerResponse.Refusal(
             new HttpRejection(503, $"too many controller connections (at most {_limits.MaxConnections})"));
+        // The meter lives as long as the controller that renders it, which in the daemon is the process.
+        _meter = new ServerMeter(_metrics, routes);
+        _exposition = new PrometheusExposition(_meter);
+        _isDraining = () => _draining;
     }
 
     /// <summary>The bound address (port 0 resolved to the real port); valid after <see cref="Start"/>.</summary>
@@ -57,6 +68,12 @@ public sealed class ControllerServer : IAsyncDisposable
 
     /// <summary>Whether a token is required (<c>Authorization: Bearer</c> on every request, else 401).</summary>
     public bool RequiresToken => _token is not null;
+
+    /// <summary>Whether the server is draining (after SIGTERM): <c>GET /healthz</c> then answers 503.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>The server has started its drain: from now on <c>GET /healthz</c> answers 503, while commands are still served.</summary>
+    public void MarkDraining() => _draining = true;
 
     /// <summary>Binds and listens (a taken address throws <see cref="SocketException"/>); accepting runs in the background.</summary>
     public void Start()
@@ -111,6 +128,8 @@ public sealed class ControllerServer : IAsyncDisposable
             _log.Warn($"controller: {closing.Length} connections still closing after {ShutdownWait.TotalSeconds} s");
         }
         _stopping.Dispose();
+        _exposition.Dispose();
+        _meter.Dispose();
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -130,7 +149,7 @@ public sealed class ControllerServer : IAsyncDisposable
             {
                 if (_stopping.IsCancellationRequested) return;
                 _log.Error($"controller: accept failed: {ex.Message}");
-                try { await Task.Delay(AcceptRetryDelay, _stopping.Token); }
+                try { await Task.Delay(AcceptRetryDelay, _time, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 continue;
             }
@@ -145,7 +164,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _token);
+                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _exposition, _isDraining, _time, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;
