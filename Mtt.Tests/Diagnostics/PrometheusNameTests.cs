@@ -11,6 +11,7 @@ public sealed class PrometheusNameTests
     [InlineData("mtt.bytes.from_client", "By", true, "mtt_bytes_from_client_total")]
     [InlineData("mtt.user.bytes.to_client", "By", true, "mtt_user_bytes_to_client_total")]
     [InlineData("mtt.user.last_activity", "s", false, "mtt_user_last_activity_seconds")]
+    [InlineData("mtt.user.paced", "s", true, "mtt_user_paced_seconds_total")]
     [InlineData("mtt.backend.dial_failures", "{connection}", true, "mtt_backend_dial_failures_total")]
     [InlineData("dotnet.process.memory.working_set", "By", false, "dotnet_process_memory_working_set_bytes")]
     [InlineData("dotnet.gc.heap.total_allocated", "By", true, "dotnet_gc_heap_total_allocated_bytes_total")]

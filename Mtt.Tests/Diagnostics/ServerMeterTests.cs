@@ -46,7 +46,7 @@ public sealed class ServerMeterTests
     {
         await using var server = ServerWithController.Start(perUser: true);
         var instruments = InstrumentsOf(server.Metrics);
-        Assert.Equal(17, instruments.Count);
+        Assert.Equal(18, instruments.Count);
 
         string text = await server.ScrapeAsync();
 
