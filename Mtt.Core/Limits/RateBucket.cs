@@ -55,15 +55,16 @@ internal sealed class RateBucket
             if (_rate == 0) return want;
             Refill();
             long slice = Math.Clamp(_rate / SlicesPerSecond, Math.Min(MinSlice, _rate), MaxSlice);
-            long whole = (long)_tokens;
-            if (whole > 0)
+            // Whole slices only (or all a small read wants): granting the few bytes that trickle in between two
+            // reads would have every paced loop spin on crumbs, at the cost of every other user's CPU.
+            long grant = Math.Min(want, slice);
+            if (_tokens >= grant)
             {
-                long granted = Math.Min(Math.Min(want, slice), whole);
-                _tokens -= granted;
-                return granted;
+                _tokens -= grant;
+                return grant;
             }
             // Wait for as much as this reader would take, so that waking up is worth it.
-            double missing = Math.Min(want, slice) - _tokens;
+            double missing = grant - _tokens;
             readyAt = _filledAt + (long)Math.Ceiling(missing / _rate * _time.TimestampFrequency);
             return 0;
         }

@@ -26,7 +26,7 @@ public sealed class RateBucketTests
         Assert.Equal(2_000, bucket.Take(1 << 20, out _));
         Assert.Equal(62_000, Drain(bucket, out long readyAt));
         // One slice (a 32nd of the rate) at 64,000 bytes a second.
-        Assert.Equal(TimeSpan.FromSeconds(2_000 / 64_000.0), time.GetElapsedTime(time.GetTimestamp(), readyAt));
+        Assert.Equal(2_000 / 64_000.0, time.GetElapsedTime(time.GetTimestamp(), readyAt).TotalSeconds, 6);
     }
 
     [Fact]
@@ -50,10 +50,23 @@ public sealed class RateBucketTests
         var bucket = new RateBucket(64_000, time);
         Drain(bucket, out _);
         bucket.Return(1_500);
-        Assert.Equal(1_500, bucket.Take(10_000, out _));
+        Assert.Equal(1_500, bucket.Take(1_500, out _));
 
         bucket.SetRate(0);
         Assert.Equal(1 << 20, bucket.Take(1 << 20, out _));
+    }
+
+    [Fact]
+    public void ABucketRefilling_GrantsWholeSlicesOnly_NotTheCrumbsThatTrickleIn()
+    {
+        var time = new FakeTimeProvider();
+        var bucket = new RateBucket(64_000, time);
+        Drain(bucket, out _);
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        // 640 bytes have come in: less than a slice (2,000), so a reader that wants more waits for the rest.
+        Assert.Equal(0, bucket.Take(1 << 20, out long readyAt));
+        Assert.Equal(1_360 / 64_000.0, time.GetElapsedTime(time.GetTimestamp(), readyAt).TotalSeconds, 6);
+        Assert.Equal(640, bucket.Take(640, out _));
     }
 
     [Fact]
