@@ -14,12 +14,16 @@ public sealed class TestServer : IAsyncDisposable
 {
     private readonly TunnelListener _listener;
 
-    private TestServer(TunnelListener listener, RouteStore routes, X509Certificate2? certificate)
+    private TestServer(TunnelListener listener, RouteStore routes, X509Certificate2? certificate, ServerCertificate? serverCertificate)
     {
         _listener = listener;
         Routes = routes;
         Certificate = certificate;
+        ServerCertificate = serverCertificate;
     }
+
+    /// <summary>What the listener presents, replaceable as a reload replaces it.</summary>
+    public ServerCertificate? ServerCertificate { get; }
 
     public RouteStore Routes { get; }
 
@@ -56,7 +60,7 @@ public sealed class TestServer : IAsyncDisposable
         var routes = new RouteStore();
         var listener = new TunnelListener(options, routes, log ?? ServerLog.Silent, metrics);
         listener.Start();
-        return new TestServer(listener, routes, certificate);
+        return new TestServer(listener, routes, certificate, options.Certificate);
     }
 
     /// <summary>A server with one user already in its table.</summary>

@@ -28,6 +28,10 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
     private IntPtr _writeBio;
     private bool _readsSocket;
     private bool _disposed;
+    private static int s_live;
+
+    /// <summary>Sessions made and not yet disposed, in the whole process; for the test that no connection leaks its SSL.</summary>
+    internal static int Live => Volatile.Read(ref s_live);
 
     public OpenSslSession(OpenSslContext context, Socket socket)
     {
@@ -46,6 +50,7 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
         }
         LibSsl.SetBio(_ssl, _readBio, _writeBio);
         LibSsl.SetAcceptState(_ssl);
+        Interlocked.Increment(ref s_live);
     }
 
     /// <summary>Hands received handshake bytes to OpenSSL (a memory BIO copies them).</summary>
@@ -170,6 +175,7 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
             if (_disposed) return;
             _disposed = true;
             _handle.Dispose();
+            Interlocked.Decrement(ref s_live);
         }
     }
 }
