@@ -5,6 +5,7 @@ using System.Text;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Control.Http;
 using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 
 namespace Mtt.Daemon;
 
@@ -103,6 +104,14 @@ public static class CommandLine
         if (flags.DisableTls && cert is not null) return Fail("-disable-tls contradicts -cert/-key");
         if (flags.DisableTls && flags.ForceTls) return Fail("-disable-tls contradicts -force-tls");
 
+        TlsEngine? engine = flags.TlsEngine switch
+        {
+            "sslstream" => TlsEngine.SslStream,
+            "openssl" => TlsEngine.OpenSsl,
+            _ => null,
+        };
+        if (engine is null) return InvalidValue("tls-engine", flags.TlsEngine, "want sslstream or openssl");
+
         if (cert is null && flags.ForceTls && !SelfSignedCertificate.IsValidServerName(flags.ServerName))
             return InvalidValue("n", flags.ServerName, "the self-signed certificate needs a DNS name or an IP address");
 
@@ -121,6 +130,7 @@ public static class CommandLine
                     TrustedProxies = trustedProxies,
                     MaxConnections = maxConnections,
                     MaxHandshakes = maxHandshakes,
+                    TlsEngine = engine.Value,
                     MaxPendingPerAddress = maxPendingPerIp,
                 },
                 Controller = new ControllerServerOptions

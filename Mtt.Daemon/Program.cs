@@ -8,6 +8,8 @@ using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
+using Mtt.Core.Transport.OpenSsl;
 
 namespace Mtt.Daemon;
 
@@ -55,6 +57,16 @@ public static class Program
         {
             log.Error(e.Message);
             return StartFailedExitCode;
+        }
+
+        if (certificate is not null && options.Tunnel.TlsEngine == TlsEngine.OpenSsl)
+        {
+            if (!OpenSslEngine.TryPrepare(certificate.Current, out string engine))
+            {
+                log.Error(engine);
+                return StartFailedExitCode;
+            }
+            log.Info(engine);
         }
 
         EndPoint bind;
