@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 
 namespace Mtt.Core.Diagnostics;
 
@@ -30,7 +31,7 @@ internal sealed partial class MemoryReturner
     private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(250);
     private const int MaxSettlePolls = 40;
 
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly Func<int> _activeConnections;
     private int _peak;
     private int _scheduled;
@@ -38,7 +39,7 @@ internal sealed partial class MemoryReturner
 
     private static int s_mallocTrimMissing = OperatingSystem.IsLinux() ? 0 : 1;
 
-    public MemoryReturner(ServerLog log, Func<int> activeConnections)
+    public MemoryReturner(ILogger log, Func<int> activeConnections)
     {
         _log = log;
         _activeConnections = activeConnections;
@@ -89,7 +90,7 @@ internal sealed partial class MemoryReturner
         }
         catch (Exception e)
         {
-            _log.Warn($"memory trim failed: {e.GetType().Name}: {e.Message}");
+            DiagnosticsLog.MemoryTrimFailed(_log, e.GetType().Name, e.Message);
         }
         finally
         {
@@ -112,8 +113,7 @@ internal sealed partial class MemoryReturner
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         bool trimmed = TryMallocTrim();
         long after = ResidentBytes();
-        _log.Info(string.Create(CultureInfo.InvariantCulture,
-            $"memory returned: {_activeConnections()} connections open (peak {peak}); RSS {Mib(before):0.0} -> {Mib(after):0.0} MiB ({Environment.TickCount64 - started} ms{(trimmed ? "" : ", no malloc_trim")})"));
+        DiagnosticsLog.MemoryReturned(_log, _activeConnections(), peak, Mib(before), Mib(after), Environment.TickCount64 - started, trimmed);
     }
 
     private static double Mib(long bytes) => bytes / (1024.0 * 1024.0);

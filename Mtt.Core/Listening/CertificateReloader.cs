@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 
 namespace Mtt.Core.Listening;
@@ -20,7 +21,7 @@ public sealed class CertificateReloader : IDisposable
     private readonly string _certPath;
     private readonly string _keyPath;
     private readonly ServerCertificate _certificate;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly TimeSpan _settleTime;
     private readonly Timer _settle;
     private readonly Lock _lock = new();
@@ -30,7 +31,7 @@ public sealed class CertificateReloader : IDisposable
     private bool _disposed;
 
     /// <param name="certificate">Holds the pair just loaded from these files.</param>
-    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ServerLog log, TimeSpan? settleTime = null)
+    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ILogger log, TimeSpan? settleTime = null)
     {
         _certPath = Path.GetFullPath(certPath);
         _keyPath = Path.GetFullPath(keyPath);
@@ -56,7 +57,7 @@ public sealed class CertificateReloader : IDisposable
             watcher.Created += OnDirectoryChanged;
             watcher.Deleted += OnDirectoryChanged;
             watcher.Renamed += OnDirectoryChanged;
-            watcher.Error += (_, e) => _log.Warn($"certificate watcher on {directory}: {e.GetException().Message}; SIGHUP still reloads");
+            watcher.Error += (_, e) => CertificateLog.WatcherFailed(_log, directory, e.GetException().Message);
             try
             {
                 watcher.EnableRaisingEvents = true;
@@ -64,7 +65,7 @@ public sealed class CertificateReloader : IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 // Out of inotify instances, say: reloading on SIGHUP still works.
-                _log.Warn($"cannot watch {directory} for certificate changes ({e.Message}); reload with SIGHUP instead");
+                CertificateLog.CannotWatch(_log, directory, e.Message);
                 watcher.Dispose();
                 continue;
             }
@@ -92,7 +93,7 @@ public sealed class CertificateReloader : IDisposable
             if (_disposed) return false;
             if (!TryDigestFiles(out byte[]? digest, out string? readError))
             {
-                _log.Error($"certificate reload ({reason}) failed, keeping the current certificate: {readError}");
+                CertificateLog.ReloadFailed(_log, reason, readError);
                 return false;
             }
             if (onlyIfChanged && digest.AsSpan().SequenceEqual(_lastDigest)) return false;
@@ -105,12 +106,12 @@ public sealed class CertificateReloader : IDisposable
             }
             catch (Exception e) when (e is CertificateLoadException or IOException or UnauthorizedAccessException or CryptographicException)
             {
-                _log.Error($"certificate reload ({reason}) failed, keeping the current certificate: {e.Message}");
+                CertificateLog.ReloadFailed(_log, reason, e.Message);
                 return false;
             }
             _certificate.Replace(next);
             var leaf = next.TargetCertificate;
-            _log.Info($"certificate reloaded ({reason}): {leaf.Subject}, valid until {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm} UTC, SHA-256 {leaf.GetCertHashString(HashAlgorithmName.SHA256)}");
+            CertificateLog.Reloaded(_log, reason, leaf.Subject, leaf.NotAfter.ToUniversalTime(), leaf.GetCertHashString(HashAlgorithmName.SHA256));
             return true;
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Mux;
@@ -22,7 +23,7 @@ internal sealed class TunnelConnection
     private readonly Socket _socket;
     private readonly TunnelServerOptions _options;
     private readonly RouteStore _routes;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ServerMetrics _metrics;
     private readonly SemaphoreSlim? _handshakeSlots;
     private readonly PendingConnections? _pending;
@@ -42,7 +43,7 @@ internal sealed class TunnelConnection
     /// <param name="handshakeSlots">Shared by the listener's connections: one slot per TLS handshake being computed (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
     /// <param name="pending">Shared by the listener's connections: <see cref="TunnelServerOptions.MaxPendingPerAddress"/>.</param>
     /// <param name="pendingKey">Where the listener counted this connection in <paramref name="pending"/> at accept, if it did.</param>
-    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics,
+    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ILogger log, ServerMetrics metrics,
         SemaphoreSlim? handshakeSlots = null, PendingConnections? pending = null, IPAddress? pendingKey = null)
     {
         _handshakeSlots = handshakeSlots;
@@ -70,7 +71,7 @@ internal sealed class TunnelConnection
         _clientEndPoint = client;
         // Port 0: the proxy gave an address only (X-Forwarded-For usually does).
         string text = client.Port == 0 ? client.Address.ToString() : client.ToString();
-        _client = _log.IsVerbose ? $"{text} via {_peer}" : text;
+        _client = _log.IsEnabled(LogLevel.Debug) ? $"{text} via {_peer}" : text;
     }
 
     public async Task RunAsync(CancellationToken serverStopping)
@@ -88,7 +89,7 @@ internal sealed class TunnelConnection
                 if (!await FirstByte.WaitAsync(_socket, _options.FirstByteTimeout, _options.Time, handshakeTimeout.Token).ConfigureAwait(false))
                 {
                     _metrics.HandshakeRefused(HandshakeRefusal.FirstByteTimeout);
-                    _log.Verbose($"{_client}: nothing sent within {_options.FirstByteTimeout.TotalSeconds:0.#} s of connecting, dropped");
+                    ListeningLog.FirstByteTimedOut(_log, _client, _options.FirstByteTimeout.TotalSeconds);
                     return;
                 }
                 // Section 2 of the PROXY protocol spec: nothing of the connection is processed before a whole valid header.
@@ -104,18 +105,18 @@ internal sealed class TunnelConnection
             catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !serverStopping.IsCancellationRequested)
             {
                 _metrics.HandshakeRefused(HandshakeRefusal.Timeout);
-                _log.Verbose($"{_client}: handshake not complete within {_options.HandshakeTimeout.TotalSeconds:0.#} s, dropped");
+                ListeningLog.HandshakeTimedOut(_log, _client, _options.HandshakeTimeout.TotalSeconds);
                 return;
             }
             catch (AuthenticationException e)
             {
                 _metrics.HandshakeRefused(HandshakeRefusal.TlsFailed);
-                _log.Verbose($"{_client}: TLS handshake failed: {e.Message}");
+                ListeningLog.TlsHandshakeFailed(_log, _client, e.Message);
                 return;
             }
             catch (Exception e) when (e is IOException or SocketException)
             {
-                _log.Verbose($"{_client}: connection lost during the handshake: {e.Message}");
+                ListeningLog.LostInHandshake(_log, _client, e.Message);
                 return;
             }
             finally
@@ -134,12 +135,12 @@ internal sealed class TunnelConnection
         {
             // The client vanished while we wrote to it (a reset or broken pipe, say on the 101 right after
             // its request): a peer ending is a normal end (docs/protocol.md §3.1), not a failure of ours.
-            _log.Verbose($"{_client}: connection lost: {e.Message}");
+            ListeningLog.ConnectionLost(_log, _client, e.Message);
         }
         catch (Exception e)
         {
             // A bug, not a peer's doing: say so loudly, but one connection's failure never takes the server down.
-            _log.Error($"{_client}: connection failed unexpectedly: {e}");
+            ListeningLog.ConnectionFailed(_log, _client, e);
         }
         finally
         {
@@ -165,10 +166,10 @@ internal sealed class TunnelConnection
             case ProxyHeaderParseStatus.Invalid:
                 // Nothing is sent back: the peer is not speaking the protocol we expect (maybe TLS), so an HTTP answer would be garbage to it.
                 _metrics.HandshakeRefused(HandshakeRefusal.ProxyHeader);
-                _log.Verbose($"{_client}: dropped: {header.Reason} (-proxy-protocol)");
+                ListeningLog.ProxyHeaderInvalid(_log, _client, header.Reason ?? "invalid PROXY header");
                 return false;
             case ProxyHeaderParseStatus.NeedMoreData:
-                if (header.Length > 0) _log.Verbose($"{_client}: closed before sending a whole PROXY header");
+                if (header.Length > 0) ListeningLog.ProxyHeaderIncomplete(_log, _client);
                 return false;
         }
         // LOCAL and UNKNOWN (a proxy's health check) keep the connection's own endpoints, as the spec says.
@@ -179,7 +180,8 @@ internal sealed class TunnelConnection
             // The listener counted nothing (every connection comes from the proxy): this one counts against its real client.
             if (_pending is not null && !_pending.TryAdmit(source.Address, _options.TrustedProxies, _metrics, _log, out _pendingKey)) return false;
         }
-        if (_log.IsVerbose) _log.Verbose($"{_client}: PROXY v{header.Version} header{(header.Source is null ? " without addresses (LOCAL or UNKNOWN)" : "")}, to {_localEndPoint}");
+        if (header.Source is null) ListeningLog.ProxyHeaderWithoutAddresses(_log, _client, header.Version, _localEndPoint);
+        else ListeningLog.ProxyHeaderRead(_log, _client, header.Version, _localEndPoint);
         return true;
     }
 
@@ -193,7 +195,7 @@ internal sealed class TunnelConnection
         if (_options.TrustedProxies is not { } trusted || (request.XForwardedFor is null && request.XRealIp is null)) return;
         if (_clientEndPoint is not { } peer || !trusted.Contains(peer.Address))
         {
-            _log.Verbose($"{_client}: X-Forwarded-For / X-Real-IP ignored: the peer is not in -trusted-proxy");
+            ListeningLog.ForwardingHeadersIgnored(_log, _client);
             return;
         }
         if (ForwardedClient.TryResolve(request.XForwardedFor, request.XRealIp, trusted, out var client)) SetClient(client);
@@ -216,13 +218,13 @@ internal sealed class TunnelConnection
             input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
             if (parsed.Status == UpgradeParseStatus.Invalid)
             {
-                _log.Verbose($"{_client}: refused with {parsed.RefusalStatus}: {parsed.RefusalReason}");
+                ListeningLog.RequestRefused(_log, _client, parsed.RefusalStatus, parsed.RefusalReason);
                 await RefuseAsync(transport, parsed.RefusalStatus, cancellationToken).ConfigureAwait(false);
                 return null;
             }
             if (read.IsCompleted)
             {
-                if (!read.Buffer.IsEmpty) _log.Verbose($"{_client}: closed before sending a whole request head");
+                if (!read.Buffer.IsEmpty) ListeningLog.RequestHeadIncomplete(_log, _client);
                 return null;
             }
         }
@@ -235,7 +237,7 @@ internal sealed class TunnelConnection
         // A user deleted since this table was read is refused as if it had never been there.
         if (!_routes.Current.TryGet(request.Path, out var route) || route.State.IsRevoked)
         {
-            _log.Verbose($"{_client}: refused with 404: no user for path {request.Path}");
+            ListeningLog.NoUserForPath(_log, _client, request.Path);
             await RefuseAsync(transport, 404, cancellationToken).ConfigureAwait(false);
             return null;
         }
@@ -243,7 +245,7 @@ internal sealed class TunnelConnection
         int status = UpgradeValidator.Validate(request, out string? reason);
         if (status != 0)
         {
-            _log.Verbose($"{_client}: refused with {status}: {reason}");
+            ListeningLog.RequestRefused(_log, _client, status, reason);
             await RefuseAsync(transport, status, cancellationToken).ConfigureAwait(false);
             return null;
         }
@@ -283,26 +285,19 @@ internal sealed class TunnelConnection
         if (backend is null)
         {
             meter.DialFailed();
-            _log.Warn($"{_client}: user {route.Label}: backend {route.Backend} failed: {dialError}; closed the tunnel with 1011");
+            RelayLog.BackendFailed(_log, _client, route.Label, route.Backend, dialError);
             await webSocket.SendCloseAsync(WebSocketCloseCodes.InternalError, serverStopping).ConfigureAwait(false);
             return;
         }
 
-        if (_log.IsVerbose) _log.Verbose($"{_client}: tunnel open for user {route.Label} to {route.Backend}");
+        RelayLog.TunnelOpened(_log, _client, route.Label, route.Backend);
         long started = Environment.TickCount64;
         var tunnel = new WebSocketTunnel(webSocket, backend, _options.IdleTimeout, _options.CloseHandshakeTimeout, meter, _options.Time);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
-        if (result.Reason == TunnelEndReason.ClientStalled && _log.IsVerbose)
-        {
-            _log.Verbose($"{_client}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; tunnel cut without a close frame");
-        }
+        if (result.Reason == TunnelEndReason.ClientStalled) RelayLog.ClientStalled(_log, _client, _options.IdleTimeout.TotalSeconds);
         // After a backend's end the tunnel has already given the client its moment to answer our close.
         if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout, _options.Time).ConfigureAwait(false);
-        if (_log.IsVerbose)
-        {
-            _log.Verbose($"{_client}: tunnel closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
-                $"{result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
-        }
+        RelayLog.TunnelClosed(_log, _client, route.Label, result.Reason, (Environment.TickCount64 - started) / 1000.0, result.BytesFromClient, result.BytesToClient);
     }
 
     private async Task RunSmuxSessionAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
@@ -322,15 +317,12 @@ internal sealed class TunnelConnection
         // One header for the session: every stream comes from the same client connection.
         var proxyHeader = ProxyHeaderWriter.Create(_options.SendProxy, _clientEndPoint, _localEndPoint);
         var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, proxyHeader, dialTimeout, token), options, _log, _client, backend.ToString(), meter);
-        if (_log.IsVerbose) _log.Verbose($"{_client}: smux session open for user {route.Label} to {route.Backend}");
+        MuxLog.SessionOpened(_log, _client, route.Label, route.Backend);
         long started = Environment.TickCount64;
         var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
         await webSocket.DrainUntilCloseAsync(_options.CloseHandshakeTimeout, _options.Time).ConfigureAwait(false);
-        if (_log.IsVerbose)
-        {
-            _log.Verbose($"{_client}: smux session closed for user {route.Label} ({result.Reason}) after {(Environment.TickCount64 - started) / 1000.0:0.0} s, " +
-                $"{result.StreamsOpened} streams ({result.StreamsRefused} refused), {result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
-        }
+        MuxLog.SessionClosed(_log, _client, route.Label, result.Reason, (Environment.TickCount64 - started) / 1000.0,
+            result.StreamsOpened, result.StreamsRefused, result.BytesFromClient, result.BytesToClient);
     }
 
     private async Task RefuseAsync(SocketTransport transport, int status, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 
@@ -22,7 +23,7 @@ public sealed class ControllerServer : IAsyncDisposable
 
     private readonly IPEndPoint _bind;
     private readonly RouteStore _routes;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
     private readonly byte[] _busyResponse;
@@ -35,7 +36,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
 
-    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
+    public ControllerServer(IPEndPoint bind, RouteStore routes, ILogger log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
         ControllerToken? token = null)
     {
         _token = token;
@@ -80,7 +81,7 @@ public sealed class ControllerServer : IAsyncDisposable
             _listener = listener;
             _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         }
-        _log.Info($"controller listening on {_localEndPoint}");
+        ControllerLog.Listening(_log, _localEndPoint);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener));
     }
 
@@ -108,7 +109,7 @@ public sealed class ControllerServer : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _log.Warn($"controller: {closing.Length} connections still closing after {ShutdownWait.TotalSeconds} s");
+            ControllerLog.StillClosing(_log, closing.Length, ShutdownWait.TotalSeconds);
         }
         _stopping.Dispose();
     }
@@ -129,7 +130,7 @@ public sealed class ControllerServer : IAsyncDisposable
             catch (SocketException ex)
             {
                 if (_stopping.IsCancellationRequested) return;
-                _log.Error($"controller: accept failed: {ex.Message}");
+                ControllerLog.AcceptFailed(_log, ex.Message);
                 try { await Task.Delay(AcceptRetryDelay, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 continue;
@@ -162,8 +163,7 @@ public sealed class ControllerServer : IAsyncDisposable
 
     private void RefuseBusy(Socket client)
     {
-        string who = client.RemoteEndPoint?.ToString() ?? "unknown client";
-        _log.Warn($"controller {who}: 503 refused, {_limits.MaxConnections} connections already open");
+        ControllerLog.Busy(_log, client.RemoteEndPoint?.ToString() ?? "unknown client", _limits.MaxConnections);
         try
         {
             // Best effort, never blocking the accept loop: a fresh socket's send buffer takes a small answer whole.
