@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using Mtt.Core.ClientAddress;
+using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 
 namespace Mtt.Daemon;
@@ -66,6 +67,14 @@ public static class CommandLine
         };
         if (sendProxy is null) return InvalidValue("send-proxy", flags.SendProxy!, "want v1 or v2 (the PROXY protocol version), or empty for no header");
 
+        LogFormat? logFormat = flags.LogFormat switch
+        {
+            "text" => LogFormat.Text,
+            "json" => LogFormat.Json,
+            _ => null,
+        };
+        if (logFormat is null) return InvalidValue("log-format", flags.LogFormat, "want text or json");
+
         if (!GoDuration.TryParse(flags.Timeout, out var timeout))
             return InvalidValue("timeout", flags.Timeout, "not a Go duration such as 30s, 1m0s or 1h30m");
         if (timeout <= TimeSpan.Zero) return InvalidValue("timeout", flags.Timeout, "must be positive");
@@ -109,7 +118,10 @@ public static class CommandLine
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
                 string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken,
-                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies, maxPendingPerIp),
+                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies, maxPendingPerIp)
+            {
+                LogFormat = logFormat.Value,
+            },
         };
     }
 

@@ -24,7 +24,7 @@ public static class Program
         if (parsed.Error is not null) Console.Error.Write(parsed.Error);
         if (parsed.Options is not { } options) return parsed.ExitCode;
 
-        var log = new ServerLog(Console.Error, options.Verbose);
+        var log = new ServerLog(Console.Error, options.Verbose, options.LogFormat, journal: JournalStream.IsStandardError());
         using var stop = new CancellationTokenSource();
         using var cutDrain = new CancellationTokenSource();
         int stopSignals = 0;

@@ -1,4 +1,5 @@
 using Mtt.Core.ClientAddress;
+using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 
 namespace Mtt.Daemon;
@@ -97,6 +98,9 @@ public sealed class ServerOptions
 
     /// <summary><c>-verbose</c>.</summary>
     public bool Verbose { get; }
+
+    /// <summary><c>-log-format</c>: text (Go's lines, or journal priorities when stderr is the journal) or JSON.</summary>
+    public LogFormat LogFormat { get; init; }
 
     /// <summary><c>-n</c>: the name in the self-signed certificate.</summary>
     public string ServerName { get; }

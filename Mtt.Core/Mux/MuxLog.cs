@@ -34,5 +34,5 @@ internal static partial class MuxLog
     public static partial void KeepAliveTimedOut(ILogger logger, string client, double seconds);
 
     [LoggerMessage(3009, LogLevel.Debug, "{client}: the client took nothing of a write for {seconds} s; session cut without a close frame")]
-    public static partial void ClientStalled(ILogger logger, string client, double seconds);
+    public static partial void SessionClientStalled(ILogger logger, string client, double seconds);
 }

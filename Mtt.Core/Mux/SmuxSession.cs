@@ -192,7 +192,7 @@ internal sealed class SmuxSession : ITunnelWatch
 
     void ITunnelWatch.OnClientStalled()
     {
-        MuxLog.ClientStalled(_log, _clientName, _options.IdleTimeout.TotalSeconds);
+        MuxLog.SessionClientStalled(_log, _clientName, _options.IdleTimeout.TotalSeconds);
     }
 
     /// <summary>The session is stopping: the sender refuses new frames, the reader wakes, every stream stops.</summary>

@@ -69,7 +69,7 @@ internal sealed class ControllerConnection
         }
         catch (Exception ex)
         {
-            ControllerLog.ConnectionFailed(_log, _client, ex);
+            ControllerLog.ControllerConnectionFailed(_log, _client, ex);
         }
         finally
         {

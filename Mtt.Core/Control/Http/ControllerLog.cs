@@ -18,7 +18,7 @@ internal static partial class ControllerLog
     public static partial void StillClosing(ILogger logger, int count, double seconds);
 
     [LoggerMessage(5003, LogLevel.Error, "controller: accept failed: {error}")]
-    public static partial void AcceptFailed(ILogger logger, string error);
+    public static partial void ControllerAcceptFailed(ILogger logger, string error);
 
     [LoggerMessage(5004, LogLevel.Warning, "controller {client}: 503 refused, {maxConnections} connections already open")]
     public static partial void Busy(ILogger logger, string client, int maxConnections);
@@ -28,7 +28,7 @@ internal static partial class ControllerLog
 
     /// <summary>A bug, not a client's doing: the exception's trace follows the line.</summary>
     [LoggerMessage(5006, LogLevel.Error, "controller {client}: connection failed")]
-    public static partial void ConnectionFailed(ILogger logger, string client, Exception exception);
+    public static partial void ControllerConnectionFailed(ILogger logger, string client, Exception exception);
 
     [LoggerMessage(5007, LogLevel.Debug, "controller {client}: idle connection closed")]
     public static partial void IdleClosed(ILogger logger, string client);

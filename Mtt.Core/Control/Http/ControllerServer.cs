@@ -130,7 +130,7 @@ public sealed class ControllerServer : IAsyncDisposable
             catch (SocketException ex)
             {
                 if (_stopping.IsCancellationRequested) return;
-                ControllerLog.AcceptFailed(_log, ex.Message);
+                ControllerLog.ControllerAcceptFailed(_log, ex.Message);
                 try { await Task.Delay(AcceptRetryDelay, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 continue;
