@@ -59,15 +59,15 @@ public static class Program
         }
 
         EndPoint bind;
-        IPEndPoint controllerBind;
+        EndPoint controllerBind;
         try
         {
-            bind = options.BindAddress is { } address ? ResolveEndPoint(address) : new UnixDomainSocketEndPoint(options.Bind);
-            controllerBind = ResolveEndPoint(options.ControllerAddress);
+            bind = Resolve(options.Tunnel.Bind);
+            controllerBind = Resolve(options.Controller.Bind);
         }
         catch (SocketException e)
         {
-            DaemonLog.ResolveFailed(log, e.Message, options.Bind, options.Controller);
+            DaemonLog.ResolveFailed(log, e.Message, options.BindText, options.ControllerText);
             return StartFailedExitCode;
         }
 
@@ -83,26 +83,13 @@ public static class Program
         }
 
         var metrics = new ServerMetrics(options.MetricsPerUser);
-        int maxConnections = options.MaxConnections;
+        int maxConnections = options.Tunnel.MaxConnections;
         if (DescriptorBudget.MaxConnections() is { } allowed && allowed < maxConnections)
         {
             DaemonLog.DescriptorLimit(log, allowed, maxConnections);
             maxConnections = allowed;
         }
-        var tunnelOptions = new TunnelServerOptions
-        {
-            Bind = bind,
-            Certificate = certificate,
-            MuxByDefault = options.Mux,
-            IdleTimeout = options.Timeout,
-            MaxConnections = maxConnections,
-            MaxHandshakes = options.MaxHandshakes,
-            MaxPendingPerAddress = options.MaxPendingPerIp,
-            SendProxy = options.SendProxy,
-            FastOpen = options.FastOpen,
-            RequireProxyHeader = options.ProxyProtocol,
-            TrustedProxies = options.TrustedProxies,
-        };
+        var tunnelOptions = options.Tunnel with { Bind = bind, Certificate = certificate, MaxConnections = maxConnections };
 
         using var reloader = options.CertPath is not null && certificate is not null
             ? new CertificateReloader(options.CertPath, options.KeyPath!, certificate, log)
@@ -116,8 +103,7 @@ public static class Program
         });
 
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
-        await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics,
-            token: options.ControllerToken is null ? null : new ControllerToken(options.ControllerToken));
+        await using var controller = new ControllerServer(options.Controller with { Bind = controllerBind }, routes, log, metrics);
         try
         {
             tunnels.Start();
@@ -125,7 +111,7 @@ public static class Program
         }
         catch (SocketException e)
         {
-            DaemonLog.ListenFailed(log, e.Message, options.Bind, options.Controller);
+            DaemonLog.ListenFailed(log, e.Message, options.BindText, options.ControllerText);
             return StartFailedExitCode;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -137,18 +123,18 @@ public static class Program
 
         reloader?.StartWatching();
         if (controller.RequiresToken) DaemonLog.ControllerTokenRequired(log);
-        else if (!IPAddress.IsLoopback(controllerBind.Address))
+        else if (!IPAddress.IsLoopback(controller.LocalEndPoint.Address))
             DaemonLog.ControllerOpenToAll(log, controller.LocalEndPoint, ServerOptions.ControllerTokenVariable);
-        string listening = options.BindUnix ? $"unix socket {options.Bind}" : tunnels.LocalEndPoint.ToString();
-        string backendProxy = options.SendProxy switch
+        string listening = options.BindUnix ? $"unix socket {options.BindText}" : tunnels.LocalEndPoint.ToString();
+        string backendProxy = tunnelOptions.SendProxy switch
         {
             ProxyHeaderVersion.None => "",
             ProxyHeaderVersion.V1 => ", PROXY v1 headers to backends",
             _ => ", PROXY v2 headers to backends",
         };
-        DaemonLog.TunnelListening(log, listening, certificate is null ? "plain HTTP" : "TLS", options.Mux, GoDuration.Format(options.Timeout), backendProxy);
-        if (options.ProxyProtocol) DaemonLog.ProxyHeaderRequired(log);
-        if (options.TrustedProxies is { } trusted) DaemonLog.TrustedProxies(log, trusted.ToString()!);
+        DaemonLog.TunnelListening(log, listening, certificate is null ? "plain HTTP" : "TLS", tunnelOptions.MuxByDefault, GoDuration.Format(tunnelOptions.IdleTimeout), backendProxy);
+        if (tunnelOptions.RequireProxyHeader) DaemonLog.ProxyHeaderRequired(log);
+        if (tunnelOptions.TrustedProxies is { } trusted) DaemonLog.TrustedProxies(log, trusted.ToString()!);
 
         try
         {
@@ -200,11 +186,8 @@ public static class Program
         return SelfSignedCertificate.CreateContext(options.ServerName);
     }
 
-    // A host name is resolved once, at start, as Go's net.Listen does; ":port" means every interface.
-    private static IPEndPoint ResolveEndPoint(ListenAddress address)
-    {
-        if (address.IsAnyHost) return new IPEndPoint(IPAddress.IPv6Any, address.Port);
-        if (IPAddress.TryParse(address.Host, out var ip)) return new IPEndPoint(ip, address.Port);
-        return new IPEndPoint(Dns.GetHostAddresses(address.Host)[0], address.Port);
-    }
+    // A host name (the command line's DnsEndPoint) is resolved once, at start, as Go's net.Listen does.
+    private static EndPoint Resolve(EndPoint endPoint) => endPoint is DnsEndPoint name
+        ? new IPEndPoint(Dns.GetHostAddresses(name.Host)[0], name.Port)
+        : endPoint;
 }

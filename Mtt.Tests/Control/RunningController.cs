@@ -24,7 +24,12 @@ internal sealed class RunningController : IAsyncDisposable
         // A synchronised writer locks on itself, so reading under the same lock sees whole lines.
         _logWriter = TextWriter.Synchronized(_logText);
         Log = new ServerLog(_logWriter, verbose);
-        Server = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, limits ?? new ControllerLimits { ReadTimeout = LongReadTimeout }, token: token);
+        Server = new ControllerServer(new ControllerServerOptions
+        {
+            Bind = new IPEndPoint(IPAddress.Loopback, 0),
+            Limits = limits ?? new ControllerLimits { ReadTimeout = LongReadTimeout },
+            Token = token,
+        }, Routes, Log);
         Server.Start();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.LocalEndPoint.Port}/"), Timeout = Bound };
     }

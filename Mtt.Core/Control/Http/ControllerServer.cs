@@ -36,18 +36,19 @@ public sealed class ControllerServer : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
 
-    public ControllerServer(IPEndPoint bind, RouteStore routes, ILogger log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
-        ControllerToken? token = null)
+    /// <param name="options">Its <see cref="ControllerServerOptions.Bind"/> must be an <see cref="IPEndPoint"/> by now.</param>
+    public ControllerServer(ControllerServerOptions options, RouteStore routes, ILogger log, ServerMetrics? metrics = null)
     {
-        _token = token;
-        _metrics = metrics ?? new ServerMetrics();
-        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(log);
-        _bind = bind;
+        _bind = options.Bind as IPEndPoint
+            ?? throw new ArgumentException($"the controller listens on an IP address and port, not {options.Bind}: resolve a host name first", nameof(options));
+        _token = options.Token;
+        _metrics = metrics ?? new ServerMetrics();
         _routes = routes;
         _log = log;
-        _limits = limits ?? ControllerLimits.Default;
+        _limits = options.Limits;
         _limits.Validate();
         _busyResponse = ControllerResponse.Refusal(
             new HttpRejection(503, $"too many controller connections (at most {_limits.MaxConnections})"));
