@@ -85,7 +85,7 @@ public sealed class ServerLog : ILogger
     {
         int start = _line.Length;
         if (_journal) _line.Append(Priority(level));
-        else _line.Append(now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture)).Append(' ');
+        else _line.Append(System.Globalization.CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} ");
         _line.Append(LevelName(level)).Append(' ').Append(message);
         if (exception is not null) _line.Append('\n').Append(exception);
         if (!_journal) return;
