@@ -33,8 +33,8 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         meter.TunnelOpened();
         try
         {
-            if (mux) await RunSmuxSessionAsync(webSocket, route, meter, serverStopping).ConfigureAwait(false);
-            else await RunPlainTunnelAsync(webSocket, route, meter, serverStopping).ConfigureAwait(false);
+            if (mux) await RunSmuxSessionAsync(transport, webSocket, route, meter, serverStopping).ConfigureAwait(false);
+            else await RunPlainTunnelAsync(transport, webSocket, route, meter, serverStopping).ConfigureAwait(false);
         }
         finally
         {
@@ -42,7 +42,7 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         }
     }
 
-    private async Task RunPlainTunnelAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
+    private async Task RunPlainTunnelAsync(SocketTransport transport, WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
     {
         var proxyHeader = ProxyHeaderWriter.Create(options.SendProxy, peer.Client, peer.Local);
         var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, proxyHeader, options.DialTimeout, options.Time, serverStopping).ConfigureAwait(false);
@@ -61,11 +61,15 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         if (result.Reason == TunnelEndReason.ClientStalled) RelayLog.ClientStalled(log, peer.Display, options.IdleTimeout.TotalSeconds);
         // After a backend's end the tunnel has already given the client its moment to answer our close.
         if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, options.Time).ConfigureAwait(false);
-        RelayLog.TunnelClosed(log, peer.Display, route.Label, result.Reason, options.Time.GetElapsedTime(started).TotalSeconds,
-            result.BytesFromClient, result.BytesToClient);
+        // ClientEnd is built only when the line will be written.
+        if (log.IsEnabled(LogLevel.Debug))
+        {
+            RelayLog.TunnelClosed(log, peer.Display, route.Label, result.Reason, ClientEnd(transport), options.Time.GetElapsedTime(started).TotalSeconds,
+                result.BytesFromClient, result.BytesToClient);
+        }
     }
 
-    private async Task RunSmuxSessionAsync(WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
+    private async Task RunSmuxSessionAsync(SocketTransport transport, WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
     {
         var sessionOptions = new SmuxSessionOptions
         {
@@ -87,7 +91,18 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         long started = time.GetTimestamp();
         var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
         await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, time).ConfigureAwait(false);
-        MuxLog.SessionClosed(log, peer.Display, route.Label, result.Reason, time.GetElapsedTime(started).TotalSeconds,
-            result.StreamsOpened, result.StreamsRefused, result.BytesFromClient, result.BytesToClient);
+        if (log.IsEnabled(LogLevel.Debug))
+        {
+            MuxLog.SessionClosed(log, peer.Display, route.Label, result.Reason, ClientEnd(transport), time.GetElapsedTime(started).TotalSeconds,
+                result.StreamsOpened, result.StreamsRefused, result.BytesFromClient, result.BytesToClient);
+        }
     }
+
+    // What the client's socket reported, when it reported anything (a reset is worth telling from a clean close).
+    private static string ClientEnd(SocketTransport transport) => transport.ShutdownKind switch
+    {
+        TransportShutdownKind.None => "",
+        TransportShutdownKind.ReadFailed or TransportShutdownKind.WriteFailed => $"; client connection {transport.ShutdownKind}: {transport.ShutdownError}",
+        var kind => $"; client connection {kind}",
+    };
 }

@@ -11,8 +11,9 @@ internal static partial class MuxLog
     [LoggerMessage(3001, LogLevel.Debug, "{client}: smux session open for user {user} to {backend}")]
     public static partial void SessionOpened(ILogger logger, string client, string user, BackendAddress backend);
 
-    [LoggerMessage(3002, LogLevel.Debug, "{client}: smux session closed for user {user} ({reason}) after {seconds:0.0} s, {streams} streams ({streamsRefused} refused), {bytesFromClient} bytes from the client, {bytesToClient} bytes to it")]
-    public static partial void SessionClosed(ILogger logger, string client, string user, SmuxEndReason reason, double seconds,
+    /// <param name="clientEnd">What the client's socket reported ("; client connection PeerClosed"), or empty when it reported nothing.</param>
+    [LoggerMessage(3002, LogLevel.Debug, "{client}: smux session closed for user {user} ({reason}{clientEnd}) after {seconds:0.0} s, {streams} streams ({streamsRefused} refused), {bytesFromClient} bytes from the client, {bytesToClient} bytes to it")]
+    public static partial void SessionClosed(ILogger logger, string client, string user, SmuxEndReason reason, string clientEnd, double seconds,
         int streams, int streamsRefused, long bytesFromClient, long bytesToClient);
 
     [LoggerMessage(3003, LogLevel.Debug, "{client}: smux protocol error ({protocolError}); closing with 1002")]

@@ -20,6 +20,7 @@ internal static partial class RelayLog
     [LoggerMessage(4003, LogLevel.Debug, "{client}: the client took nothing of a write for {seconds} s; tunnel cut without a close frame")]
     public static partial void ClientStalled(ILogger logger, string client, double seconds);
 
-    [LoggerMessage(4004, LogLevel.Debug, "{client}: tunnel closed for user {user} ({reason}) after {seconds:0.0} s, {bytesFromClient} bytes from the client, {bytesToClient} bytes to it")]
-    public static partial void TunnelClosed(ILogger logger, string client, string user, TunnelEndReason reason, double seconds, long bytesFromClient, long bytesToClient);
+    /// <param name="clientEnd">What the client's socket reported ("; client connection PeerClosed"), or empty when it reported nothing.</param>
+    [LoggerMessage(4004, LogLevel.Debug, "{client}: tunnel closed for user {user} ({reason}{clientEnd}) after {seconds:0.0} s, {bytesFromClient} bytes from the client, {bytesToClient} bytes to it")]
+    public static partial void TunnelClosed(ILogger logger, string client, string user, TunnelEndReason reason, string clientEnd, double seconds, long bytesFromClient, long bytesToClient);
 }

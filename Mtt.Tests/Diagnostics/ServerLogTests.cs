@@ -94,7 +94,7 @@ public sealed class ServerLogTests
     public void Json_OneObjectPerLine_WithTheEventAndItsFieldsTyped()
     {
         var (log, output) = Create(verbose: true, LogFormat.Json);
-        MuxLog.SessionClosed(log, "203.0.113.7:5000", "acct-1", SmuxEndReason.ClientClosed, 12.345, 3, 1, 1000, 2000);
+        MuxLog.SessionClosed(log, "203.0.113.7:5000", "acct-1", SmuxEndReason.ClientClosed, "", 12.345, 3, 1, 1000, 2000);
         ListeningLog.ProxyHeaderRead(log, "203.0.113.7:5000", 2, new IPEndPoint(IPAddress.Parse("192.0.2.1"), 443));
 
         var lines = Lines(output);

@@ -28,6 +28,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private readonly ServerMetrics _metrics;
     private readonly byte[] _busyResponse;
     private readonly ControllerToken? _token;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<ControllerConnection, Task> _open = [];
@@ -45,6 +46,7 @@ public sealed class ControllerServer : IAsyncDisposable
         _bind = options.Bind as IPEndPoint
             ?? throw new ArgumentException($"the controller listens on an IP address and port, not {options.Bind}: resolve a host name first", nameof(options));
         _token = options.Token;
+        _time = options.Time;
         _metrics = metrics ?? new ServerMetrics();
         _routes = routes;
         _log = log;
@@ -132,7 +134,7 @@ public sealed class ControllerServer : IAsyncDisposable
             {
                 if (_stopping.IsCancellationRequested) return;
                 ControllerLog.ControllerAcceptFailed(_log, ex.Message);
-                try { await Task.Delay(AcceptRetryDelay, _stopping.Token); }
+                try { await Task.Delay(AcceptRetryDelay, _time, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 continue;
             }
@@ -147,7 +149,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _token);
+                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _time, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;
