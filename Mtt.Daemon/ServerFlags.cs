@@ -23,6 +23,7 @@ internal sealed class ServerFlags
     public const string DefaultMaxHandshakes = "1000";
     public const string DefaultMaxPendingPerIp = "64";
     public const string DefaultDrainTimeout = "10s";
+    public const string DefaultLogFormat = "text";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
         HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface; [path] with -bind-unix")]
@@ -67,6 +68,10 @@ internal sealed class ServerFlags
 
     [Option("verbose", HelpText = "log each connection, route miss and error")]
     public bool Verbose { get; set; }
+
+    [Option("log-format", Default = DefaultLogFormat, MetaValue = "string",
+        HelpText = "text (Go's lines; under systemd each line starts with its journal priority, without a timestamp) or json (one object a line: time, level, event, id, message and the event's fields)")]
+    public string LogFormat { get; set; } = DefaultLogFormat;
 
     [Option("state", MetaValue = "string",
         HelpText = "[path] keep the user table in this file: loaded at start, saved after every change, so users survive a restart")]

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 
 namespace Mtt.Core.Listening;
@@ -20,7 +21,7 @@ public sealed class CertificateReloader : IDisposable
     private readonly string _certPath;
     private readonly string _keyPath;
     private readonly ServerCertificate _certificate;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly TimeSpan _settleTime;
     private readonly ITimer _settle;
     private readonly Lock _lock = new();
@@ -31,7 +32,7 @@ public sealed class CertificateReloader : IDisposable
 
     /// <param name="certificate">Holds the pair just loaded from these files.</param>
     /// <param name="time">The clock of the settle time; tests pass a fake one.</param>
-    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ServerLog log, TimeSpan? settleTime = null, TimeProvider? time = null)
+    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ILogger log, TimeSpan? settleTime = null, TimeProvider? time = null)
     {
         _certPath = Path.GetFullPath(certPath);
         _keyPath = Path.GetFullPath(keyPath);
@@ -57,7 +58,7 @@ public sealed class CertificateReloader : IDisposable
             watcher.Created += OnDirectoryChanged;
             watcher.Deleted += OnDirectoryChanged;
             watcher.Renamed += OnDirectoryChanged;
-            watcher.Error += (_, e) => _log.Warn($"certificate watcher on {directory}: {e.GetException().Message}; SIGHUP still reloads");
+            watcher.Error += (_, e) => CertificateLog.WatcherFailed(_log, directory, e.GetException().Message);
             try
             {
                 watcher.EnableRaisingEvents = true;
@@ -65,7 +66,7 @@ public sealed class CertificateReloader : IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 // Out of inotify instances, say: reloading on SIGHUP still works.
-                _log.Warn($"cannot watch {directory} for certificate changes ({e.Message}); reload with SIGHUP instead");
+                CertificateLog.CannotWatch(_log, directory, e.Message);
                 watcher.Dispose();
                 continue;
             }
@@ -93,7 +94,7 @@ public sealed class CertificateReloader : IDisposable
             if (_disposed) return false;
             if (!TryDigestFiles(out byte[]? digest, out string? readError))
             {
-                _log.Error($"certificate reload ({reason}) failed, keeping the current certificate: {readError}");
+                CertificateLog.ReloadFailed(_log, reason, readError);
                 return false;
             }
             if (onlyIfChanged && digest.AsSpan().SequenceEqual(_lastDigest)) return false;
@@ -106,12 +107,12 @@ public sealed class CertificateReloader : IDisposable
             }
             catch (Exception e) when (e is CertificateLoadException or IOException or UnauthorizedAccessException or CryptographicException)
             {
-                _log.Error($"certificate reload ({reason}) failed, keeping the current certificate: {e.Message}");
+                CertificateLog.ReloadFailed(_log, reason, e.Message);
                 return false;
             }
             _certificate.Replace(next);
             var leaf = next.TargetCertificate;
-            _log.Info($"certificate reloaded ({reason}): {leaf.Subject}, valid until {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm} UTC, SHA-256 {leaf.GetCertHashString(HashAlgorithmName.SHA256)}");
+            CertificateLog.Reloaded(_log, reason, leaf.Subject, leaf.NotAfter.ToUniversalTime(), leaf.GetCertHashString(HashAlgorithmName.SHA256));
             return true;
         }
     }

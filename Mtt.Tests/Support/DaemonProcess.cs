@@ -56,6 +56,23 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         return Start(info);
     }
 
+    /// <summary>
+    /// The daemon with its stderr redirected by bash to <paramref name="stderrPath"/> (a file or a named pipe), so the
+    /// test knows what stderr is; <see cref="Stderr"/> stays empty.
+    /// </summary>
+    public static DaemonProcess StartWithStderrTo(string stderrPath, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("/bin/bash");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"${@:2}\" 2>\"$1\"");
+        info.ArgumentList.Add("mtt-mu-server");
+        info.ArgumentList.Add(stderrPath);
+        info.ArgumentList.Add(Executable);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        return Start(info);
+    }
+
     // MTT_TEST_DAEMON runs these tests against another build, e.g. the native AOT one (README).
     private static string Executable =>
         Environment.GetEnvironmentVariable("MTT_TEST_DAEMON") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "mtt-mu-server");
