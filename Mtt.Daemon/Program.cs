@@ -8,6 +8,7 @@ using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Daemon.Systemd;
 
 namespace Mtt.Daemon;
 
@@ -36,7 +37,8 @@ public static class Program
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
-        return await RunAsync(options, log, stop.Token, cutDrain.Token).ConfigureAwait(false);
+        using var systemd = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable, log);
+        return await RunAsync(options, log, stop.Token, cutDrain.Token, systemd).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -44,8 +46,10 @@ public static class Program
     /// new connections are refused, open tunnels get <see cref="ServerOptions.DrainTimeout"/> (or until
     /// <paramref name="cutDrain"/>) to end, and whatever is left is closed with 1001.
     /// </summary>
-    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop, CancellationToken cutDrain = default)
+    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop, CancellationToken cutDrain = default,
+        SystemdNotifier? systemd = null)
     {
+        systemd ??= SystemdNotifier.None;
         ServerCertificate? certificate;
         try
         {
@@ -103,8 +107,14 @@ public static class Program
             TrustedProxies = options.TrustedProxies,
         };
 
+        TunnelListener? started = null;
+        string Status() => ServiceStatus(started, routes);
         using var reloader = options.CertPath is not null && certificate is not null
             ? new CertificateReloader(options.CertPath, options.KeyPath!, certificate, log)
+            {
+                Reloading = () => systemd.Reloading("reloading the certificate"),
+                Reloaded = () => systemd.Ready(Status()),
+            }
             : null;
         // Registered whatever the mode: SIGHUP's default action would end the process (systemctl reload).
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -134,6 +144,7 @@ public static class Program
             return StartFailedExitCode;
         }
 
+        started = tunnels;
         reloader?.StartWatching();
         if (controller.RequiresToken) log.Info("controller requires a bearer token (Authorization: Bearer ...)");
         else if (!IPAddress.IsLoopback(controllerBind.Address))
@@ -145,6 +156,9 @@ public static class Program
         if (options.ProxyProtocol) log.Info("every tunnel connection must start with a PROXY protocol header (v1 or v2): only the proxy should reach the port");
         if (options.TrustedProxies is { } trusted) log.Info($"X-Forwarded-For / X-Real-IP believed from {trusted} only");
 
+        // Listeners bound and users loaded: what Type=notify waits for.
+        systemd.Ready(Status());
+        await new ServiceWatchdog(systemd, tunnels.Probe, Status, TimeProvider.System, log).RunAsync(stop).ConfigureAwait(false);
         try
         {
             await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
@@ -152,11 +166,16 @@ public static class Program
         catch (OperationCanceledException)
         {
         }
+        systemd.Stopping($"draining {tunnels.ActiveConnections} tunnels");
         await DrainAsync(tunnels, options.DrainTimeout, log, cutDrain).ConfigureAwait(false);
         // Every user change was saved as it was made (RouteStore's save hook), so there is nothing left to write.
         log.Info("stopping");
         return 0;
     }
+
+    // STATUS= as `systemctl status` shows it.
+    private static string ServiceStatus(TunnelListener? tunnels, RouteStore routes) =>
+        $"serving: {tunnels?.ActiveConnections ?? 0} tunnels open, {routes.Current.Count} users";
 
     private static async Task DrainAsync(TunnelListener tunnels, TimeSpan drainTimeout, ServerLog log, CancellationToken cutDrain)
     {
