@@ -40,14 +40,20 @@ public sealed class ServiceWatchdogTests
             probeReached.TrySetResult();
             return unwedge.Task;
         };
-        time.Advance(watchdog.Interval);
-        await probeReached.Task.WaitAsync(Bound);
-        time.Advance(watchdog.Interval);
-        await log.WaitForAsync("watchdog: a probe connection to the tunnel listener failed (not accepted within 10s)").WaitAsync(Bound);
-        Assert.Empty(notify.ReadQueued());
-
-        listener.AcceptStall = null;
-        unwedge.SetResult();
+        try
+        {
+            time.Advance(watchdog.Interval);
+            await probeReached.Task.WaitAsync(Bound);
+            time.Advance(watchdog.Interval);
+            await log.WaitForAsync("watchdog: a probe connection to the tunnel listener failed (not accepted within 10s)").WaitAsync(Bound);
+            Assert.Empty(notify.ReadQueued());
+        }
+        finally
+        {
+            // Else disposing the listener would wait for its wedged loop forever.
+            listener.AcceptStall = null;
+            unwedge.TrySetResult();
+        }
         time.Advance(watchdog.Interval);
         Assert.Contains("WATCHDOG=1", await notify.ReceiveNextAsync().WaitAsync(Bound));
         await log.WaitForAsync("watchdog: the tunnel listener accepts again").WaitAsync(Bound);
