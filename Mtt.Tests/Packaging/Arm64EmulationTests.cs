@@ -48,7 +48,7 @@ public sealed class Arm64EmulationTests(ReleaseFiles release)
             Assert.Equal(WebSocketMessageType.Binary, result.MessageType);
             total += result.Count;
         }
-        await sending.AsTask().WaitAsync(Bound);
+        await sending.WaitAsync(Bound);
         Assert.Equal(sent, received);
 
         await daemon.TerminateAsync();

@@ -18,7 +18,7 @@ public sealed class ReleaseFiles : IDisposable
         var (exitCode, output) = Run("dotnet", ["pwsh", Path.Combine(RepositoryRoot, "build.ps1"), "package", "linux-x64", "linux-arm64", "-Output", _output.Path], RepositoryRoot, BuildBound);
         BuildLog = output;
         if (exitCode != 0) throw new InvalidOperationException($"build.ps1 package failed ({exitCode}); run .ci/install-test-prerequisites.sh first:\n{output}");
-        Version = File.ReadAllText(Path.Combine(RepositoryRoot, "Directory.Build.props")).Split("<VersionPrefix>")[1].Split('<')[0];
+        Version = System.IO.File.ReadAllText(Path.Combine(RepositoryRoot, "Directory.Build.props")).Split("<VersionPrefix>")[1].Split('<')[0];
     }
 
     public string RepositoryRoot { get; }
