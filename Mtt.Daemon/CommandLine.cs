@@ -45,6 +45,8 @@ public static class CommandLine
             }
         }
 
+        // Like -h: asked-for output on stdout, whatever else the line says.
+        if (flags.Version) return new CommandLineResult { ExitCode = 0, Output = BuildVersion.Text + "\n" };
         return Validate(flags, environment);
     }
 

@@ -64,4 +64,16 @@ internal static partial class DaemonLog
 
     [LoggerMessage(1019, LogLevel.Information, "generated a self-signed ECDSA P-256 certificate for {serverName}")]
     public static partial void SelfSignedCertificate(ILogger logger, string serverName);
+
+    [LoggerMessage(1020, LogLevel.Information, "watchdog: the tunnel listener accepts again; telling systemd the server is alive")]
+    public static partial void WatchdogRecovered(ILogger logger);
+
+    [LoggerMessage(1021, LogLevel.Warning, "watchdog: a probe connection to the tunnel listener failed ({why}); not telling systemd the server is alive, it restarts the service after WatchdogSec= without a ping")]
+    public static partial void WatchdogProbeFailed(ILogger logger, string why);
+
+    [LoggerMessage(1022, LogLevel.Warning, "NOTIFY_SOCKET={socket} is neither a path nor an abstract name (@...): not notifying systemd")]
+    public static partial void NotifySocketInvalid(ILogger logger, string socket);
+
+    [LoggerMessage(1023, LogLevel.Warning, "cannot notify systemd on NOTIFY_SOCKET ({error}); serving on, systemd judges by its timeouts")]
+    public static partial void NotifyFailed(ILogger logger, string error);
 }

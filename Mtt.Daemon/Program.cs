@@ -9,6 +9,7 @@ using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Daemon.Systemd;
 
 namespace Mtt.Daemon;
 
@@ -37,7 +38,8 @@ public static class Program
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
-        return await RunAsync(options, log, stop.Token, cutDrain.Token).ConfigureAwait(false);
+        using var systemd = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable, log);
+        return await RunAsync(options, log, stop.Token, cutDrain.Token, systemd).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -45,8 +47,10 @@ public static class Program
     /// new connections are refused, open tunnels get <see cref="ServerOptions.DrainTimeout"/> (or until
     /// <paramref name="cutDrain"/>) to end, and whatever is left is closed with 1001.
     /// </summary>
-    internal static async Task<int> RunAsync(ServerOptions options, ILogger log, CancellationToken stop, CancellationToken cutDrain = default)
+    internal static async Task<int> RunAsync(ServerOptions options, ILogger log, CancellationToken stop, CancellationToken cutDrain = default,
+        SystemdNotifier? systemd = null)
     {
+        systemd ??= SystemdNotifier.None;
         ServerCertificate? certificate;
         try
         {
@@ -91,8 +95,14 @@ public static class Program
         }
         var tunnelOptions = options.Tunnel with { Bind = bind, Certificate = certificate, MaxConnections = maxConnections };
 
+        TunnelListener? started = null;
+        string Status() => ServiceStatus(started, routes);
         using var reloader = options.CertPath is not null && certificate is not null
             ? new CertificateReloader(options.CertPath, options.KeyPath!, certificate, log)
+            {
+                Reloading = () => systemd.Reloading("reloading the certificate"),
+                Reloaded = () => systemd.Ready(Status()),
+            }
             : null;
         // Registered whatever the mode: SIGHUP's default action would end the process (systemctl reload).
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -121,6 +131,7 @@ public static class Program
             return StartFailedExitCode;
         }
 
+        started = tunnels;
         reloader?.StartWatching();
         if (controller.RequiresToken) DaemonLog.ControllerTokenRequired(log);
         else if (!IPAddress.IsLoopback(controller.LocalEndPoint.Address))
@@ -136,6 +147,9 @@ public static class Program
         if (tunnelOptions.RequireProxyHeader) DaemonLog.ProxyHeaderRequired(log);
         if (tunnelOptions.TrustedProxies is { } trusted) DaemonLog.TrustedProxies(log, trusted.ToString()!);
 
+        // Listeners bound and users loaded: what Type=notify waits for.
+        systemd.Ready(Status());
+        await new ServiceWatchdog(systemd, tunnels.Probe, Status, TimeProvider.System, log).RunAsync(stop).ConfigureAwait(false);
         try
         {
             await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
@@ -145,11 +159,16 @@ public static class Program
         }
         // GET /healthz answers 503 from here on, so a load balancer stops sending clients before the listener closes.
         controller.MarkDraining();
+        systemd.Stopping($"draining {tunnels.ActiveConnections} tunnels");
         await DrainAsync(tunnels, options.DrainTimeout, log, cutDrain).ConfigureAwait(false);
         // Every user change was saved as it was made (RouteStore's save hook), so there is nothing left to write.
         DaemonLog.Stopping(log);
         return 0;
     }
+
+    // STATUS= as `systemctl status` shows it.
+    private static string ServiceStatus(TunnelListener? tunnels, RouteStore routes) =>
+        $"serving: {tunnels?.ActiveConnections ?? 0} tunnels open, {routes.Current.Count} users";
 
     private static async Task DrainAsync(TunnelListener tunnels, TimeSpan drainTimeout, ILogger log, CancellationToken cutDrain)
     {

@@ -109,6 +109,9 @@ internal sealed class ServerFlags
     [Option("disable-tls", HelpText = "speak plain HTTP behind a TLS-terminating proxy (the default; kept for old command lines)")]
     public bool DisableTls { get; set; }
 
+    [Option("version", HelpText = "print the version and the commit it was built from, and exit")]
+    public bool Version { get; set; }
+
     [Option("fast-open", HelpText = "(Linux) TCP Fast Open on the tunnel listener; the kernel needs the server bit too: sysctl -w net.ipv4.tcp_fastopen=3")]
     public bool FastOpen { get; set; }
 }

@@ -74,6 +74,12 @@ public sealed class CertificateReloader : IDisposable
         }
     }
 
+    /// <summary>Called when a reload starts (the files are read and differ, or one was asked for): systemd's RELOADING=1.</summary>
+    public Action? Reloading { get; init; }
+
+    /// <summary>Called when that reload is over, whether or not the new pair was taken: systemd's READY=1 again.</summary>
+    public Action? Reloaded { get; init; }
+
     /// <summary>Loads the pair now, whether or not the files changed; false (logged) when it cannot be loaded.</summary>
     public bool Reload(string reason) => Reload(reason, onlyIfChanged: false);
 
@@ -99,22 +105,34 @@ public sealed class CertificateReloader : IDisposable
             }
             if (onlyIfChanged && digest.AsSpan().SequenceEqual(_lastDigest)) return false;
             _lastDigest = digest;
-
-            SslStreamCertificateContext next;
+            Reloading?.Invoke();
             try
             {
-                next = CertificateLoader.Load(_certPath, _keyPath);
+                return LoadAndReplace(reason);
             }
-            catch (Exception e) when (e is CertificateLoadException or IOException or UnauthorizedAccessException or CryptographicException)
+            finally
             {
-                CertificateLog.ReloadFailed(_log, reason, e.Message);
-                return false;
+                Reloaded?.Invoke();
             }
-            _certificate.Replace(next);
-            var leaf = next.TargetCertificate;
-            CertificateLog.Reloaded(_log, reason, leaf.Subject, leaf.NotAfter.ToUniversalTime(), leaf.GetCertHashString(HashAlgorithmName.SHA256));
-            return true;
         }
+    }
+
+    private bool LoadAndReplace(string reason)
+    {
+        SslStreamCertificateContext next;
+        try
+        {
+            next = CertificateLoader.Load(_certPath, _keyPath);
+        }
+        catch (Exception e) when (e is CertificateLoadException or IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            CertificateLog.ReloadFailed(_log, reason, e.Message);
+            return false;
+        }
+        _certificate.Replace(next);
+        var leaf = next.TargetCertificate;
+        CertificateLog.Reloaded(_log, reason, leaf.Subject, leaf.NotAfter.ToUniversalTime(), leaf.GetCertHashString(HashAlgorithmName.SHA256));
+        return true;
     }
 
     private bool TryDigestFiles([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? digest, out string? error)

@@ -31,6 +31,7 @@ public sealed class TunnelListener : IAsyncDisposable
     private Socket? _listenSocket;
     private string? _unixPath;
     private Task? _acceptLoop;
+    private AcceptProbe? _probe;
 
     public TunnelListener(TunnelServerOptions options, RouteStore routes, ILogger log, ServerMetrics? metrics = null)
     {
@@ -54,6 +55,12 @@ public sealed class TunnelListener : IAsyncDisposable
     /// <summary>Where the listener is: the bound <see cref="IPEndPoint"/>, or the <see cref="UnixDomainSocketEndPoint"/> of the options.</summary>
     public EndPoint ListenEndPoint =>
         _options.Bind is UnixDomainSocketEndPoint unix ? unix : (_listenSocket ?? throw new InvalidOperationException("not started")).LocalEndPoint!;
+
+    /// <summary>Connects to this listener and sees its accept loop take the connection (the systemd watchdog's proof of life).</summary>
+    public AcceptProbe Probe => _probe ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Awaited after each accept, before anything else: fault tests wedge the loop with it. Null in service.</summary>
+    internal Func<Task>? AcceptStall { get; set; }
 
     /// <summary>The listening socket, for tests that look at its options.</summary>
     internal Socket Socket => _listenSocket ?? throw new InvalidOperationException("not started");
@@ -115,6 +122,7 @@ public sealed class TunnelListener : IAsyncDisposable
         }
         _unixPath = unixPath;
         _listenSocket = socket;
+        _probe = new AcceptProbe(ListenEndPoint);
         _acceptLoop = AcceptLoopAsync(socket);
     }
 
@@ -190,6 +198,10 @@ public sealed class TunnelListener : IAsyncDisposable
                 catch (OperationCanceledException) { return; }
                 continue;
             }
+
+            if (AcceptStall is { } stall) await stall().ConfigureAwait(false);
+            // Before every limit: a loop that still accepts is alive even when it must refuse everyone else.
+            if (_probe!.TryClaim(client)) continue;
 
             if (Volatile.Read(ref _activeConnections) >= _options.MaxConnections)
             {

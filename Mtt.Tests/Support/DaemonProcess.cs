@@ -45,6 +45,14 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         return Start(info);
     }
 
+    /// <summary>Another build of the daemon, run by <paramref name="program"/> (e.g. an emulator) with <paramref name="args"/>.</summary>
+    public static DaemonProcess StartProgram(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Start(info);
+    }
+
     /// <summary>The daemon with at most <paramref name="openFiles"/> descriptors (soft and hard, so .NET cannot raise it), through bash's ulimit.</summary>
     public static DaemonProcess StartWithOpenFileLimit(int openFiles, params string[] args)
     {
