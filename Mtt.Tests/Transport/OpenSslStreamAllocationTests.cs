@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 using Mtt.Core.Transport.OpenSsl;
 using Mtt.Tests.Relay;
 using Xunit.Abstractions;
@@ -37,7 +38,7 @@ public sealed class OpenSslStreamAllocationTests(ITestOutputHelper output)
         await client.ConnectAsync(listener.LocalEndPoint!);
         using var accepted = await listener.AcceptAsync();
 
-        var serverSide = OpenSslHandshake.AcceptAsync(accepted, context, handshakeSlots: null, CancellationToken.None);
+        var serverSide = OpenSslHandshake.AcceptAsync(accepted, context, handshakeSlots: null, new ShutdownRecord(), CancellationToken.None);
         await using var tls = new SslStream(new NetworkStream(client, ownsSocket: false));
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {

@@ -21,4 +21,7 @@ public sealed record ControllerServerOptions
 
     /// <summary>Bounds on what one controller client may cost; the defaults suit the scripts that drive it.</summary>
     public ControllerLimits Limits { get; init; } = ControllerLimits.Default;
+
+    /// <summary>The clock of the read timeout and the accept retry; tests pass a fake one.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -18,7 +18,9 @@ internal static class OpenSslHandshake
     private const int ReceiveSize = 16 * 1024;
 
     /// <summary>Runs the handshake; throws as the SslStream engine does (AuthenticationException, IOException, cancellation), disposing what it made.</summary>
-    public static async Task<OpenSslStream> AcceptAsync(Socket socket, SslStreamCertificateContext certificate, SemaphoreSlim? handshakeSlots, CancellationToken cancellationToken)
+    /// <param name="shutdown">Where the stream notes the first end its socket reports (<see cref="SocketTransport.ShutdownKind"/>).</param>
+    public static async Task<OpenSslStream> AcceptAsync(Socket socket, SslStreamCertificateContext certificate, SemaphoreSlim? handshakeSlots, ShutdownRecord shutdown,
+        CancellationToken cancellationToken)
     {
         OpenSslContext context;
         try
@@ -76,7 +78,7 @@ internal static class OpenSslHandshake
                     throw new AuthenticationException($"TLS handshake failed: {error}");
                 }
                 await SendOutputAsync(socket, session, cancellationToken).ConfigureAwait(false);
-                if (step == HandshakeStep.Done) return new OpenSslStream(socket, session);
+                if (step == HandshakeStep.Done) return new OpenSslStream(socket, session, shutdown);
             }
         }
         catch

@@ -15,6 +15,9 @@ internal sealed unsafe partial class OpenSslSession
     // errno values that mean the peer reset or vanished, which the relay reports as the client's end.
     private const int ConnectionReset = 104;
 
+    /// <summary>The error text of a reset, which the stream reports as the socket's ConnectionReset.</summary>
+    public const string ResetText = "Connection reset by peer";
+
     /// <summary>
     /// Decrypts into <paramref name="destination"/> without waiting; an empty destination asks only whether decrypted
     /// bytes are ready (and decrypts a record to find out, keeping it for the next read).
@@ -78,7 +81,7 @@ internal sealed unsafe partial class OpenSslSession
                         return ReadOutcome.End;
                     case LibSsl.ErrorSyscall:
                         LibCrypto.ErrorClear();
-                        error = errno == ConnectionReset ? "Connection reset by peer" : $"recv failed (errno {errno})";
+                        error = errno == ConnectionReset ? ResetText : $"recv failed (errno {errno})";
                         return ReadOutcome.Failed;
                     default:
                         error = LibCrypto.TakeErrors() ?? "TLS protocol error";

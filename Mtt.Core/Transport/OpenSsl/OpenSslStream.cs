@@ -17,11 +17,13 @@ internal sealed class OpenSslStream : Stream
 
     private readonly Socket _socket;
     private readonly OpenSslSession _session;
+    private readonly ShutdownRecord _shutdown;
 
-    public OpenSslStream(Socket socket, OpenSslSession session)
+    public OpenSslStream(Socket socket, OpenSslSession session, ShutdownRecord shutdown)
     {
         _socket = socket;
         _session = session;
+        _shutdown = shutdown;
     }
 
     /// <summary>The session, for its negotiated version and ALPN (tests, logs).</summary>
@@ -36,10 +38,26 @@ internal sealed class OpenSslStream : Stream
         return outcome switch
         {
             ReadOutcome.Data => ValueTask.FromResult(count),
-            ReadOutcome.End => ValueTask.FromResult(0),
-            ReadOutcome.Failed => ValueTask.FromException<int>(new IOException(error)),
+            ReadOutcome.End => ValueTask.FromResult(Ended(destination.Length)),
+            ReadOutcome.Failed => ValueTask.FromException<int>(ReadFailed(error)),
             _ => WaitThenReadAsync(destination, cancellationToken),
         };
+    }
+
+    // A zero-byte read that finds the end returns 0 without meaning it: the read with a buffer after it does.
+    private int Ended(int requested)
+    {
+        if (requested > 0) _shutdown.Ended(TransportShutdownKind.PeerClosed);
+        return 0;
+    }
+
+    private IOException ReadFailed(string? error)
+    {
+        var failure = error == OpenSslSession.ResetText
+            ? new IOException(error, new SocketException((int)SocketError.ConnectionReset))
+            : new IOException(error);
+        _shutdown.Failed(TransportShutdownKind.ReadFailed, failure);
+        return failure;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -52,6 +70,10 @@ internal sealed class OpenSslStream : Stream
                 // Readiness only: the socket engine wakes us when bytes (or the end) arrive, and OpenSSL takes them.
                 await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
+            catch (SocketException e) when (_shutdown.Failed(TransportShutdownKind.ReadFailed, e))
+            {
+                throw;
+            }
             catch (SocketException e)
             {
                 throw new IOException(e.Message, e);
@@ -62,9 +84,9 @@ internal sealed class OpenSslStream : Stream
                 case ReadOutcome.Data:
                     return count;
                 case ReadOutcome.End:
-                    return 0;
+                    return Ended(destination.Length);
                 case ReadOutcome.Failed:
-                    throw new IOException(error);
+                    throw ReadFailed(error);
             }
         }
     }
@@ -87,6 +109,10 @@ internal sealed class OpenSslStream : Stream
                 // A stream socket's send completes when all of it is in the kernel: the peer's reading paces us.
                 if (length > 0) await _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (SocketException e) when (_shutdown.Failed(TransportShutdownKind.WriteFailed, e))
+        {
+            throw;
         }
         catch (SocketException e)
         {
