@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using System.Text;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Control.Http;
+using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 
 namespace Mtt.Daemon;
 
@@ -44,6 +46,8 @@ public static class CommandLine
             }
         }
 
+        // Like -h: asked-for output on stdout, whatever else the line says.
+        if (flags.Version) return new CommandLineResult { ExitCode = 0, Output = BuildVersion.Text + "\n" };
         return Validate(flags, environment);
     }
 
@@ -67,6 +71,14 @@ public static class CommandLine
             _ => (ProxyHeaderVersion?)null,
         };
         if (sendProxy is null) return InvalidValue("send-proxy", flags.SendProxy!, "want v1 or v2 (the PROXY protocol version), or empty for no header");
+
+        LogFormat? logFormat = flags.LogFormat switch
+        {
+            "text" => LogFormat.Text,
+            "json" => LogFormat.Json,
+            _ => null,
+        };
+        if (logFormat is null) return InvalidValue("log-format", flags.LogFormat, "want text or json");
 
         if (!GoDuration.TryParse(flags.Timeout, out var timeout))
             return InvalidValue("timeout", flags.Timeout, "not a Go duration such as 30s, 1m0s or 1h30m");
@@ -103,6 +115,14 @@ public static class CommandLine
         if (flags.DisableTls && cert is not null) return Fail("-disable-tls contradicts -cert/-key");
         if (flags.DisableTls && flags.ForceTls) return Fail("-disable-tls contradicts -force-tls");
 
+        TlsEngine? engine = flags.TlsEngine switch
+        {
+            "sslstream" => TlsEngine.SslStream,
+            "openssl" => TlsEngine.OpenSsl,
+            _ => null,
+        };
+        if (engine is null) return InvalidValue("tls-engine", flags.TlsEngine, "want sslstream or openssl");
+
         if (cert is null && flags.ForceTls && !SelfSignedCertificate.IsValidServerName(flags.ServerName))
             return InvalidValue("n", flags.ServerName, "the self-signed certificate needs a DNS name or an IP address");
 
@@ -121,6 +141,7 @@ public static class CommandLine
                     TrustedProxies = trustedProxies,
                     MaxConnections = maxConnections,
                     MaxHandshakes = maxHandshakes,
+                    TlsEngine = engine.Value,
                     MaxPendingPerAddress = maxPendingPerIp,
                 },
                 Controller = new ControllerServerOptions
@@ -138,6 +159,7 @@ public static class CommandLine
                 DrainTimeout = drainTimeout,
                 StatePath = string.IsNullOrEmpty(flags.State) ? null : flags.State,
                 MetricsPerUser = flags.MetricsPerUser,
+                LogFormat = logFormat.Value,
             },
         };
     }

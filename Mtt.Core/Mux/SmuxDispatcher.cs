@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Limits;
 using Mtt.Core.Relay;
@@ -25,7 +26,7 @@ internal sealed class SmuxDispatcher
     private readonly TimeProvider _time;
     private readonly int _maxStreams;
     private readonly int _receiveBudget;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly string _clientName;
     private readonly AsyncSignal _room = new();
     private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
@@ -41,7 +42,7 @@ internal sealed class SmuxDispatcher
     private RatePacer? _pacer;
 
     public SmuxDispatcher(SmuxSession session, WebSocketConnection client, SmuxStreamRegistry streams, SmuxKeepAlive keepAlive,
-        SmuxSessionOptions options, ServerLog log, string clientName)
+        SmuxSessionOptions options, ILogger log, string clientName)
     {
         _session = session;
         _client = client;
@@ -130,7 +131,7 @@ internal sealed class SmuxDispatcher
                     continue;
 
                 default:
-                    if (_log.IsVerbose) _log.Verbose($"{_clientName}: smux protocol error ({_parser.Error}); closing with 1002");
+                    MuxLog.ProtocolError(_log, _clientName, _parser.Error);
                     return SmuxEndReason.SmuxProtocolError;
             }
         }
@@ -213,7 +214,7 @@ internal sealed class SmuxDispatcher
     private async ValueTask RefuseAsync(uint id, CancellationToken token)
     {
         Interlocked.Increment(ref _streamsRefused);
-        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {id} refused: {_maxStreams} streams already open");
+        MuxLog.StreamRefused(_log, _clientName, id, _maxStreams);
         // Rare, and the read loop may wait for it: a client flooding SYNs it does not read the answers to stalls only itself.
         byte[] frame = new byte[SmuxFrameHeader.Size];
         new SmuxFrameHeader(_parser.Version, SmuxCommand.Fin, 0, id).Write(frame);

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
@@ -31,7 +32,7 @@ internal sealed class ControllerConnection
     private readonly ControllerRequestReader _requests;
     private readonly Action _onRequestStarted;
     private readonly RouteStore _routes;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
     private readonly PrometheusExposition _exposition;
@@ -47,7 +48,7 @@ internal sealed class ControllerConnection
 
     /// <param name="exposition">renders <c>GET /metrics</c></param>
     /// <param name="isDraining">whether the server is draining, for <c>GET /healthz</c></param>
-    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics,
+    public ControllerConnection(Socket socket, RouteStore routes, ILogger log, ControllerLimits limits, ServerMetrics metrics,
         PrometheusExposition exposition, Func<bool> isDraining, TimeProvider time, ControllerToken? token = null)
     {
         _exposition = exposition;
@@ -76,11 +77,11 @@ internal sealed class ControllerConnection
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away, or the server is shutting down: there is no one to answer.
-            if (!_closing) _log.Verbose($"controller {_client}: connection ended: {ex.Message}");
+            if (!_closing) ControllerLog.ConnectionEnded(_log, _client, ex.Message);
         }
         catch (Exception ex)
         {
-            _log.Error($"controller {_client}: connection failed: {ex}");
+            ControllerLog.ControllerConnectionFailed(_log, _client, ex);
         }
         finally
         {
@@ -121,11 +122,11 @@ internal sealed class ControllerConnection
         {
             if (!_requestStarted)
             {
-                _log.Verbose($"controller {_client}: idle connection closed");
+                ControllerLog.IdleClosed(_log, _client);
                 return false;
             }
             var rejection = new HttpRejection(408, $"request not received within {_limits.ReadTimeout.TotalSeconds:0.###} s");
-            _log.Warn($"controller {_client}: {rejection.StatusCode} {rejection.Reason}");
+            ControllerLog.Rejected(_log, _client, rejection.StatusCode, rejection.Reason);
             if (!_responseStarted) await SendTimeoutNoticeAsync(ControllerResponse.Refusal(rejection));
             return false;
         }
@@ -159,8 +160,8 @@ internal sealed class ControllerConnection
 
         var outcome = CommandProcessor.Run(body.WrittenSpan, _routes);
         _metrics.CommandAnswered(outcome.Opt, outcome.Reply.Res == ControllerReply.Success);
-        _log.Info($"controller {_client}: opt {outcome.Opt}, {outcome.EntryCount} entries: {outcome.LogSummary}");
-        if (outcome.Reply.Res != ControllerReply.Success) _log.Verbose($"controller {_client}: err_string: {outcome.Reply.ErrString}");
+        ControllerLog.CommandAnswered(_log, _client, outcome.Opt, outcome.EntryCount, outcome.LogSummary);
+        if (outcome.Reply.Res != ControllerReply.Success) ControllerLog.CommandError(_log, _client, outcome.Reply.ErrString);
 
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Build(200, outcome.Reply, close: !head.KeepAlive), token);
@@ -203,14 +204,14 @@ internal sealed class ControllerConnection
     private async Task<bool> EndAsync(RequestRead read, CancellationToken token)
     {
         if (read.Status == RequestReadStatus.Refused) return await RefuseAsync(read.Rejection, token);
-        if (read.ClosedIn is not null) _log.Verbose($"controller {_client}: closed in the middle of {read.ClosedIn}");
+        if (read.ClosedIn is not null) ControllerLog.ClosedMidRequest(_log, _client, read.ClosedIn);
         return false;
     }
 
     /// <summary>Answers an HTTP-level failure, then closes; always returns false (the connection ends).</summary>
     private async Task<bool> RefuseAsync(HttpRejection rejection, CancellationToken token)
     {
-        _log.Warn($"controller {_client}: {rejection.StatusCode} {rejection.Reason}");
+        ControllerLog.Rejected(_log, _client, rejection.StatusCode, rejection.Reason);
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Refusal(rejection), token);
         await LingerAsync();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 
@@ -22,7 +23,7 @@ public sealed class ControllerServer : IAsyncDisposable
 
     private readonly IPEndPoint _bind;
     private readonly RouteStore _routes;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
     private readonly ServerMeter _meter;
@@ -41,7 +42,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private volatile bool _draining;
 
     /// <param name="options">Its <see cref="ControllerServerOptions.Bind"/> must be an <see cref="IPEndPoint"/> by now.</param>
-    public ControllerServer(ControllerServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null)
+    public ControllerServer(ControllerServerOptions options, RouteStore routes, ILogger log, ServerMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
@@ -97,7 +98,7 @@ public sealed class ControllerServer : IAsyncDisposable
             _listener = listener;
             _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         }
-        _log.Info($"controller listening on {_localEndPoint}");
+        ControllerLog.Listening(_log, _localEndPoint);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener));
     }
 
@@ -125,7 +126,7 @@ public sealed class ControllerServer : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _log.Warn($"controller: {closing.Length} connections still closing after {ShutdownWait.TotalSeconds} s");
+            ControllerLog.StillClosing(_log, closing.Length, ShutdownWait.TotalSeconds);
         }
         _stopping.Dispose();
         _exposition.Dispose();
@@ -148,7 +149,7 @@ public sealed class ControllerServer : IAsyncDisposable
             catch (SocketException ex)
             {
                 if (_stopping.IsCancellationRequested) return;
-                _log.Error($"controller: accept failed: {ex.Message}");
+                ControllerLog.ControllerAcceptFailed(_log, ex.Message);
                 try { await Task.Delay(AcceptRetryDelay, _time, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 continue;
@@ -181,8 +182,7 @@ public sealed class ControllerServer : IAsyncDisposable
 
     private void RefuseBusy(Socket client)
     {
-        string who = client.RemoteEndPoint?.ToString() ?? "unknown client";
-        _log.Warn($"controller {who}: 503 refused, {_limits.MaxConnections} connections already open");
+        ControllerLog.Busy(_log, client.RemoteEndPoint?.ToString() ?? "unknown client", _limits.MaxConnections);
         try
         {
             // Best effort, never blocking the accept loop: a fresh socket's send buffer takes a small answer whole.
