@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using Mtt.Core.ClientAddress;
+using Mtt.Core.Cluster;
 using Mtt.Core.Listening;
 
 namespace Mtt.Daemon;
@@ -104,12 +105,21 @@ public static class CommandLine
         if (cert is null && flags.ForceTls && !SelfSignedCertificate.IsValidServerName(flags.ServerName))
             return InvalidValue("n", flags.ServerName, "the self-signed certificate needs a DNS name or an IP address");
 
+        // The configuration stays out of the messages: it may hold a password.
+        string? redis = string.IsNullOrEmpty(flags.Redis) ? null : flags.Redis;
+        if (redis is not null && ClusterOptions.CheckConfiguration(redis) is { } redisError) return Fail($"invalid value for flag -redis: {redisError}");
+        if (ClusterOptions.CheckPrefix(flags.RedisPrefix) is { } prefixError) return InvalidValue("redis-prefix", flags.RedisPrefix, prefixError);
+
         return new CommandLineResult
         {
             Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
                 flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
                 string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken,
-                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies, maxPendingPerIp),
+                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies, maxPendingPerIp)
+            {
+                Redis = redis,
+                RedisPrefix = flags.RedisPrefix,
+            },
         };
     }
 

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Mtt.Core.ClientAddress;
+using Mtt.Core.Cluster;
 using Mtt.Core.Control.Http;
 using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
@@ -71,9 +72,10 @@ public static class Program
         }
 
         RouteStore routes;
+        UserStateFile? stateFile;
         try
         {
-            routes = LoadUsers(options, log);
+            routes = LoadUsers(options, log, out stateFile);
         }
         catch (StateFileException e)
         {
@@ -114,9 +116,12 @@ public static class Program
             else reloader.Reload("SIGHUP");
         });
 
+        // Disposed after the listeners (declared before them): the heartbeat is withdrawn once the drain is over.
+        await using var cluster = options.Redis is null ? null
+            : await RedisUserTable.StartAsync(new ClusterOptions { Configuration = options.Redis, Prefix = options.RedisPrefix }, routes, stateFile, log).ConfigureAwait(false);
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
         await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics,
-            token: options.ControllerToken is null ? null : new ControllerToken(options.ControllerToken));
+            token: options.ControllerToken is null ? null : new ControllerToken(options.ControllerToken), table: cluster);
         try
         {
             tunnels.Start();
@@ -140,6 +145,7 @@ public static class Program
             log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");
         // The TCP form "tunnel listener on 127.0.0.1:8443 (" is what scripts and tests read the port from; a Unix socket shows its path.
         string listening = options.BindUnix ? $"unix socket {options.Bind}" : tunnels.LocalEndPoint.ToString();
+        cluster?.Announce(listening, () => tunnels.ActiveConnections);
         log.Info($"tunnel listener on {listening} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)}" +
             $"{(options.SendProxy == ProxyHeaderVersion.None ? "" : $", PROXY {(options.SendProxy == ProxyHeaderVersion.V1 ? "v1" : "v2")} headers to backends")})");
         if (options.ProxyProtocol) log.Info("every tunnel connection must start with a PROXY protocol header (v1 or v2): only the proxy should reach the port");
@@ -176,14 +182,17 @@ public static class Program
     }
 
     /// <summary>The users of <c>-state</c> (saved again at once, so an unwritable file stops the start too), or an empty table.</summary>
-    private static RouteStore LoadUsers(ServerOptions options, ServerLog log)
+    private static RouteStore LoadUsers(ServerOptions options, ServerLog log, out UserStateFile? file)
     {
+        file = null;
         if (options.StatePath is null) return new RouteStore();
-        var file = new UserStateFile(options.StatePath);
+        file = new UserStateFile(options.StatePath);
         var table = file.Load(out bool existed);
         file.Save(table);
         log.Info(existed ? $"loaded {table.Count} users from {file.Path}" : $"state file {file.Path} created (no users yet)");
-        return new RouteStore(table, file.Save);
+        // With -redis the file is the copy of the shared table, saved by it after each change Redis took: a failed
+        // save there cannot refuse a change the other instances already serve.
+        return new RouteStore(table, options.Redis is null ? file.Save : null);
     }
 
     private static SslStreamCertificateContext? LoadCertificate(ServerOptions options, ServerLog log)

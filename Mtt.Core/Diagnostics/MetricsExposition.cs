@@ -5,7 +5,7 @@ namespace Mtt.Core.Diagnostics;
 /// <summary>The body of <c>GET /metrics</c>: the server's counters and, with <c>-metrics-per-user</c>, one series per user name.</summary>
 internal static class MetricsExposition
 {
-    public static byte[] Render(ServerMetrics metrics, RouteTable users)
+    public static byte[] Render(ServerMetrics metrics, RouteTable users, IMetricsSection? extra = null)
     {
         // One sum for all six, so they agree with each other.
         var totals = metrics.Totals.Read();
@@ -42,6 +42,7 @@ internal static class MetricsExposition
         }
 
         if (metrics.PerUser) WritePerUser(w, users);
+        extra?.Write(w);
         return w.ToUtf8();
     }
 

@@ -28,7 +28,7 @@ internal sealed class ControllerConnection
     private readonly PipeReader _reader;
     private readonly ControllerRequestReader _requests;
     private readonly Action _onRequestStarted;
-    private readonly RouteStore _routes;
+    private readonly IUserTable _table;
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
@@ -39,14 +39,14 @@ internal sealed class ControllerConnection
     private bool _requestStarted;
     private bool _responseStarted;
 
-    public ControllerConnection(Socket socket, RouteStore routes, ServerLog log, ControllerLimits limits, ServerMetrics metrics, ControllerToken? token = null)
+    public ControllerConnection(Socket socket, IUserTable table, ServerLog log, ControllerLimits limits, ServerMetrics metrics, ControllerToken? token = null)
     {
         _token = token;
         _metrics = metrics;
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, leaveOpen: true));
-        _routes = routes;
+        _table = table;
         _log = log;
         _limits = limits;
         _client = socket.RemoteEndPoint?.ToString() ?? "unknown client";
@@ -134,7 +134,7 @@ internal sealed class ControllerConnection
         read = await _requests.ReadBodyAsync(head, body, token);
         if (read.Status != RequestReadStatus.Read) return await EndAsync(read, token);
 
-        var outcome = CommandProcessor.Run(body.WrittenSpan, _routes);
+        var outcome = await CommandProcessor.Dispatch(body.WrittenSpan, _table);
         _metrics.CommandAnswered(outcome.Opt, outcome.Reply.Res == ControllerReply.Success);
         _log.Info($"controller {_client}: opt {outcome.Opt}, {outcome.EntryCount} entries: {outcome.LogSummary}");
         if (outcome.Reply.Res != ControllerReply.Success) _log.Verbose($"controller {_client}: err_string: {outcome.Reply.ErrString}");
@@ -148,7 +148,7 @@ internal sealed class ControllerConnection
     {
         // A scrape has no body; one that came with a body could not be framed on a kept-alive connection.
         if (head.IsChunked || head.ContentLength > 0) return await RefuseAsync(HttpRejection.BadRequest("GET /metrics takes no body"), token);
-        byte[] body = MetricsExposition.Render(_metrics, _routes.Current);
+        byte[] body = MetricsExposition.Render(_metrics, _table.Current, _table as IMetricsSection);
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Build(200, PrometheusTextWriter.ContentType, body, close: !head.KeepAlive), token);
         return head.KeepAlive;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 
@@ -21,7 +22,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
 
     private readonly IPEndPoint _bind;
-    private readonly RouteStore _routes;
+    private readonly IUserTable _table;
     private readonly ServerLog _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
@@ -36,7 +37,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private bool _disposed;
 
     public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
-        ControllerToken? token = null)
+        ControllerToken? token = null, IUserTable? table = null)
     {
         _token = token;
         _metrics = metrics ?? new ServerMetrics();
@@ -44,7 +45,8 @@ public sealed class ControllerServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(log);
         _bind = bind;
-        _routes = routes;
+        // Commands go to the shared table when there is one (-redis), else to the in-process one.
+        _table = table ?? new LocalUserTable(routes);
         _log = log;
         _limits = limits ?? ControllerLimits.Default;
         _limits.Validate();
@@ -145,7 +147,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _token);
+                var connection = new ControllerConnection(client, _table, _log, _limits, _metrics, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;
