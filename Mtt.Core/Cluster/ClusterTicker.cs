@@ -43,6 +43,12 @@ internal sealed class ClusterTicker : IAsyncDisposable
     {
         _address = address;
         _openTunnels = openTunnels;
+        // The heartbeat of the start tick had no address yet: the others learn it now, not a tick later.
+        _ = Task.Run(async () =>
+        {
+            try { await TickAsync().ConfigureAwait(false); }
+            catch (Exception e) when (RedisUserTable.IsRedisFault(e)) { Failed(e); }
+        });
     }
 
     public async Task StartAsync(string where)
