@@ -83,7 +83,7 @@ public sealed class RedisUserTable : IUserTable, IMetricsSection, IAsyncDisposab
     {
         var args = new List<RedisValue>(3 + change.Added.Count * 3 + change.Removed.Count)
         {
-            _options.Time.GetUtcNow().Add(_options.ChangeDeadline).ToUnixTimeMilliseconds(),
+            RedisValue.Null, // the deadline, set once the rest is built
             change.Opt,
             Keys.ChannelName,
         };
@@ -94,6 +94,7 @@ public sealed class RedisUserTable : IUserTable, IMetricsSection, IAsyncDisposab
             args.Add(UserRecordJson.Serialize(route));
         }
         foreach (string path in change.Removed) args.Add(path);
+        args[0] = _options.Time.GetUtcNow().Add(_options.ChangeDeadline).ToUnixTimeMilliseconds();
 
         long version;
         try
