@@ -3,13 +3,14 @@
 # - Go and the Debian-packaged libraries the deployed clients are built on (gorilla/websocket,
 #   xtaci/smux), for the test that builds a real client;
 # - Debian's chromium, whose own WebSocket is one independent client;
-# - Node with the ws package pinned in Mtt.Tests/Interop/node (npm ci), the other one.
+# - Node with the ws package pinned in Mtt.Tests/Interop/node (npm ci), the other one;
+# - redis-server, which the cluster tests (-redis) start on free loopback ports (Debian's service is not used).
 # Does nothing when all are installed. On a fresh Debian 12 machine: about 25 s for Go, about 25 s
 # for chromium (25 packages, 124 MB), about 1 s for npm ci; Debian's nodejs and npm only when no
 # node is installed at all.
 set -eu
 cd "$(dirname "$0")/.."
-packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium"
+packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium redis-server"
 missing=""
 for p in $packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
