@@ -1,8 +1,10 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Cluster;
+using Mtt.Core.Control.Http;
 using Mtt.Core.Listening;
 
 namespace Mtt.Daemon;
@@ -90,8 +92,8 @@ public static class CommandLine
         string? controllerToken = flags.ControllerToken ?? environment(ServerOptions.ControllerTokenVariable);
         if (string.IsNullOrEmpty(controllerToken)) controllerToken = null;
         // The value itself stays out of the message: it is a secret and may be in a journal.
-        if (controllerToken is not null && !Mtt.Core.Control.Http.ControllerToken.IsValid(controllerToken))
-            return Fail($"{(tokenFromFlag ? "invalid value for flag -c-token" : $"invalid ${ServerOptions.ControllerTokenVariable}")}: a bearer token is 1 to {Mtt.Core.Control.Http.ControllerToken.MaxLength} of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
+        if (controllerToken is not null && !ControllerToken.IsValid(controllerToken))
+            return Fail($"{(tokenFromFlag ? "invalid value for flag -c-token" : $"invalid ${ServerOptions.ControllerTokenVariable}")}: a bearer token is 1 to {ControllerToken.MaxLength} of A-Z a-z 0-9 - . _ ~ + / followed by any '='");
 
         // As in the original, an empty path is the same as no flag.
         string? cert = string.IsNullOrEmpty(flags.Cert) ? null : flags.Cert;
@@ -112,11 +114,36 @@ public static class CommandLine
 
         return new CommandLineResult
         {
-            Options = new ServerOptions(bind, controller, flags.Mux, cert, key, flags.ForceTls, timeout, flags.Verbose,
-                flags.ServerName, flags.FastOpen, flags.Bind, flags.Controller,
-                string.IsNullOrEmpty(flags.State) ? null : flags.State, flags.MetricsPerUser, maxConnections, maxHandshakes, drainTimeout, controllerToken,
-                flags.BindUnix, sendProxy.Value, flags.ProxyProtocol, trustedProxies, maxPendingPerIp)
+            Options = new ServerOptions
             {
+                Tunnel = new TunnelServerOptions
+                {
+                    Bind = bind?.ToEndPoint() ?? new UnixDomainSocketEndPoint(flags.Bind),
+                    MuxByDefault = flags.Mux,
+                    IdleTimeout = timeout,
+                    FastOpen = flags.FastOpen,
+                    SendProxy = sendProxy.Value,
+                    RequireProxyHeader = flags.ProxyProtocol,
+                    TrustedProxies = trustedProxies,
+                    MaxConnections = maxConnections,
+                    MaxHandshakes = maxHandshakes,
+                    MaxPendingPerAddress = maxPendingPerIp,
+                },
+                Controller = new ControllerServerOptions
+                {
+                    Bind = controller.ToEndPoint(),
+                    Token = controllerToken is null ? null : new ControllerToken(controllerToken),
+                },
+                BindText = flags.Bind,
+                ControllerText = flags.Controller,
+                CertPath = cert,
+                KeyPath = key,
+                ForceTls = flags.ForceTls,
+                ServerName = flags.ServerName,
+                Verbose = flags.Verbose,
+                DrainTimeout = drainTimeout,
+                StatePath = string.IsNullOrEmpty(flags.State) ? null : flags.State,
+                MetricsPerUser = flags.MetricsPerUser,
                 Redis = redis,
                 RedisPrefix = flags.RedisPrefix,
             },

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using Mtt.Core.Transport;
 
 namespace Mtt.Daemon;
@@ -14,6 +15,17 @@ public sealed record ListenAddress(string Host, int Port)
 
     /// <summary>True for <c>:port</c>: every interface, IPv4 and IPv6.</summary>
     public bool IsAnyHost => Host.Length == 0;
+
+    /// <summary>
+    /// <c>:port</c> is every interface (IPv6 any, which takes IPv4 too); an IP address is itself; a host name stays a
+    /// <see cref="DnsEndPoint"/> until the daemon starts and resolves it once, as Go's <c>net.Listen</c> does.
+    /// </summary>
+    public EndPoint ToEndPoint()
+    {
+        if (IsAnyHost) return new IPEndPoint(IPAddress.IPv6Any, Port);
+        if (IPAddress.TryParse(Host, out var ip)) return new IPEndPoint(ip, Port);
+        return new DnsEndPoint(Host, Port);
+    }
 
     public override string ToString() => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 

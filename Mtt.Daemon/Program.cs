@@ -59,15 +59,15 @@ public static class Program
         }
 
         EndPoint bind;
-        IPEndPoint controllerBind;
+        EndPoint controllerBind;
         try
         {
-            bind = options.BindAddress is { } address ? ResolveEndPoint(address) : new UnixDomainSocketEndPoint(options.Bind);
-            controllerBind = ResolveEndPoint(options.ControllerAddress);
+            bind = Resolve(options.Tunnel.Bind);
+            controllerBind = Resolve(options.Controller.Bind);
         }
         catch (SocketException e)
         {
-            log.Error($"cannot resolve a listen address: {e.Message} (tunnel {options.Bind}, controller {options.Controller})");
+            log.Error($"cannot resolve a listen address: {e.Message} (tunnel {options.BindText}, controller {options.ControllerText})");
             return StartFailedExitCode;
         }
 
@@ -84,26 +84,13 @@ public static class Program
         }
 
         var metrics = new ServerMetrics(options.MetricsPerUser);
-        int maxConnections = options.MaxConnections;
+        int maxConnections = options.Tunnel.MaxConnections;
         if (DescriptorBudget.MaxConnections() is { } allowed && allowed < maxConnections)
         {
             log.Info($"the open-file limit allows {allowed} tunnels, below -max-connections {maxConnections}: limiting to {allowed} (raise LimitNOFILE / ulimit -n for more)");
             maxConnections = allowed;
         }
-        var tunnelOptions = new TunnelServerOptions
-        {
-            Bind = bind,
-            Certificate = certificate,
-            MuxByDefault = options.Mux,
-            IdleTimeout = options.Timeout,
-            MaxConnections = maxConnections,
-            MaxHandshakes = options.MaxHandshakes,
-            MaxPendingPerAddress = options.MaxPendingPerIp,
-            SendProxy = options.SendProxy,
-            FastOpen = options.FastOpen,
-            RequireProxyHeader = options.ProxyProtocol,
-            TrustedProxies = options.TrustedProxies,
-        };
+        var tunnelOptions = options.Tunnel with { Bind = bind, Certificate = certificate, MaxConnections = maxConnections };
 
         using var reloader = options.CertPath is not null && certificate is not null
             ? new CertificateReloader(options.CertPath, options.KeyPath!, certificate, log)
@@ -120,8 +107,7 @@ public static class Program
         await using var cluster = options.Redis is null ? null
             : await RedisUserTable.StartAsync(new ClusterOptions { Configuration = options.Redis, Prefix = options.RedisPrefix }, routes, stateFile, log).ConfigureAwait(false);
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
-        await using var controller = new ControllerServer(controllerBind, routes, log, metrics: metrics,
-            token: options.ControllerToken is null ? null : new ControllerToken(options.ControllerToken), table: cluster);
+        await using var controller = new ControllerServer(options.Controller with { Bind = controllerBind }, routes, log, metrics, table: cluster);
         try
         {
             tunnels.Start();
@@ -129,7 +115,7 @@ public static class Program
         }
         catch (SocketException e)
         {
-            log.Error($"cannot listen: {e.Message} (tunnel {options.Bind}, controller {options.Controller})");
+            log.Error($"cannot listen: {e.Message} (tunnel {options.BindText}, controller {options.ControllerText})");
             return StartFailedExitCode;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -141,15 +127,15 @@ public static class Program
 
         reloader?.StartWatching();
         if (controller.RequiresToken) log.Info("controller requires a bearer token (Authorization: Bearer ...)");
-        else if (!IPAddress.IsLoopback(controllerBind.Address))
+        else if (!IPAddress.IsLoopback(controller.LocalEndPoint.Address))
             log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");
         // The TCP form "tunnel listener on 127.0.0.1:8443 (" is what scripts and tests read the port from; a Unix socket shows its path.
-        string listening = options.BindUnix ? $"unix socket {options.Bind}" : tunnels.LocalEndPoint.ToString();
+        string listening = options.BindUnix ? $"unix socket {options.BindText}" : tunnels.LocalEndPoint.ToString();
         cluster?.Announce(listening, () => tunnels.ActiveConnections);
-        log.Info($"tunnel listener on {listening} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {options.Mux}, idle timeout {GoDuration.Format(options.Timeout)}" +
-            $"{(options.SendProxy == ProxyHeaderVersion.None ? "" : $", PROXY {(options.SendProxy == ProxyHeaderVersion.V1 ? "v1" : "v2")} headers to backends")})");
-        if (options.ProxyProtocol) log.Info("every tunnel connection must start with a PROXY protocol header (v1 or v2): only the proxy should reach the port");
-        if (options.TrustedProxies is { } trusted) log.Info($"X-Forwarded-For / X-Real-IP believed from {trusted} only");
+        log.Info($"tunnel listener on {listening} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {tunnelOptions.MuxByDefault}, idle timeout {GoDuration.Format(tunnelOptions.IdleTimeout)}" +
+            $"{(tunnelOptions.SendProxy == ProxyHeaderVersion.None ? "" : $", PROXY {(tunnelOptions.SendProxy == ProxyHeaderVersion.V1 ? "v1" : "v2")} headers to backends")})");
+        if (tunnelOptions.RequireProxyHeader) log.Info("every tunnel connection must start with a PROXY protocol header (v1 or v2): only the proxy should reach the port");
+        if (tunnelOptions.TrustedProxies is { } trusted) log.Info($"X-Forwarded-For / X-Real-IP believed from {trusted} only");
 
         try
         {
@@ -203,11 +189,8 @@ public static class Program
         return SelfSignedCertificate.CreateContext(options.ServerName);
     }
 
-    // A host name is resolved once, at start, as Go's net.Listen does; ":port" means every interface.
-    private static IPEndPoint ResolveEndPoint(ListenAddress address)
-    {
-        if (address.IsAnyHost) return new IPEndPoint(IPAddress.IPv6Any, address.Port);
-        if (IPAddress.TryParse(address.Host, out var ip)) return new IPEndPoint(ip, address.Port);
-        return new IPEndPoint(Dns.GetHostAddresses(address.Host)[0], address.Port);
-    }
+    // A host name (the command line's DnsEndPoint) is resolved once, at start, as Go's net.Listen does.
+    private static EndPoint Resolve(EndPoint endPoint) => endPoint is DnsEndPoint name
+        ? new IPEndPoint(Dns.GetHostAddresses(name.Host)[0], name.Port)
+        : endPoint;
 }

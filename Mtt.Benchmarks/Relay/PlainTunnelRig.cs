@@ -41,7 +41,7 @@ internal sealed class PlainTunnelRig : IRelayRig
     public static async Task<PlainTunnelRig> StartAsync(int messageBytes)
     {
         var backend = new EchoBackend();
-        var (connection, error) = await BackendDialer.DialAsync(new BackendAddress("127.0.0.1", backend.Port), ReadOnlyMemory<byte>.Empty, DialTimeout, CancellationToken.None).ConfigureAwait(false);
+        var (connection, error) = await BackendDialer.DialAsync(new BackendAddress("127.0.0.1", backend.Port), ReadOnlyMemory<byte>.Empty, DialTimeout, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
         if (connection is null)
         {
             await backend.DisposeAsync().ConfigureAwait(false);

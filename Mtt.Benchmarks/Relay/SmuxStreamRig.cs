@@ -65,7 +65,7 @@ internal sealed class SmuxStreamRig : IRelayRig
         var client = new PipeWebSocketClient();
         var meter = new TunnelMeter(new UserState(), new ServerMetrics());
         var address = new BackendAddress("127.0.0.1", backend.Port);
-        var session = new SmuxSession(client.Server, token => BackendDialer.DialAsync(address, ReadOnlyMemory<byte>.Empty, DialTimeout, token),
+        var session = new SmuxSession(client.Server, token => BackendDialer.DialAsync(address, ReadOnlyMemory<byte>.Empty, DialTimeout, TimeProvider.System, token),
             Options, ServerLog.Silent, "rig client", address.ToString(), meter);
         var stop = new CancellationTokenSource();
         var rig = new SmuxStreamRig(messageBytes, version, backend, client, stop, session.RunAsync(stop.Token));

@@ -32,17 +32,21 @@ internal sealed partial class MemoryReturner
 
     private readonly ServerLog _log;
     private readonly Func<int> _activeConnections;
+    private readonly TimeProvider _time;
     private int _peak;
     private int _scheduled;
-    private long _lastTrimTimestamp;
+    // The time provider's timestamp of the last trim's end; NoTrimYet before the first.
+    private long _lastTrimTimestamp = NoTrimYet;
+    private const long NoTrimYet = long.MinValue;
 
     private static int s_mallocTrimMissing = OperatingSystem.IsLinux() ? 0 : 1;
 
-    public MemoryReturner(ServerLog log, Func<int> activeConnections)
+    /// <param name="time">The clock of the interval and the settle polls; tests pass a fake one.</param>
+    public MemoryReturner(ServerLog log, Func<int> activeConnections, TimeProvider? time = null)
     {
         _log = log;
         _activeConnections = activeConnections;
-        _lastTrimTimestamp = Environment.TickCount64 - (long)MinimumInterval.TotalMilliseconds;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>Completes when the trim under way (if any) has logged its line; for tests.</summary>
@@ -73,13 +77,16 @@ internal sealed partial class MemoryReturner
     {
         try
         {
-            long sinceLast = Environment.TickCount64 - Volatile.Read(ref _lastTrimTimestamp);
-            long wait = (long)MinimumInterval.TotalMilliseconds - sinceLast;
-            if (wait > 0) await Task.Delay(TimeSpan.FromMilliseconds(wait)).ConfigureAwait(false);
+            long lastTrim = Volatile.Read(ref _lastTrimTimestamp);
+            if (lastTrim != NoTrimYet)
+            {
+                var wait = MinimumInterval - _time.GetElapsedTime(lastTrim);
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, _time).ConfigureAwait(false);
+            }
             int previous = _activeConnections();
             for (int poll = 0; poll < MaxSettlePolls && previous > 0; poll++)
             {
-                await Task.Delay(SettlePoll).ConfigureAwait(false);
+                await Task.Delay(SettlePoll, _time).ConfigureAwait(false);
                 int now = _activeConnections();
                 if (now == previous) break;
                 previous = now;
@@ -94,7 +101,7 @@ internal sealed partial class MemoryReturner
         finally
         {
             Volatile.Write(ref _peak, _activeConnections());
-            Volatile.Write(ref _lastTrimTimestamp, Environment.TickCount64);
+            Volatile.Write(ref _lastTrimTimestamp, _time.GetTimestamp());
             Volatile.Write(ref _scheduled, 0);
         }
     }
@@ -103,7 +110,7 @@ internal sealed partial class MemoryReturner
     {
         int peak = Volatile.Read(ref _peak);
         long before = ResidentBytes();
-        long started = Environment.TickCount64;
+        long started = _time.GetTimestamp();
         // Ended tunnels' SafeHandles may still hold native state until their finalizers run: collect, let them
         // run, then compact what is left. Aggressive decommits the freed regions instead of keeping them.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
@@ -113,7 +120,7 @@ internal sealed partial class MemoryReturner
         bool trimmed = TryMallocTrim();
         long after = ResidentBytes();
         _log.Info(string.Create(CultureInfo.InvariantCulture,
-            $"memory returned: {_activeConnections()} connections open (peak {peak}); RSS {Mib(before):0.0} -> {Mib(after):0.0} MiB ({Environment.TickCount64 - started} ms{(trimmed ? "" : ", no malloc_trim")})"));
+            $"memory returned: {_activeConnections()} connections open (peak {peak}); RSS {Mib(before):0.0} -> {Mib(after):0.0} MiB ({_time.GetElapsedTime(started).TotalMilliseconds:0} ms{(trimmed ? "" : ", no malloc_trim")})"));
     }
 
     private static double Mib(long bytes) => bytes / (1024.0 * 1024.0);

@@ -22,7 +22,7 @@ public sealed class CertificateReloader : IDisposable
     private readonly ServerCertificate _certificate;
     private readonly ServerLog _log;
     private readonly TimeSpan _settleTime;
-    private readonly Timer _settle;
+    private readonly ITimer _settle;
     private readonly Lock _lock = new();
     private readonly List<FileSystemWatcher> _watchers = [];
     // What the files held at the last attempt: a change elsewhere in the directory is then no reload.
@@ -30,14 +30,15 @@ public sealed class CertificateReloader : IDisposable
     private bool _disposed;
 
     /// <param name="certificate">Holds the pair just loaded from these files.</param>
-    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ServerLog log, TimeSpan? settleTime = null)
+    /// <param name="time">The clock of the settle time; tests pass a fake one.</param>
+    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ServerLog log, TimeSpan? settleTime = null, TimeProvider? time = null)
     {
         _certPath = Path.GetFullPath(certPath);
         _keyPath = Path.GetFullPath(keyPath);
         _certificate = certificate;
         _log = log;
         _settleTime = settleTime ?? DefaultSettleTime;
-        _settle = new Timer(_ => ReloadIfChanged(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _settle = (time ?? TimeProvider.System).CreateTimer(_ => ReloadIfChanged(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _lastDigest = TryDigestFiles(out byte[]? digest, out _) ? digest : [];
     }
 

@@ -41,7 +41,7 @@ public sealed class TunnelListener : IAsyncDisposable
         _options = options;
         _routes = routes;
         _log = log;
-        _memoryReturner = new MemoryReturner(log, () => Volatile.Read(ref _activeConnections));
+        _memoryReturner = new MemoryReturner(log, () => Volatile.Read(ref _activeConnections), options.Time);
     }
 
     /// <summary>Gives memory back once most connections of a peak have ended; for tests.</summary>
@@ -185,7 +185,7 @@ public sealed class TunnelListener : IAsyncDisposable
             {
                 // Out of file descriptors and the like: back off instead of spinning, and keep serving.
                 _log.Error($"accept failed: {e.SocketErrorCode} ({e.Message}); retrying in 1 s");
-                try { await Task.Delay(TimeSpan.FromSeconds(1), token).ConfigureAwait(false); }
+                try { await Task.Delay(TimeSpan.FromSeconds(1), _options.Time, token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
                 continue;
             }

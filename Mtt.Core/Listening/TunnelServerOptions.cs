@@ -3,12 +3,16 @@ using Mtt.Core.ClientAddress;
 
 namespace Mtt.Core.Listening;
 
-/// <summary>How the tunnel listener behaves; the daemon fills it from the command line.</summary>
-public sealed class TunnelServerOptions
+/// <summary>
+/// How the tunnel listener behaves. The daemon builds it from the command line; what only exists at start
+/// (the certificate, the resolved address) is added with a <c>with</c> expression.
+/// </summary>
+public sealed record TunnelServerOptions
 {
     /// <summary>
     /// Where to listen: an <see cref="IPEndPoint"/> (port 0 picks a free port, for tests), or a
     /// <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/> (<c>-bind-unix</c>) for a front proxy on the same host.
+    /// The command line gives a <see cref="DnsEndPoint"/> for a host name; the daemon resolves it before the listener is made.
     /// </summary>
     public required EndPoint Bind { get; init; }
 

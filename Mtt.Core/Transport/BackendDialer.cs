@@ -11,7 +11,7 @@ internal static class BackendDialer
     /// else, or returns null with the reason when the backend refused, was unreachable, too slow, or dropped the
     /// connection before taking the header. The header counts against <paramref name="timeout"/> too.
     /// </summary>
-    public static async Task<(SocketTransport? Connection, string? Error)> DialAsync(BackendAddress backend, ReadOnlyMemory<byte> header, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<(SocketTransport? Connection, string? Error)> DialAsync(BackendAddress backend, ReadOnlyMemory<byte> header, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         Socket socket;
         EndPoint endPoint;
@@ -26,8 +26,9 @@ internal static class BackendDialer
             endPoint = new DnsEndPoint(backend.Host, backend.Port);
         }
 
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutCts.CancelAfter(timeout);
+        // On the given clock, so that tests drive the timeout instead of waiting it out.
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
             // Relayed bytes are written as they come; Nagle would only add latency to small requests.

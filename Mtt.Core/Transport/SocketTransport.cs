@@ -24,11 +24,13 @@ internal sealed class SocketTransport : IAsyncDisposable
 
     private readonly Socket _socket;
     private readonly Stream _stream;
+    private readonly ShutdownRecord _shutdown;
 
-    private SocketTransport(Socket socket, Stream stream)
+    private SocketTransport(Socket socket, Stream stream, ShutdownRecord shutdown)
     {
         _socket = socket;
         _stream = stream;
+        _shutdown = shutdown;
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
         Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferSize, minimumReadSize: MinimumReadSize, leaveOpen: true, useZeroByteReads: true));
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: MinimumWriteBuffer, leaveOpen: true));
@@ -40,7 +42,17 @@ internal sealed class SocketTransport : IAsyncDisposable
 
     public IPEndPoint? RemoteEndPoint { get; }
 
-    public static SocketTransport CreatePlain(Socket socket) => new(socket, new NetworkStream(socket, ownsSocket: false));
+    /// <summary>Why the connection ended, as its socket first reported it (or <see cref="TransportShutdownKind.ClosedByUs"/> once disposed with no other end seen).</summary>
+    public TransportShutdownKind ShutdownKind => _shutdown.Kind;
+
+    /// <summary>The socket's error when <see cref="ShutdownKind"/> is a failed read or write (ConnectionReset, say).</summary>
+    public SocketError ShutdownError => _shutdown.Error;
+
+    public static SocketTransport CreatePlain(Socket socket)
+    {
+        var shutdown = new ShutdownRecord();
+        return new(socket, new ObservedNetworkStream(socket, shutdown), shutdown);
+    }
 
     /// <summary>Runs the server side of the TLS handshake; throws on failure or cancellation, leaving the socket to the caller.</summary>
     /// <param name="handshakeSlots">
@@ -49,8 +61,10 @@ internal sealed class SocketTransport : IAsyncDisposable
     /// </param>
     public static async Task<SocketTransport> CreateTlsAsync(Socket socket, SslStreamCertificateContext certificate, SemaphoreSlim? handshakeSlots, CancellationToken cancellationToken)
     {
-        var gate = handshakeSlots is null ? null : new TlsRecordGate(socket, handshakeSlots);
-        var ssl = new SslStream(gate ?? (Stream)new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        var shutdown = new ShutdownRecord();
+        var observed = new ObservedNetworkStream(socket, shutdown);
+        var gate = handshakeSlots is null ? null : new TlsRecordGate(socket, observed, handshakeSlots);
+        var ssl = new SslStream(gate ?? (Stream)observed, leaveInnerStreamOpen: false);
         try
         {
             var options = new SslServerAuthenticationOptions
@@ -68,7 +82,7 @@ internal sealed class SocketTransport : IAsyncDisposable
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new SocketTransport(socket, ssl);
+        return new SocketTransport(socket, ssl, shutdown);
     }
 
     /// <summary>
@@ -108,12 +122,29 @@ internal sealed class SocketTransport : IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether the peer's FIN is waiting unread: under TLS the reader stops at the peer's close_notify and
+    /// never reads the socket's end of stream, though the peer did close. One poll, at the end only.
+    /// </summary>
+    private bool PeerHasClosed()
+    {
+        try
+        {
+            return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Drops the connection. Whatever was meant to arrive has been flushed before this; what is still
     /// buffered belongs to a peer that stopped reading, and closing the socket first keeps the
     /// writer's completion from waiting on it.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        _shutdown.Ended(PeerHasClosed() ? TransportShutdownKind.PeerClosed : TransportShutdownKind.ClosedByUs);
         _socket.Dispose();
         try
         {

@@ -31,11 +31,12 @@ internal sealed class TlsRecordGate : Stream
     private bool _holdsSlot;
     private bool _gating = true;
 
-    public TlsRecordGate(Socket socket, SemaphoreSlim slots)
+    /// <param name="inner">The socket as a stream: what passes through once the handshake is over, and every write.</param>
+    public TlsRecordGate(Socket socket, NetworkStream inner, SemaphoreSlim slots)
     {
         _socket = socket;
         _slots = slots;
-        _inner = new NetworkStream(socket, ownsSocket: false);
+        _inner = inner;
     }
 
     /// <summary>Whether this connection holds a handshake slot now; for tests.</summary>

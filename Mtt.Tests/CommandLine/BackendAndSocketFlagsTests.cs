@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Mtt.Core.ClientAddress;
 using Mtt.Daemon;
 
@@ -30,7 +31,7 @@ public sealed class BackendAndSocketFlagsTests
     [InlineData(new[] { "-send-proxy=v2" }, ProxyHeaderVersion.V2)]
     public void SendProxy_IsOffOrAVersion(string[] args, ProxyHeaderVersion expected)
     {
-        Assert.Equal(expected, Parsed(args).SendProxy);
+        Assert.Equal(expected, Parsed(args).Tunnel.SendProxy);
     }
 
     [Theory]
@@ -49,8 +50,8 @@ public sealed class BackendAndSocketFlagsTests
     {
         var options = Parsed("-bind-unix", "-b", "/run/mtt/tunnel.sock");
         Assert.True(options.BindUnix);
-        Assert.Equal("/run/mtt/tunnel.sock", options.Bind);
-        Assert.Null(options.BindAddress);
+        Assert.Equal("/run/mtt/tunnel.sock", options.BindText);
+        Assert.Equal("/run/mtt/tunnel.sock", Assert.IsType<UnixDomainSocketEndPoint>(options.Tunnel.Bind).ToString());
         Assert.False(Parsed().BindUnix);
     }
 
@@ -72,14 +73,14 @@ public sealed class BackendAndSocketFlagsTests
     public void BindUnix_PathLongerThanSockaddrUnHolds_IsRefused()
     {
         Assert.Contains("at most 107 bytes", Refused("-bind-unix", "-b", "/" + new string('a', 107)));
-        Assert.Equal("/" + new string('a', 106), Parsed("-bind-unix", "-b", "/" + new string('a', 106)).Bind);
+        Assert.Equal("/" + new string('a', 106), Parsed("-bind-unix", "-b", "/" + new string('a', 106)).BindText);
     }
 
     [Fact]
     public void FastOpen_IsCarried()
     {
-        Assert.True(Parsed("-fast-open").FastOpen);
-        Assert.False(Parsed().FastOpen);
+        Assert.True(Parsed("-fast-open").Tunnel.FastOpen);
+        Assert.False(Parsed().Tunnel.FastOpen);
     }
 
     [Fact]

@@ -17,19 +17,19 @@ public sealed class ClientAddressFlagsTests
     public void Defaults_NoProxyHeader_NobodyTrusted()
     {
         var options = Parsed();
-        Assert.False(options.ProxyProtocol);
-        Assert.Null(options.TrustedProxies);
+        Assert.False(options.Tunnel.RequireProxyHeader);
+        Assert.Null(options.Tunnel.TrustedProxies);
     }
 
     [Theory]
     [InlineData("-proxy-protocol")]
     [InlineData("--proxy-protocol=true")]
-    public void ProxyProtocol_IsABoolFlag(string arg) => Assert.True(Parsed(arg).ProxyProtocol);
+    public void ProxyProtocol_IsABoolFlag(string arg) => Assert.True(Parsed(arg).Tunnel.RequireProxyHeader);
 
     [Fact]
     public void TrustedProxy_ParsesEveryRange()
     {
-        var trusted = Parsed("-trusted-proxy", "127.0.0.1/32,10.0.0.0/8,::1/128").TrustedProxies;
+        var trusted = Parsed("-trusted-proxy", "127.0.0.1/32,10.0.0.0/8,::1/128").Tunnel.TrustedProxies;
         Assert.NotNull(trusted);
         Assert.Equal(3, trusted.Networks.Count);
         Assert.True(trusted.Contains(IPAddress.Parse("10.1.2.3")));
@@ -37,7 +37,7 @@ public sealed class ClientAddressFlagsTests
     }
 
     [Fact]
-    public void EmptyTrustedProxy_TrustsNobody() => Assert.Null(Parsed("-trusted-proxy=").TrustedProxies);
+    public void EmptyTrustedProxy_TrustsNobody() => Assert.Null(Parsed("-trusted-proxy=").Tunnel.TrustedProxies);
 
     [Theory]
     [InlineData("10.0.0.0/33", "the prefix length must be 0 to 32")]

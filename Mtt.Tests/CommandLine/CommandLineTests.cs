@@ -1,3 +1,5 @@
+using System.Net;
+using Mtt.Core.Control.Http;
 using Mtt.Daemon;
 
 namespace Mtt.Tests.CommandLine;
@@ -38,20 +40,30 @@ public sealed class CommandLineTests
     {
         var options = Parsed();
 
-        Assert.Equal("127.0.0.1:8443", options.Bind);
-        Assert.Equal(new ListenAddress("127.0.0.1", 8443), options.BindAddress);
-        Assert.Equal("127.0.0.1:8080", options.Controller);
-        Assert.Equal(new ListenAddress("127.0.0.1", 8080), options.ControllerAddress);
-        Assert.False(options.Mux);
+        Assert.Equal("127.0.0.1:8443", options.BindText);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8443), options.Tunnel.Bind);
+        Assert.Equal("127.0.0.1:8080", options.ControllerText);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 8080), options.Controller.Bind);
+        Assert.Null(options.Controller.Token);
+        Assert.False(options.Tunnel.MuxByDefault);
         Assert.Null(options.CertPath);
         Assert.Null(options.KeyPath);
         Assert.False(options.ForceTls);
         Assert.False(options.UseTls);
         Assert.False(options.UseSelfSignedCertificate);
-        Assert.Equal(TimeSpan.FromMinutes(1), options.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.Tunnel.IdleTimeout);
         Assert.False(options.Verbose);
-        Assert.False(options.FastOpen);
+        Assert.False(options.Tunnel.FastOpen);
         Assert.Equal("localhost", options.ServerName);
+    }
+
+    [Fact]
+    public void HostNames_StayNames_UntilTheStart_AndAddressesAreEndPointsAlready()
+    {
+        var options = Parsed("-b", "tunnel.example:443", "-c", "[::1]:0");
+
+        Assert.Equal(new DnsEndPoint("tunnel.example", 443), options.Tunnel.Bind);
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 0), options.Controller.Bind);
     }
 
     [Theory]
@@ -61,7 +73,7 @@ public sealed class CommandLineTests
     [InlineData("--b=0.0.0.0:443")]
     public void ValueFlag_InEveryGoForm(params string[] args)
     {
-        Assert.Equal("0.0.0.0:443", Parsed(args).Bind);
+        Assert.Equal("0.0.0.0:443", Parsed(args).BindText);
     }
 
     [Fact]
@@ -70,16 +82,16 @@ public sealed class CommandLineTests
         var options = Parsed("-b", ":443", "--c=127.0.0.1:9090", "-mux", "--cert", "/etc/mtt/cert.pem", "-key=/etc/mtt/key.pem",
             "-timeout", "5m30s", "-verbose=true", "-n", "tunnel.example.com", "-fast-open", "-force-tls");
 
-        Assert.Equal(":443", options.Bind);
-        Assert.True(options.BindAddress!.IsAnyHost);
-        Assert.Equal("127.0.0.1:9090", options.Controller);
-        Assert.True(options.Mux);
+        Assert.Equal(":443", options.BindText);
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Any, 443), options.Tunnel.Bind);
+        Assert.Equal("127.0.0.1:9090", options.ControllerText);
+        Assert.True(options.Tunnel.MuxByDefault);
         Assert.Equal("/etc/mtt/cert.pem", options.CertPath);
         Assert.Equal("/etc/mtt/key.pem", options.KeyPath);
-        Assert.Equal(TimeSpan.FromSeconds(330), options.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(330), options.Tunnel.IdleTimeout);
         Assert.True(options.Verbose);
         Assert.Equal("tunnel.example.com", options.ServerName);
-        Assert.True(options.FastOpen);
+        Assert.True(options.Tunnel.FastOpen);
         Assert.True(options.ForceTls);
     }
 
@@ -102,7 +114,7 @@ public sealed class CommandLineTests
     [InlineData(true, "-mux=false", "-mux")]
     public void BoolFlag_InEveryGoForm(bool expected, params string[] args)
     {
-        Assert.Equal(expected, Parsed(args).Mux);
+        Assert.Equal(expected, Parsed(args).Tunnel.MuxByDefault);
     }
 
     [Fact]
@@ -194,7 +206,7 @@ public sealed class CommandLineTests
     [Fact]
     public void RepeatedValueFlag_LastWins()
     {
-        Assert.Equal("127.0.0.2:2", Parsed("-b", "127.0.0.1:1", "-b=127.0.0.2:2").Bind);
+        Assert.Equal("127.0.0.2:2", Parsed("-b", "127.0.0.1:1", "-b=127.0.0.2:2").BindText);
     }
 
     [Theory]
@@ -250,7 +262,7 @@ public sealed class CommandLineTests
     [Fact]
     public void DoubleDash_EndsTheFlags()
     {
-        Assert.True(Parsed("-mux", "--").Mux);
+        Assert.True(Parsed("-mux", "--").Tunnel.MuxByDefault);
     }
 
     [Theory]
@@ -310,7 +322,7 @@ public sealed class CommandLineTests
     [InlineData("300ms", 300)]
     public void Timeout_TakesGoDurations(string text, int milliseconds)
     {
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), Parsed("-timeout", text).Timeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), Parsed("-timeout", text).Tunnel.IdleTimeout);
     }
 
     [Theory]
@@ -349,7 +361,7 @@ public sealed class CommandLineTests
     [InlineData("127.0.0.1:0")]
     public void ListenAddresses_ThatGoTakes_AreAccepted(string value)
     {
-        Assert.Equal(value, Parsed("-b", value).Bind);
+        Assert.Equal(value, Parsed("-b", value).BindText);
     }
 
     [Fact]
@@ -495,21 +507,29 @@ public sealed class CommandLineTests
     public void ControllerToken_FromTheFlag_WinsOverTheEnvironment()
     {
         var result = Mtt.Daemon.CommandLine.Parse(["-c-token", "from-flag"], _ => "from-env");
-        Assert.Equal("from-flag", result.Options!.ControllerToken);
+        AssertTokenIs("from-flag", result.Options!.Controller.Token);
     }
 
     [Fact]
     public void ControllerToken_WithoutTheFlag_ComesFromMttControllerToken()
     {
         var result = Mtt.Daemon.CommandLine.Parse([], name => name == "MTT_CONTROLLER_TOKEN" ? "from-env" : null);
-        Assert.Equal("from-env", result.Options!.ControllerToken);
+        AssertTokenIs("from-env", result.Options!.Controller.Token);
+    }
+
+    // The token keeps its value to itself; what it admits is what a controller client would notice.
+    private static void AssertTokenIs(string expected, ControllerToken? token)
+    {
+        Assert.NotNull(token);
+        Assert.True(token.Admits($"Bearer {expected}"));
+        Assert.False(token.Admits("Bearer from-neither"));
     }
 
     [Fact]
     public void ControllerToken_EmptyOrUnset_MeansNone()
     {
-        Assert.Null(Mtt.Daemon.CommandLine.Parse([], _ => null).Options!.ControllerToken);
-        Assert.Null(Mtt.Daemon.CommandLine.Parse(["-c-token="], _ => "from-env").Options!.ControllerToken);
+        Assert.Null(Mtt.Daemon.CommandLine.Parse([], _ => null).Options!.Controller.Token);
+        Assert.Null(Mtt.Daemon.CommandLine.Parse(["-c-token="], _ => "from-env").Options!.Controller.Token);
     }
 
     [Fact]

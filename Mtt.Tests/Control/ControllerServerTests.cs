@@ -158,7 +158,7 @@ public class ControllerServerTests
         await using var first = RunningController.Start();
         Assert.NotEqual(0, first.Server.LocalEndPoint.Port);
 
-        await using var second = new ControllerServer(first.Server.LocalEndPoint, new RouteStore(), ServerLog.Silent);
+        await using var second = new ControllerServer(new ControllerServerOptions { Bind = first.Server.LocalEndPoint }, new RouteStore(), ServerLog.Silent);
         Assert.Throws<SocketException>(second.Start);
         Assert.Throws<InvalidOperationException>(() => second.LocalEndPoint);
     }

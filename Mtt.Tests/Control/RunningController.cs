@@ -19,12 +19,18 @@ internal sealed class RunningController : IAsyncDisposable
     private readonly StringWriter _logText = new();
     private readonly TextWriter _logWriter;
 
-    private RunningController(ControllerLimits? limits, bool verbose, ControllerToken? token = null)
+    private RunningController(ControllerLimits? limits, bool verbose, ControllerToken? token = null, TimeProvider? time = null)
     {
         // A synchronised writer locks on itself, so reading under the same lock sees whole lines.
         _logWriter = TextWriter.Synchronized(_logText);
         Log = new ServerLog(_logWriter, verbose);
-        Server = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, limits ?? new ControllerLimits { ReadTimeout = LongReadTimeout }, token: token);
+        Server = new ControllerServer(new ControllerServerOptions
+        {
+            Bind = new IPEndPoint(IPAddress.Loopback, 0),
+            Limits = limits ?? new ControllerLimits { ReadTimeout = LongReadTimeout },
+            Token = token,
+            Time = time ?? TimeProvider.System,
+        }, Routes, Log);
         Server.Start();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Server.LocalEndPoint.Port}/"), Timeout = Bound };
     }
@@ -43,7 +49,7 @@ internal sealed class RunningController : IAsyncDisposable
         get { lock (_logWriter) return _logText.ToString(); }
     }
 
-    public static RunningController Start(ControllerLimits? limits = null, bool verbose = false) => new(limits, verbose);
+    public static RunningController Start(ControllerLimits? limits = null, bool verbose = false, TimeProvider? time = null) => new(limits, verbose, time: time);
 
     /// <summary>A controller that requires <c>Authorization: Bearer <paramref name="token"/></c>.</summary>
     public static RunningController StartWithToken(string token) => new(null, verbose: false, new ControllerToken(token));

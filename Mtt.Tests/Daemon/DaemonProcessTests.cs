@@ -107,4 +107,26 @@ public sealed class DaemonProcessTests
         Assert.Equal(1, await daemon.WaitForExitAsync(Bound));
         Assert.Contains("cannot listen", daemon.Stderr);
     }
+
+    [Fact]
+    public async Task HostNames_InBAndC_AreResolvedAtStart_AndBothListenersServe()
+    {
+        await using var backend = new EchoBackend();
+        await using var daemon = DaemonProcess.Start("-b", "localhost:0", "-c", "localhost:0");
+        var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
+
+        // Whichever loopback address "localhost" resolved to, a client that asks for "localhost" reaches it.
+        using var http = new HttpClient { Timeout = Bound };
+        var body = $$"""{"opt":1,"args_bunch":[{"path":"/u1","dst":"{{backend.Address}}"}]}""";
+        var reply = await http.PostAsync($"http://localhost:{controllerPort}", new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded"));
+        Assert.Equal("""{"res":1}""", await reply.Content.ReadAsStringAsync());
+        using var client = new ClientWebSocket();
+        client.Options.AddSubProtocol("smux_off");
+        await client.ConnectAsync(new Uri($"ws://localhost:{tunnelPort}/u1"), CancellationToken.None).WaitAsync(Bound);
+        var message = Encoding.ASCII.GetBytes("by name");
+        await client.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None).WaitAsync(Bound);
+        var buffer = new byte[64];
+        var received = await client.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(Bound);
+        Assert.Equal(message, buffer.AsSpan(0, received.Count).ToArray());
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Diagnostics;
 
 namespace Mtt.Tests.Diagnostics;
@@ -6,20 +7,38 @@ public sealed class MemoryReturnerTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
+    // The returner waits on its clock (the interval, the settle polls): moving the fake clock in steps lets each
+    // wait end, without waiting the real seconds. Bounded by the real-time Bound.
+    private static async Task AdvanceUntilDoneAsync(FakeTimeProvider time, Task trim, TimeSpan step)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!trim.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            time.Advance(step);
+            await Task.WhenAny(trim, Task.Delay(10));
+        }
+        await trim.WaitAsync(Bound);
+    }
+
+    private static void PeakThenFallToZero(MemoryReturner returner, Action<int> setActive)
+    {
+        for (int i = 1; i <= MemoryReturner.MinimumPeak; i++) returner.ConnectionOpened(i);
+        for (int i = MemoryReturner.MinimumPeak - 1; i >= 0; i--)
+        {
+            setActive(i);
+            returner.ConnectionEnded(i);
+        }
+    }
+
     [Fact]
     public async Task AfterAPeakOfManyConnections_FallingToAQuarter_TrimsOnceAndLogsTheRss()
     {
         var output = new StringWriter();
         int active = 0;
-        var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active));
-        for (int i = 1; i <= MemoryReturner.MinimumPeak; i++) returner.ConnectionOpened(i);
-
-        for (int i = MemoryReturner.MinimumPeak - 1; i >= 0; i--)
-        {
-            Volatile.Write(ref active, i);
-            returner.ConnectionEnded(i);
-        }
-        await returner.LastTrim.WaitAsync(Bound);
+        var time = new FakeTimeProvider();
+        var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time);
+        PeakThenFallToZero(returner, i => Volatile.Write(ref active, i));
+        await AdvanceUntilDoneAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
 
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var line = Assert.Single(lines);

@@ -10,10 +10,10 @@ public class LimitFlagsTests
     {
         var options = Mtt.Daemon.CommandLine.Parse([]).Options!;
 
-        Assert.Equal(TunnelServerOptions.DefaultMaxConnections, options.MaxConnections);
-        Assert.Equal(TunnelServerOptions.DefaultMaxHandshakes, options.MaxHandshakes);
-        Assert.Equal(10_000, options.MaxConnections);
-        Assert.Equal(1_000, options.MaxHandshakes);
+        Assert.Equal(TunnelServerOptions.DefaultMaxConnections, options.Tunnel.MaxConnections);
+        Assert.Equal(TunnelServerOptions.DefaultMaxHandshakes, options.Tunnel.MaxHandshakes);
+        Assert.Equal(10_000, options.Tunnel.MaxConnections);
+        Assert.Equal(1_000, options.Tunnel.MaxHandshakes);
         Assert.Contains("-max-connections int", Mtt.Daemon.CommandLine.Usage);
         Assert.Contains("(default 10000)", Mtt.Daemon.CommandLine.Usage);
     }
@@ -21,11 +21,11 @@ public class LimitFlagsTests
     [Fact]
     public void MaxPendingPerIp_Defaults_To64_AndZeroTurnsItOff()
     {
-        Assert.Equal(64, Mtt.Daemon.CommandLine.Parse([]).Options!.MaxPendingPerIp);
+        Assert.Equal(64, Mtt.Daemon.CommandLine.Parse([]).Options!.Tunnel.MaxPendingPerAddress);
         Assert.Equal(TunnelServerOptions.DefaultMaxPendingPerAddress, new TunnelServerOptions { Bind = new System.Net.IPEndPoint(0, 0) }.MaxPendingPerAddress);
         Assert.Contains("-max-pending-per-ip int", Mtt.Daemon.CommandLine.Usage);
-        Assert.Equal(0, Mtt.Daemon.CommandLine.Parse(["-max-pending-per-ip=0"]).Options!.MaxPendingPerIp);
-        Assert.Equal(3, Mtt.Daemon.CommandLine.Parse(["--max-pending-per-ip", "3"]).Options!.MaxPendingPerIp);
+        Assert.Equal(0, Mtt.Daemon.CommandLine.Parse(["-max-pending-per-ip=0"]).Options!.Tunnel.MaxPendingPerAddress);
+        Assert.Equal(3, Mtt.Daemon.CommandLine.Parse(["--max-pending-per-ip", "3"]).Options!.Tunnel.MaxPendingPerAddress);
     }
 
     [Fact]
@@ -33,8 +33,8 @@ public class LimitFlagsTests
     {
         var options = Mtt.Daemon.CommandLine.Parse(["-max-connections", "5", "--max-handshakes=2"]).Options!;
 
-        Assert.Equal(5, options.MaxConnections);
-        Assert.Equal(2, options.MaxHandshakes);
+        Assert.Equal(5, options.Tunnel.MaxConnections);
+        Assert.Equal(2, options.Tunnel.MaxHandshakes);
     }
 
     [Theory]

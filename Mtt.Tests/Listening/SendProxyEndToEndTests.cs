@@ -151,7 +151,7 @@ public sealed class SendProxyEndToEndTests
         Assert.True(BackendAddress.TryParse($"127.0.0.1:{((IPEndPoint)backend.LocalEndPoint!).Port}", out var address, out _));
 
         var header = new byte[16 * 1024 * 1024];
-        var (connection, error) = await BackendDialer.DialAsync(address, header, TimeSpan.FromMilliseconds(500), CancellationToken.None).WaitAsync(Bound);
+        var (connection, error) = await BackendDialer.DialAsync(address, header, TimeSpan.FromMilliseconds(500), TimeProvider.System, CancellationToken.None).WaitAsync(Bound);
         Assert.Null(connection);
         Assert.Equal("no answer within 0.5 s", error);
     }

@@ -41,7 +41,7 @@ internal sealed class DirectSmuxSession : IAsyncDisposable
 
         var transport = SocketTransport.CreatePlain(serverSocket);
         var webSocket = new WebSocketConnection(transport.Input, transport.Output);
-        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(address, ReadOnlyMemory<byte>.Empty, TimeSpan.FromSeconds(10), token),
+        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(address, ReadOnlyMemory<byte>.Empty, TimeSpan.FromSeconds(10), TimeProvider.System, token),
             options ?? new SmuxSessionOptions(), ServerLog.Silent, "test client", backend, new TunnelMeter(new UserState(), new ServerMetrics()));
         var run = session.RunAsync(CancellationToken.None);
         var clientWebSocket = WebSocket.CreateFromStream(new NetworkStream(clientSocket, ownsSocket: true),

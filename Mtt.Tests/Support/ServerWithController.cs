@@ -26,7 +26,7 @@ public sealed class ServerWithController : IAsyncDisposable
         var options = new TunnelServerOptions { Bind = new IPEndPoint(IPAddress.Loopback, 0) };
         Tunnels = new TunnelListener(options, Routes, Log, Metrics);
         Tunnels.Start();
-        Controller = new ControllerServer(new IPEndPoint(IPAddress.Loopback, 0), Routes, Log, metrics: Metrics);
+        Controller = new ControllerServer(new ControllerServerOptions { Bind = new IPEndPoint(IPAddress.Loopback, 0) }, Routes, Log, Metrics);
         Controller.Start();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Controller.LocalEndPoint.Port}/"), Timeout = Bound };
     }

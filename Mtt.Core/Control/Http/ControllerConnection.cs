@@ -34,13 +34,16 @@ internal sealed class ControllerConnection
     private readonly ServerMetrics _metrics;
     private readonly string _client;
     private readonly ControllerToken? _token;
+    // Reset for each request and cancelled by _readTimer, which runs on the server's clock so that tests drive the read timeout.
     private readonly CancellationTokenSource _requestTimeout = new();
+    private readonly ITimer _readTimer;
     private volatile bool _closing;
     private bool _requestStarted;
     private bool _responseStarted;
 
-    public ControllerConnection(Socket socket, IUserTable table, ServerLog log, ControllerLimits limits, ServerMetrics metrics, ControllerToken? token = null)
+    public ControllerConnection(Socket socket, IUserTable table, ServerLog log, ControllerLimits limits, ServerMetrics metrics, TimeProvider time, ControllerToken? token = null)
     {
+        _readTimer = time.CreateTimer(CancelRequest, _requestTimeout, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _token = token;
         _metrics = metrics;
         _socket = socket;
@@ -74,6 +77,7 @@ internal sealed class ControllerConnection
         {
             await _reader.CompleteAsync();
             _stream.Dispose();
+            _readTimer.Dispose();
             _requestTimeout.Dispose();
         }
     }
@@ -85,13 +89,21 @@ internal sealed class ControllerConnection
         _socket.Dispose();
     }
 
+    private static void CancelRequest(object? source)
+    {
+        // A callback already on its way when the connection ended finds the source disposed: nothing left to time out.
+        try { ((CancellationTokenSource)source!).Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
     private async Task<bool> ServeOneAsync()
     {
         _requestStarted = false;
         _responseStarted = false;
+        _readTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!_requestTimeout.TryReset()) return false;
         // Until the first byte this bounds an idle keep-alive connection; from then on, the request.
-        _requestTimeout.CancelAfter(_limits.ReadTimeout);
+        _readTimer.Change(_limits.ReadTimeout, Timeout.InfiniteTimeSpan);
         try
         {
             return await ServeRequestAsync(_requestTimeout.Token);
@@ -158,7 +170,7 @@ internal sealed class ControllerConnection
     private void OnRequestStarted()
     {
         _requestStarted = true;
-        _requestTimeout.CancelAfter(_limits.ReadTimeout);
+        _readTimer.Change(_limits.ReadTimeout, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>A request that could not be read: refused, or cut short by the client. Always returns false.</summary>

@@ -28,6 +28,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private readonly ServerMetrics _metrics;
     private readonly byte[] _busyResponse;
     private readonly ControllerToken? _token;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<ControllerConnection, Task> _open = [];
@@ -36,19 +37,22 @@ public sealed class ControllerServer : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
 
-    public ControllerServer(IPEndPoint bind, RouteStore routes, ServerLog log, ControllerLimits? limits = null, ServerMetrics? metrics = null,
-        ControllerToken? token = null, IUserTable? table = null)
+    /// <param name="options">Its <see cref="ControllerServerOptions.Bind"/> must be an <see cref="IPEndPoint"/> by now.</param>
+    public ControllerServer(ControllerServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null,
+        IUserTable? table = null)
     {
-        _token = token;
-        _metrics = metrics ?? new ServerMetrics();
-        ArgumentNullException.ThrowIfNull(bind);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(log);
-        _bind = bind;
+        _bind = options.Bind as IPEndPoint
+            ?? throw new ArgumentException($"the controller listens on an IP address and port, not {options.Bind}: resolve a host name first", nameof(options));
+        _token = options.Token;
+        _time = options.Time;
+        _metrics = metrics ?? new ServerMetrics();
         // Commands go to the shared table when there is one (-redis), else to the in-process one.
         _table = table ?? new LocalUserTable(routes);
         _log = log;
-        _limits = limits ?? ControllerLimits.Default;
+        _limits = options.Limits;
         _limits.Validate();
         _busyResponse = ControllerResponse.Refusal(
             new HttpRejection(503, $"too many controller connections (at most {_limits.MaxConnections})"));
@@ -132,7 +136,7 @@ public sealed class ControllerServer : IAsyncDisposable
             {
                 if (_stopping.IsCancellationRequested) return;
                 _log.Error($"controller: accept failed: {ex.Message}");
-                try { await Task.Delay(AcceptRetryDelay, _stopping.Token); }
+                try { await Task.Delay(AcceptRetryDelay, _time, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 continue;
             }
@@ -147,7 +151,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _table, _log, _limits, _metrics, _token);
+                var connection = new ControllerConnection(client, _table, _log, _limits, _metrics, _time, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using System.Text.Json;
 using Mtt.Core.Control.Http;
@@ -226,28 +227,58 @@ public class ControllerHttpFramingTests
         AssertRefusal(response, 431, "larger than 1024 bytes");
     }
 
-    [Fact]
-    public async Task StalledBody_Gets408AndIsDropped_NothingApplied()
+    private static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Moves the controller's fake clock a step at a time until <paramref name="answered"/> completes; returns how far
+    /// it moved. The server arms its timer when it gets to it, so the clock moves on until it has fired.
+    /// </summary>
+    private static async Task<TimeSpan> AdvanceUntilAsync(FakeTimeProvider time, Task answered, TimeSpan limit)
     {
-        await using var controller = RunningController.Start(new ControllerLimits { ReadTimeout = TimeSpan.FromMilliseconds(300) });
+        var moved = TimeSpan.Zero;
+        while (!answered.IsCompleted)
+        {
+            Assert.True(moved <= limit, $"nothing after {moved} on the controller's clock");
+            // Off the test's context: the clock runs the server's timer callbacks on the advancing thread.
+            await Task.Run(() => time.Advance(ClockStep));
+            moved += ClockStep;
+            await Task.WhenAny(answered, Task.Delay(ClockStep / 100));
+        }
+        return moved;
+    }
+
+    [Fact]
+    public async Task StalledBody_Gets408AfterTheReadTimeoutOnItsClock_AndIsDropped_NothingApplied()
+    {
+        var time = new FakeTimeProvider();
+        var readTimeout = TimeSpan.FromSeconds(30);
+        await using var controller = RunningController.Start(new ControllerLimits { ReadTimeout = readTimeout }, time: time);
         await using var connection = await controller.ConnectAsync();
         string json = UserBodies.Add("/stalled", "127.0.0.1:1");
 
         await connection.SendAsync($"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {json.Length}\r\n\r\n{json[..10]}");
-        var response = await connection.ReadResponseAsync();
+        var answered = connection.ReadResponseAsync();
+        var moved = await AdvanceUntilAsync(time, answered, readTimeout + 10 * ClockStep);
 
-        AssertRefusal(response, 408, "not received within 0.3 s");
+        Assert.True(moved >= readTimeout, $"answered after {moved}");
+        AssertRefusal(await answered, 408, "not received within 30 s");
         Assert.True(await connection.IsClosedByServerAsync());
         Assert.Equal(0, controller.Routes.Current.Count);
     }
 
     [Fact]
-    public async Task IdleConnection_IsClosedQuietlyAfterTheReadTimeout()
+    public async Task IdleConnection_IsClosedQuietlyAfterTheReadTimeoutOnItsClock()
     {
-        await using var controller = RunningController.Start(new ControllerLimits { ReadTimeout = TimeSpan.FromMilliseconds(300) });
+        var time = new FakeTimeProvider();
+        var readTimeout = TimeSpan.FromSeconds(30);
+        await using var controller = RunningController.Start(new ControllerLimits { ReadTimeout = readTimeout }, time: time);
         await using var connection = await controller.ConnectAsync();
 
-        Assert.True(await connection.IsClosedByServerAsync());
+        var closed = connection.IsClosedByServerAsync();
+        var moved = await AdvanceUntilAsync(time, closed, readTimeout + 10 * ClockStep);
+
+        Assert.True(moved >= readTimeout, $"closed after {moved}");
+        Assert.True(await closed);
     }
 
     [Fact]

@@ -1,0 +1,109 @@
+using Mtt.Core.ClientAddress;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Mux;
+using Mtt.Core.Relay;
+using Mtt.Core.Routing;
+using Mtt.Core.Transport;
+using Mtt.Core.Upgrade;
+using Mtt.Core.WebSockets;
+
+namespace Mtt.Core.Listening;
+
+/// <summary>
+/// An upgrade that passed: answers 101 and runs the WebSocket as one plain tunnel to the user's backend
+/// or as an smux session of many, as the client's subprotocol (or <c>-mux</c>) says, metered for its user.
+/// </summary>
+internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log, ServerMetrics metrics, ConnectionPeer peer)
+{
+    public async Task RunAsync(SocketTransport transport, UpgradeRequest request, Route route, CancellationToken serverStopping)
+    {
+        bool mux = request.OfferedSubprotocol switch
+        {
+            Subprotocol.SmuxOn => true,
+            Subprotocol.SmuxOff => false,
+            _ => options.MuxByDefault,
+        };
+        HandshakeResponse.WriteAccept(transport.Output, request.WebSocketKey!, request.OfferedSubprotocol);
+        await transport.Output.FlushAsync(serverStopping).ConfigureAwait(false);
+        // Nothing reads or writes the connection until the relay starts: the one safe moment.
+        transport.ReleaseTlsBuffers();
+        var webSocket = new WebSocketConnection(transport.Input, transport.Output);
+        var meter = new TunnelMeter(route.State, metrics);
+        meter.TunnelOpened();
+        try
+        {
+            if (mux) await RunSmuxSessionAsync(transport, webSocket, route, meter, serverStopping).ConfigureAwait(false);
+            else await RunPlainTunnelAsync(transport, webSocket, route, meter, serverStopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            meter.TunnelClosed();
+        }
+    }
+
+    private async Task RunPlainTunnelAsync(SocketTransport transport, WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
+    {
+        var proxyHeader = ProxyHeaderWriter.Create(options.SendProxy, peer.Client, peer.Local);
+        var (backend, dialError) = await BackendDialer.DialAsync(route.Backend, proxyHeader, options.DialTimeout, options.Time, serverStopping).ConfigureAwait(false);
+        if (backend is null)
+        {
+            meter.DialFailed();
+            log.Warn($"{peer}: user {route.Label}: backend {route.Backend} failed: {dialError}; closed the tunnel with 1011");
+            await webSocket.SendCloseAsync(WebSocketCloseCodes.InternalError, serverStopping).ConfigureAwait(false);
+            return;
+        }
+
+        if (log.IsVerbose) log.Verbose($"{peer}: tunnel open for user {route.Label} to {route.Backend}");
+        long started = options.Time.GetTimestamp();
+        var tunnel = new WebSocketTunnel(webSocket, backend, options.IdleTimeout, options.CloseHandshakeTimeout, meter, options.Time);
+        var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
+        if (result.Reason == TunnelEndReason.ClientStalled && log.IsVerbose)
+        {
+            log.Verbose($"{peer}: the client took nothing of a write for {options.IdleTimeout.TotalSeconds:0.#} s; tunnel cut without a close frame");
+        }
+        // After a backend's end the tunnel has already given the client its moment to answer our close.
+        if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, options.Time).ConfigureAwait(false);
+        if (log.IsVerbose)
+        {
+            log.Verbose($"{peer}: tunnel closed for user {route.Label} ({result.Reason}{ClientEnd(transport)}) after {options.Time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
+                $"{result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
+        }
+    }
+
+    private async Task RunSmuxSessionAsync(SocketTransport transport, WebSocketConnection webSocket, Route route, TunnelMeter meter, CancellationToken serverStopping)
+    {
+        var sessionOptions = new SmuxSessionOptions
+        {
+            KeepAliveInterval = options.SmuxKeepAliveInterval,
+            KeepAliveTimeout = options.SmuxKeepAliveTimeout,
+            IdleTimeout = options.IdleTimeout,
+            MaxStreams = options.SmuxMaxStreams,
+            ReceiveBudget = options.SmuxReceiveBudget,
+            CloseHandshakeTimeout = options.CloseHandshakeTimeout,
+            Time = options.Time,
+        };
+        var backend = route.Backend;
+        var dialTimeout = options.DialTimeout;
+        var time = options.Time;
+        // One header for the session: every stream comes from the same client connection.
+        var proxyHeader = ProxyHeaderWriter.Create(options.SendProxy, peer.Client, peer.Local);
+        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, proxyHeader, dialTimeout, time, token), sessionOptions, log, peer.Display, backend.ToString(), meter);
+        if (log.IsVerbose) log.Verbose($"{peer}: smux session open for user {route.Label} to {route.Backend}");
+        long started = time.GetTimestamp();
+        var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
+        await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, time).ConfigureAwait(false);
+        if (log.IsVerbose)
+        {
+            log.Verbose($"{peer}: smux session closed for user {route.Label} ({result.Reason}{ClientEnd(transport)}) after {time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
+                $"{result.StreamsOpened} streams ({result.StreamsRefused} refused), {result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
+        }
+    }
+
+    // What the client's socket reported, when it reported anything (a reset is worth telling from a clean close).
+    private static string ClientEnd(SocketTransport transport) => transport.ShutdownKind switch
+    {
+        TransportShutdownKind.None => "",
+        TransportShutdownKind.ReadFailed or TransportShutdownKind.WriteFailed => $"; client connection {transport.ShutdownKind}: {transport.ShutdownError}",
+        var kind => $"; client connection {kind}",
+    };
+}
