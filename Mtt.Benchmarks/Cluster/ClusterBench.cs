@@ -49,6 +49,10 @@ internal static partial class ClusterBench
             }
             times.Sort();
             Console.WriteLine($"p50 {Percentile(times, 0.50):0.00} ms, p99 {Percentile(times, 0.99):0.00} ms, max {times[^1]:0.00} ms");
+            // A slow change is usually a resync or an outage: the instances' own lines say which.
+            for (int i = 0; i < 3; i++)
+                foreach (string line in daemons[i].Lines.Where(l => l.Contains("resynced", StringComparison.Ordinal) || l.Contains("Redis unreachable", StringComparison.Ordinal)))
+                    Console.WriteLine($"instance {"ABC"[i]}: {line}");
 
             Console.WriteLine($"# changes per second, 4 writers of one-user opt 1, {changes} changes a round, {rounds} rounds each, interleaved");
             // One round of each first, not counted: the JIT and the connection pools warm up.

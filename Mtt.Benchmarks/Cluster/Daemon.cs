@@ -46,6 +46,8 @@ internal sealed partial class Daemon : IAsyncDisposable
         throw new TimeoutException($"no line like {pattern} in 60 s:\n{string.Join("\n", _process.Lines)}");
     }
 
+    public IEnumerable<string> Lines => _process.Lines;
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     [GeneratedRegex(@"tunnel listener on [^ ]*:(\d+) ")]

@@ -166,6 +166,8 @@ internal sealed class ClusterTicker : IAsyncDisposable
         batch.Values.CopyTo(args, 5);
         RedisKey[] tickKeys = [keys.Users, keys.Version, keys.BytesFrom, keys.BytesTo, keys.TunnelsOpened, keys.StreamsOpened,
             keys.TrafficFrom, keys.TrafficTo, keys.LastActivity, keys.Nodes, keys.Node, keys.Active, keys.Flushed];
+        // What this instance served before asking: a message applied while the answer travels is not Redis going back.
+        long localBefore = _table.Version;
         RedisResult[] result;
         try
         {
@@ -189,11 +191,11 @@ internal sealed class ClusterTicker : IAsyncDisposable
         _missingTicks = 0;
         long inRedis = (long)result[0];
         long local = _table.Version;
-        if (reason is null && inRedis < local) reason = "version";
+        if (reason is null && inRedis < localBefore) reason = "version";
         // Seen in Redis a whole tick ago and still not here: a message was lost.
         if (reason is null && _seenVersion > local) reason = "gap";
         _seenVersion = inRedis;
-        if (reason is not null) await ResyncAsync(reason, force: reason != "gap").ConfigureAwait(false);
+        if (reason is not null) await ResyncAsync(reason).ConfigureAwait(false);
     }
 
     private void Recovered()
@@ -211,9 +213,10 @@ internal sealed class ClusterTicker : IAsyncDisposable
         _table.Log.Info($"Redis reachable again after {(Environment.TickCount64 - since) / 1000.0:0.0} s: resyncing the user table");
     }
 
-    private async Task ResyncAsync(string reason, bool force)
+    private async Task ResyncAsync(string reason)
     {
         var clock = Stopwatch.StartNew();
+        long before = _table.Version;
         var keys = _table.Keys;
         var result = (RedisResult[])(await _table.Database.ScriptEvaluateAsync(ClusterScripts.Snapshot, [keys.Users, keys.Version])
             .WaitAsync(_table.Options.ResyncTimeout).ConfigureAwait(false))!;
@@ -231,7 +234,9 @@ internal sealed class ClusterTicker : IAsyncDisposable
             if (UserRecordJson.TryParse((string)record!, out var route, out _)) users.Add(route);
             else unreadable++;
         }
-        if (!_table.Replica.ApplySnapshot(version, users, force, out long kicked)) return;
+        // Older than what was served before asking: Redis went back (a restart, a failover), and its table is the
+        // truth. Older only than what messages brought meanwhile: those are newer, and the snapshot is dropped.
+        if (!_table.Replica.ApplySnapshot(version, users, force: version < before, out long kicked)) return;
         _seenVersion = version;
         Metrics.Resynced(reason);
         _table.Log.Info($"resynced from Redis ({reason}): {users.Count} users at table version {version} in {clock.ElapsedMilliseconds} ms" +
@@ -260,7 +265,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
         }
         else
         {
-            await ResyncAsync(reason ?? "seeded_elsewhere", force: true).ConfigureAwait(false);
+            await ResyncAsync(reason ?? "seeded_elsewhere").ConfigureAwait(false);
         }
     }
 

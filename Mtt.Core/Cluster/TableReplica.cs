@@ -48,24 +48,30 @@ internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, 
                 _early[version] = change;
                 return ReplicaStep.Early;
             }
-            var next = change;
-            while (true)
-            {
-                var step = next;
-                table = Routes.Update(current => step.Opt switch
-                {
-                    CommandProcessor.OptAdd => current.WithAdded(step.Added, displaced),
-                    CommandProcessor.OptDelete => current.WithRemoved(step.Removed, displaced),
-                    _ => Everyone(current, displaced),
-                });
-                Volatile.Write(ref _version, _version + 1);
-                if (!_early.Remove(_version + 1, out next!)) break;
-            }
+            _early[version] = change;
+            table = ApplyEarly(displaced);
             Save(table);
             Settle();
         }
         kicked = Revoke(displaced);
         return ReplicaStep.Applied;
+    }
+
+    // Under the lock: applies the kept changes that now follow the version, one after another.
+    private RouteTable ApplyEarly(List<UserState> displaced)
+    {
+        var table = Routes.Current;
+        while (_early.Remove(_version + 1, out var step))
+        {
+            table = Routes.Update(current => step.Opt switch
+            {
+                CommandProcessor.OptAdd => current.WithAdded(step.Added, displaced),
+                CommandProcessor.OptDelete => current.WithRemoved(step.Removed, displaced),
+                _ => Everyone(current, displaced),
+            });
+            Volatile.Write(ref _version, _version + 1);
+        }
+        return table;
     }
 
     /// <summary>Completes once the replica is at <paramref name="version"/> or later.</summary>
@@ -95,6 +101,7 @@ internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, 
     /// <summary>
     /// Replaces the table by a snapshot at <paramref name="version"/>. Users whose path and dst stay keep their
     /// state (counters, tunnels). An older snapshot is ignored unless <paramref name="force"/> (Redis went back).
+    /// Changes kept for a later version that follow the snapshot are applied after it.
     /// </summary>
     public bool ApplySnapshot(long version, IReadOnlyList<Route> users, bool force, out long kicked)
     {
@@ -125,6 +132,8 @@ internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, 
                 return RouteTable.From(carried);
             });
             Volatile.Write(ref _version, version);
+            while (_early.Count > 0 && _early.Keys.First() <= version) _early.Remove(_early.Keys.First());
+            table = ApplyEarly(displaced);
             Save(table);
             Settle();
         }
