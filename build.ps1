@@ -3,9 +3,10 @@
 # tool manifest: `dotnet tool restore && dotnet pwsh ./build.ps1 <target>`.
 # Arguments after the target go to the underlying command, e.g. `bench --filter '*Framer*' --job short`.
 # (A plain script, not an advanced one, so that dotnet-style `--flags` reach $args untouched.)
+# `package` makes the release files for linux-x64 and linux-arm64 into artifacts/release/ (`package linux-arm64` for one).
 # `publish -aot` builds a native executable (no .NET runtime needed; clang and zlib1g-dev must be installed).
 param(
-    [ValidateSet('build', 'test', 'publish', 'bench')]
+    [ValidateSet('build', 'test', 'publish', 'package', 'bench')]
     [string] $Target = 'build'
 )
 $Configuration = 'Release'
@@ -38,6 +39,10 @@ switch ($Target) {
         }
         Invoke-Step dotnet (@('publish', 'Mtt.Daemon/Mtt.Daemon.csproj', '-c', 'Release', '-r', 'linux-x64', '--self-contained', 'true', '-p:PublishTrimmed=true', '-o', 'artifacts/mtt-mu-server') + $Rest)
         Write-Host "published: artifacts/mtt-mu-server/mtt-mu-server (with its own .NET runtime)"
+    }
+    'package' {
+        & (Join-Path $PSScriptRoot 'packaging/package.ps1') @Rest
+        if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
     }
     'bench' {
         $arguments = if ($Rest.Count -gt 0) { $Rest } else { @('--filter', '*') }

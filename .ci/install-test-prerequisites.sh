@@ -4,14 +4,30 @@
 #   xtaci/smux), for the test that builds a real client;
 # - Debian's chromium, whose own WebSocket is one independent client;
 # - Node with the ws package pinned in Mtt.Tests/Interop/node (npm ci), the other one;
-# - redis-server, which the cluster tests (-redis) start on free loopback ports (Debian's service is not used).
+# - redis-server, which the cluster tests (-redis) start on free loopback ports (Debian's service is not used);
+# - Debian's prometheus (12 packages, 96 MB installed), which the Grafana dashboard's test runs against the daemon;
+# - for the release packages (build.ps1 package, Mtt.Tests/Packaging): clang, lld and zlib for NativeAOT, the
+#   arm64 multiarch libraries to cross-link and run the arm64 binary, qemu-user-static to run it, and
+#   systemd-analyze (Debian's systemd) to check the unit;
 # Does nothing when all are installed. On a fresh Debian 12 machine: about 25 s for Go, about 25 s
 # for chromium (25 packages, 124 MB), about 1 s for npm ci; Debian's nodejs and npm only when no
 # node is installed at all.
 set -eu
 cd "$(dirname "$0")/.."
-packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium redis-server"
+packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium prometheus redis-server"
+packages="$packages clang lld zlib1g-dev qemu-user-static systemd dpkg-dev"
+# arm64 multiarch: what the NativeAOT cross-link needs (libc, libgcc and libstdc++ -dev, zlib) and what the
+# emulated binary loads (libc, libstdc++, OpenSSL).
+arm64="libc6:arm64 libc6-dev:arm64 libgcc-12-dev:arm64 libstdc++-12-dev:arm64 libstdc++6:arm64 libssl3:arm64 zlib1g-dev:arm64"
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  arm64_missing=1
+else
+  for p in $arm64; do dpkg -s "$p" >/dev/null 2>&1 || arm64_missing=1; done
+fi
 missing=""
+if [ -n "${arm64_missing:-}" ]; then
+  missing="$missing $arm64"
+fi
 for p in $packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
@@ -25,6 +41,7 @@ if [ -n "$missing" ]; then
   fi
   echo "install-test-prerequisites: installing$missing"
   export DEBIAN_FRONTEND=noninteractive
+  if [ -n "${arm64_missing:-}" ]; then $sudo dpkg --add-architecture arm64; fi
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends $missing
 fi

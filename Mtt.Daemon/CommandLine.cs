@@ -5,6 +5,7 @@ using System.Text;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Cluster;
 using Mtt.Core.Control.Http;
+using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 
 namespace Mtt.Daemon;
@@ -45,6 +46,8 @@ public static class CommandLine
             }
         }
 
+        // Like -h: asked-for output on stdout, whatever else the line says.
+        if (flags.Version) return new CommandLineResult { ExitCode = 0, Output = BuildVersion.Text + "\n" };
         return Validate(flags, environment);
     }
 
@@ -68,6 +71,14 @@ public static class CommandLine
             _ => (ProxyHeaderVersion?)null,
         };
         if (sendProxy is null) return InvalidValue("send-proxy", flags.SendProxy!, "want v1 or v2 (the PROXY protocol version), or empty for no header");
+
+        LogFormat? logFormat = flags.LogFormat switch
+        {
+            "text" => LogFormat.Text,
+            "json" => LogFormat.Json,
+            _ => null,
+        };
+        if (logFormat is null) return InvalidValue("log-format", flags.LogFormat, "want text or json");
 
         if (!GoDuration.TryParse(flags.Timeout, out var timeout))
             return InvalidValue("timeout", flags.Timeout, "not a Go duration such as 30s, 1m0s or 1h30m");
@@ -146,6 +157,7 @@ public static class CommandLine
                 MetricsPerUser = flags.MetricsPerUser,
                 Redis = redis,
                 RedisPrefix = flags.RedisPrefix,
+                LogFormat = logFormat.Value,
             },
         };
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Cluster;
 using Mtt.Core.Control.Http;
@@ -9,6 +10,7 @@ using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Daemon.Systemd;
 
 namespace Mtt.Daemon;
 
@@ -24,7 +26,7 @@ public static class Program
         if (parsed.Error is not null) Console.Error.Write(parsed.Error);
         if (parsed.Options is not { } options) return parsed.ExitCode;
 
-        var log = new ServerLog(Console.Error, options.Verbose);
+        var log = new ServerLog(Console.Error, options.Verbose, options.LogFormat, journal: JournalStream.IsStandardError());
         using var stop = new CancellationTokenSource();
         using var cutDrain = new CancellationTokenSource();
         int stopSignals = 0;
@@ -37,7 +39,8 @@ public static class Program
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
-        return await RunAsync(options, log, stop.Token, cutDrain.Token).ConfigureAwait(false);
+        using var systemd = SystemdNotifier.FromEnvironment(Environment.GetEnvironmentVariable, log);
+        return await RunAsync(options, log, stop.Token, cutDrain.Token, systemd).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -45,8 +48,10 @@ public static class Program
     /// new connections are refused, open tunnels get <see cref="ServerOptions.DrainTimeout"/> (or until
     /// <paramref name="cutDrain"/>) to end, and whatever is left is closed with 1001.
     /// </summary>
-    internal static async Task<int> RunAsync(ServerOptions options, ServerLog log, CancellationToken stop, CancellationToken cutDrain = default)
+    internal static async Task<int> RunAsync(ServerOptions options, ILogger log, CancellationToken stop, CancellationToken cutDrain = default,
+        SystemdNotifier? systemd = null)
     {
+        systemd ??= SystemdNotifier.None;
         ServerCertificate? certificate;
         try
         {
@@ -54,7 +59,7 @@ public static class Program
         }
         catch (CertificateLoadException e)
         {
-            log.Error(e.Message);
+            DaemonLog.CertificateLoadFailed(log, e.Message);
             return StartFailedExitCode;
         }
 
@@ -67,7 +72,7 @@ public static class Program
         }
         catch (SocketException e)
         {
-            log.Error($"cannot resolve a listen address: {e.Message} (tunnel {options.BindText}, controller {options.ControllerText})");
+            DaemonLog.ResolveFailed(log, e.Message, options.BindText, options.ControllerText);
             return StartFailedExitCode;
         }
 
@@ -79,7 +84,7 @@ public static class Program
         }
         catch (StateFileException e)
         {
-            log.Error($"{e.Message}; not starting (fix or remove the file)");
+            DaemonLog.StateFileUnusable(log, e.Message);
             return StartFailedExitCode;
         }
 
@@ -87,19 +92,25 @@ public static class Program
         int maxConnections = options.Tunnel.MaxConnections;
         if (DescriptorBudget.MaxConnections() is { } allowed && allowed < maxConnections)
         {
-            log.Info($"the open-file limit allows {allowed} tunnels, below -max-connections {maxConnections}: limiting to {allowed} (raise LimitNOFILE / ulimit -n for more)");
+            DaemonLog.DescriptorLimit(log, allowed, maxConnections);
             maxConnections = allowed;
         }
         var tunnelOptions = options.Tunnel with { Bind = bind, Certificate = certificate, MaxConnections = maxConnections };
 
+        TunnelListener? started = null;
+        string Status() => ServiceStatus(started, routes);
         using var reloader = options.CertPath is not null && certificate is not null
             ? new CertificateReloader(options.CertPath, options.KeyPath!, certificate, log)
+            {
+                Reloading = () => systemd.Reloading("reloading the certificate"),
+                Reloaded = () => systemd.Ready(Status()),
+            }
             : null;
         // Registered whatever the mode: SIGHUP's default action would end the process (systemctl reload).
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             context.Cancel = true;
-            if (reloader is null) log.Info("SIGHUP: no -cert/-key files to reload");
+            if (reloader is null) DaemonLog.NothingToReload(log);
             else reloader.Reload("SIGHUP");
         });
 
@@ -115,28 +126,36 @@ public static class Program
         }
         catch (SocketException e)
         {
-            log.Error($"cannot listen: {e.Message} (tunnel {options.BindText}, controller {options.ControllerText})");
+            DaemonLog.ListenFailed(log, e.Message, options.BindText, options.ControllerText);
             return StartFailedExitCode;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // -bind-unix: the path is taken by something that is not a stale socket, or cannot be written.
-            log.Error($"cannot listen on the Unix socket: {e.Message}");
+            DaemonLog.UnixSocketListenFailed(log, e.Message);
             return StartFailedExitCode;
         }
 
+        started = tunnels;
         reloader?.StartWatching();
-        if (controller.RequiresToken) log.Info("controller requires a bearer token (Authorization: Bearer ...)");
+        if (controller.RequiresToken) DaemonLog.ControllerTokenRequired(log);
         else if (!IPAddress.IsLoopback(controller.LocalEndPoint.Address))
-            log.Warn($"controller on {controller.LocalEndPoint} is reachable beyond loopback and has no token: anyone who can reach it can add users; set -c-token or ${ServerOptions.ControllerTokenVariable}, or bind it to 127.0.0.1");
-        // The TCP form "tunnel listener on 127.0.0.1:8443 (" is what scripts and tests read the port from; a Unix socket shows its path.
+            DaemonLog.ControllerOpenToAll(log, controller.LocalEndPoint, ServerOptions.ControllerTokenVariable);
         string listening = options.BindUnix ? $"unix socket {options.BindText}" : tunnels.LocalEndPoint.ToString();
         cluster?.Announce(listening, () => tunnels.ActiveConnections);
-        log.Info($"tunnel listener on {listening} ({(certificate is null ? "plain HTTP" : "TLS")}, mux by default: {tunnelOptions.MuxByDefault}, idle timeout {GoDuration.Format(tunnelOptions.IdleTimeout)}" +
-            $"{(tunnelOptions.SendProxy == ProxyHeaderVersion.None ? "" : $", PROXY {(tunnelOptions.SendProxy == ProxyHeaderVersion.V1 ? "v1" : "v2")} headers to backends")})");
-        if (tunnelOptions.RequireProxyHeader) log.Info("every tunnel connection must start with a PROXY protocol header (v1 or v2): only the proxy should reach the port");
-        if (tunnelOptions.TrustedProxies is { } trusted) log.Info($"X-Forwarded-For / X-Real-IP believed from {trusted} only");
+        string backendProxy = tunnelOptions.SendProxy switch
+        {
+            ProxyHeaderVersion.None => "",
+            ProxyHeaderVersion.V1 => ", PROXY v1 headers to backends",
+            _ => ", PROXY v2 headers to backends",
+        };
+        DaemonLog.TunnelListening(log, listening, certificate is null ? "plain HTTP" : "TLS", tunnelOptions.MuxByDefault, GoDuration.Format(tunnelOptions.IdleTimeout), backendProxy);
+        if (tunnelOptions.RequireProxyHeader) DaemonLog.ProxyHeaderRequired(log);
+        if (tunnelOptions.TrustedProxies is { } trusted) DaemonLog.TrustedProxies(log, trusted.ToString()!);
 
+        // Listeners bound and users loaded: what Type=notify waits for.
+        systemd.Ready(Status());
+        await new ServiceWatchdog(systemd, tunnels.Probe, Status, TimeProvider.System, log).RunAsync(stop).ConfigureAwait(false);
         try
         {
             await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
@@ -144,48 +163,56 @@ public static class Program
         catch (OperationCanceledException)
         {
         }
+        // GET /healthz answers 503 from here on, so a load balancer stops sending clients before the listener closes.
+        controller.MarkDraining();
+        systemd.Stopping($"draining {tunnels.ActiveConnections} tunnels");
         await DrainAsync(tunnels, options.DrainTimeout, log, cutDrain).ConfigureAwait(false);
         // Every user change was saved as it was made (RouteStore's save hook), so there is nothing left to write.
-        log.Info("stopping");
+        DaemonLog.Stopping(log);
         return 0;
     }
 
-    private static async Task DrainAsync(TunnelListener tunnels, TimeSpan drainTimeout, ServerLog log, CancellationToken cutDrain)
+    // STATUS= as `systemctl status` shows it.
+    private static string ServiceStatus(TunnelListener? tunnels, RouteStore routes) =>
+        $"serving: {tunnels?.ActiveConnections ?? 0} tunnels open, {routes.Current.Count} users";
+
+    private static async Task DrainAsync(TunnelListener tunnels, TimeSpan drainTimeout, ILogger log, CancellationToken cutDrain)
     {
         tunnels.StopAccepting();
         int open = tunnels.ActiveConnections;
-        log.Info($"draining: new connections refused, {open} open, waiting up to {GoDuration.Format(drainTimeout)} for them to end (a second signal closes them now)");
+        DaemonLog.Draining(log, open, GoDuration.Format(drainTimeout));
         try
         {
             await tunnels.WhenNoConnections().WaitAsync(drainTimeout, cutDrain).ConfigureAwait(false);
-            log.Info("drained: no connection open");
+            DaemonLog.Drained(log);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             // Disposing the listener fires its stopping token: tunnels and smux sessions send close 1001.
-            log.Info($"{tunnels.ActiveConnections} connections still open after the drain; closing them (1001 going away)");
+            DaemonLog.DrainCut(log, tunnels.ActiveConnections);
         }
     }
 
     /// <summary>The users of <c>-state</c> (saved again at once, so an unwritable file stops the start too), or an empty table.</summary>
-    private static RouteStore LoadUsers(ServerOptions options, ServerLog log, out UserStateFile? file)
+    private static RouteStore LoadUsers(ServerOptions options, ILogger log, out UserStateFile? file)
     {
         file = null;
         if (options.StatePath is null) return new RouteStore();
         file = new UserStateFile(options.StatePath);
         var table = file.Load(out bool existed);
         file.Save(table);
-        log.Info(existed ? $"loaded {table.Count} users from {file.Path}" : $"state file {file.Path} created (no users yet)");
+        if (existed) DaemonLog.UsersLoaded(log, table.Count, file.Path);
+        else DaemonLog.StateFileCreated(log, file.Path);
         // With -redis the file is the copy of the shared table, saved by it after each change Redis took: a failed
         // save there cannot refuse a change the other instances already serve.
         return new RouteStore(table, options.Redis is null ? file.Save : null);
     }
 
-    private static SslStreamCertificateContext? LoadCertificate(ServerOptions options, ServerLog log)
+    private static SslStreamCertificateContext? LoadCertificate(ServerOptions options, ILogger log)
     {
         if (options.CertPath is not null) return CertificateLoader.Load(options.CertPath, options.KeyPath!);
         if (!options.ForceTls) return null;
-        log.Info($"generated a self-signed ECDSA P-256 certificate for {options.ServerName}");
+        DaemonLog.SelfSignedCertificate(log, options.ServerName);
         return SelfSignedCertificate.CreateContext(options.ServerName);
     }
 

@@ -24,6 +24,7 @@ internal sealed class ServerFlags
     public const string DefaultMaxHandshakes = "1000";
     public const string DefaultMaxPendingPerIp = "64";
     public const string DefaultDrainTimeout = "10s";
+    public const string DefaultLogFormat = "text";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
         HelpText = "[host:port] tunnel listener, e.g. '0.0.0.0:443' or ':443' for every interface; [path] with -bind-unix")]
@@ -69,6 +70,10 @@ internal sealed class ServerFlags
     [Option("verbose", HelpText = "log each connection, route miss and error")]
     public bool Verbose { get; set; }
 
+    [Option("log-format", Default = DefaultLogFormat, MetaValue = "string",
+        HelpText = "text (Go's lines; under systemd each line starts with its journal priority, without a timestamp) or json (one object a line: time, level, event, id, message and the event's fields)")]
+    public string LogFormat { get; set; } = DefaultLogFormat;
+
     [Option("state", MetaValue = "string",
         HelpText = "[path] keep the user table in this file: loaded at start, saved after every change, so users survive a restart")]
     public string? State { get; set; }
@@ -112,6 +117,9 @@ internal sealed class ServerFlags
     // here, so it only has to agree with the rest. -fast-open: a request the listener honours where it can.
     [Option("disable-tls", HelpText = "speak plain HTTP behind a TLS-terminating proxy (the default; kept for old command lines)")]
     public bool DisableTls { get; set; }
+
+    [Option("version", HelpText = "print the version and the commit it was built from, and exit")]
+    public bool Version { get; set; }
 
     [Option("fast-open", HelpText = "(Linux) TCP Fast Open on the tunnel listener; the kernel needs the server bit too: sysctl -w net.ipv4.tcp_fastopen=3")]
     public bool FastOpen { get; set; }

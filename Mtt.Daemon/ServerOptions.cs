@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Mtt.Core.Control.Http;
+using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 
 namespace Mtt.Daemon;
@@ -51,6 +52,9 @@ public sealed record ServerOptions
 
     /// <summary><c>-force-tls</c> as given; with <c>-cert</c> it changes nothing (the certificate files win).</summary>
     public bool ForceTls { get; init; }
+
+    /// <summary><c>-log-format</c>: text (Go's lines, or journal priorities when stderr is the journal) or JSON.</summary>
+    public LogFormat LogFormat { get; init; }
 
     /// <summary><c>-n</c>: the name in the self-signed certificate.</summary>
     public string ServerName { get; init; } = ServerFlags.DefaultServerName;

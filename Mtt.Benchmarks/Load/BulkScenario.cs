@@ -17,9 +17,15 @@ internal static class BulkScenario
             {
                 Progress.Write($"starting mtt-mu-server ({(tls ? "TLS" : "plain")})");
                 targets.Add(await TunnelServerTarget.StartAsync(options, tls, backend, cancellationToken).ConfigureAwait(false));
+                if (options.Anchor)
+                {
+                    Progress.Write($"building and starting the Go anchor ({(tls ? "TLS" : "plain")})");
+                    targets.Add(await GoAnchorTarget.StartTunnelAsync(options, tls, backend, cancellationToken).ConfigureAwait(false));
+                }
                 if (!withFloor) continue;
                 Progress.Write($"starting relay-floor ({(tls ? "TLS" : "plain")})");
                 targets.Add(await RelayFloorTarget.StartAsync(tls, backend).ConfigureAwait(false));
+                if (options.Anchor) targets.Add(await GoAnchorTarget.StartRelayAsync(tls, backend, cancellationToken).ConfigureAwait(false));
             }
             foreach (var target in targets)
             {

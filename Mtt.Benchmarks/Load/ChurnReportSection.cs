@@ -20,12 +20,17 @@ internal static class ChurnReportSection
         {
             var runs = churn.FindAll(m => m.Target == label);
             var floor = churn.FindAll(m => m.Kind == "relay" && m.Tls == runs[0].Tls);
+            string? anchorKind = AnchorKindOf(runs[0].Kind);
+            var anchor = churn.FindAll(m => m.Kind == anchorKind && m.Tls == runs[0].Tls);
             double rate = Median(runs.ConvertAll(m => m.ConnectionsPerSecond));
             double cpu = Median(runs.ConvertAll(m => m.ServerCpuSecondsPerThousand));
             bool compare = runs[0].Kind == "tunnel" && floor.Count > 0;
+            bool toAnchor = anchor.Count > 0;
             summary.Add(new ChurnSummary(label, runs[0].Tls, runs.Count, rate, cpu, runs.Max(m => m.RssMaxKiB), runs[^1].RssAfterKiB,
                 compare ? cpu / Median(floor.ConvertAll(m => m.ServerCpuSecondsPerThousand)) : null,
-                compare ? rate / Median(floor.ConvertAll(m => m.ConnectionsPerSecond)) : null));
+                compare ? rate / Median(floor.ConvertAll(m => m.ConnectionsPerSecond)) : null,
+                toAnchor ? cpu / Median(anchor.ConvertAll(m => m.ServerCpuSecondsPerThousand)) : null,
+                toAnchor ? rate / Median(anchor.ConvertAll(m => m.ConnectionsPerSecond)) : null));
         }
         return summary;
     }
@@ -45,11 +50,11 @@ internal static class ChurnReportSection
             if (m.FirstFault is not null) text.AppendLine(CultureInfo.InvariantCulture, $"  {m.Target} run {m.Run}: {m.Failed} failed, first: {m.FirstFault}");
         }
         text.AppendLine();
-        var medians = new List<string[]> { new[] { "target", "runs", "median conn/s", "median CPU s/1000", "max RSS MiB", "settled RSS MiB", "CPU/1000 vs floor", "conn/s vs floor" } };
+        var medians = new List<string[]> { new[] { "target", "runs", "median conn/s", "median CPU s/1000", "max RSS MiB", "settled RSS MiB", "CPU/1000 vs floor", "conn/s vs floor", "CPU/1000 vs Go", "conn/s vs Go" } };
         foreach (var s in summary)
         {
             medians.Add([s.Target, I(s.Runs), F(s.MedianConnectionsPerSecond, 0), F(s.MedianServerCpuSecondsPerThousand, 3), F(s.MaxRssKiB / 1024.0, 1), F(s.LastRssAfterKiB / 1024.0, 1),
-                Ratio(s.CpuPerThousandRatioToFloor, "x"), Ratio(s.ConnectionsPerSecondRatioToFloor, "x")]);
+                Ratio(s.CpuPerThousandRatioToFloor, "x"), Ratio(s.ConnectionsPerSecondRatioToFloor, "x"), Ratio(s.CpuPerThousandRatioToAnchor, "x"), Ratio(s.ConnectionsPerSecondRatioToAnchor, "x")]);
         }
         AppendTable(text, medians);
     }
@@ -65,12 +70,12 @@ internal static class ChurnReportSection
                 $"| {m.Target} | {m.Run} | {m.Concurrency} | {m.Connections:N0} ({m.Failed}) | {F(m.ConnectionsPerSecond, 0)} | {F(m.ServerCpuSecondsPerThousand, 3)} | {F(m.ClientCpuSeconds, 2)} | {F(m.ConnectionMillisecondsP50, 1)} / {F(m.ConnectionMillisecondsP99, 1)} | {Rss(m)} | {F(GivenBack(m), 2)} |");
         }
         md.AppendLine();
-        md.AppendLine("| target | runs | median connections/s | median server CPU s / 1,000 | CPU ÷ floor | connections/s ÷ floor | settled RSS after the last run |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| target | runs | median connections/s | median server CPU s / 1,000 | CPU ÷ floor | connections/s ÷ floor | CPU ÷ Go | connections/s ÷ Go | settled RSS after the last run |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in summary)
         {
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {s.Target} | {s.Runs} | {F(s.MedianConnectionsPerSecond, 0)} | {F(s.MedianServerCpuSecondsPerThousand, 3)} | {Ratio(s.CpuPerThousandRatioToFloor, "×")} | {Ratio(s.ConnectionsPerSecondRatioToFloor, "×")} | {F(s.LastRssAfterKiB / 1024.0, 1)} MiB |");
+                $"| {s.Target} | {s.Runs} | {F(s.MedianConnectionsPerSecond, 0)} | {F(s.MedianServerCpuSecondsPerThousand, 3)} | {Ratio(s.CpuPerThousandRatioToFloor, "×")} | {Ratio(s.ConnectionsPerSecondRatioToFloor, "×")} | {Ratio(s.CpuPerThousandRatioToAnchor, "×")} | {Ratio(s.ConnectionsPerSecondRatioToAnchor, "×")} | {F(s.LastRssAfterKiB / 1024.0, 1)} MiB |");
         }
     }
 

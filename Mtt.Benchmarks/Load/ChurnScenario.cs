@@ -33,12 +33,25 @@ internal static class ChurnScenario
             var server = await TunnelServerTarget.StartAsync(options, tls, backend, cancellationToken).ConfigureAwait(false);
             processes.Add(server);
             targets.Add(options.Smux ? LeanTarget.Smux(server, options.SmuxVersion) : LeanTarget.Tunnel(server));
+            if (options.Anchor)
+            {
+                Progress.Write($"building and starting the Go anchor ({(tls ? "TLS" : "plain")})");
+                var anchor = await GoAnchorTarget.StartTunnelAsync(options, tls, backend, cancellationToken).ConfigureAwait(false);
+                processes.Add(anchor);
+                targets.Add(LeanTarget.Go(anchor, options.Smux ? options.SmuxVersion : (byte)0));
+            }
             if (!options.NoFloor)
             {
                 Progress.Write($"starting relay-floor ({(tls ? "TLS" : "plain")})");
                 var relay = await RelayFloorTarget.StartAsync(tls, backend).ConfigureAwait(false);
                 processes.Add(relay);
                 targets.Add(LeanTarget.Floor(relay));
+                if (options.Anchor)
+                {
+                    var goRelay = await GoAnchorTarget.StartRelayAsync(tls, backend, cancellationToken).ConfigureAwait(false);
+                    processes.Add(goRelay);
+                    targets.Add(LeanTarget.Floor(goRelay));
+                }
             }
             report.ServerOpenFilesLimit = ProcFs.ReadOpenFilesLimit(server.Process.Pid.ToString(CultureInfo.InvariantCulture));
 

@@ -1,6 +1,9 @@
 namespace Mtt.Benchmarks.Load;
 
-/// <summary>The medians of one target's churn runs; for a tunnel, its ratios to the floor relay of the same TLS mode.</summary>
+/// <summary>
+/// The medians of one target's churn runs; for a tunnel, its ratios to the floor relay of the same TLS mode; with
+/// --anchor, its ratios to the Go anchor's target of the same kind and TLS mode.
+/// </summary>
 internal sealed record ChurnSummary(
     string Target,
     bool Tls,
@@ -10,4 +13,6 @@ internal sealed record ChurnSummary(
     long MaxRssKiB,
     long LastRssAfterKiB,
     double? CpuPerThousandRatioToFloor,
-    double? ConnectionsPerSecondRatioToFloor);
+    double? ConnectionsPerSecondRatioToFloor,
+    double? CpuPerThousandRatioToAnchor = null,
+    double? ConnectionsPerSecondRatioToAnchor = null);

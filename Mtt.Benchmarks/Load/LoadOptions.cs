@@ -38,13 +38,16 @@ internal sealed class LoadOptions
                                  unless --duration); latency: connections open at once, one message in flight each (default 16)
           --duration d           churn: measure for d (e.g. 20s, 500ms, 2m) instead of a count of connections
           --concurrency n        churn: workers opening connections at once (default 32)
-          --warmup-connections n churn: connections through each process once before measuring, for the JIT (default 1000)
+          --warmup-connections n churn: connections through each process once before measuring, for the JIT (default 4000)
           --message size         churn/latency: bytes echoed per message (default 64)
           --round-trips n        latency: round trips per connection per measurement (default 5000)
           --rate r               latency: round trips per second in all, spread over the connections (default: back to back)
           --silent n             attack: flood connections that send nothing (default 5000)
           --dripping n           attack: flood connections that drip a never-ending ClientHello (plain: head), a byte a second (default 1000)
           --per-address n        attack: flood connections per source address, 127.1.x.y (default 40, under the server's -max-pending-per-ip)
+          --anchor               bulk/floor/churn: also run the Go anchor (crypto/tls + gorilla/websocket + xtaci/smux, the original
+                                 server's stack, built from Debian's Go packages) and, for floor/churn, its crypto/tls relay, in the same
+                                 turns; every tunnel and relay is reported as a ratio to the Go target of its kind
           --no-floor             churn: the server alone, without the relay floor
           --cycles n             idle: open and close them n times, to tell reused memory from a leak (default 1)
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
@@ -113,7 +116,9 @@ internal sealed class LoadOptions
 
     public int Concurrency { get; private set; } = 32;
 
-    public int WarmupConnections { get; private set; } = 1000;
+    // 4,000: with 500, a fifth of the server's CPU in the measured churn was still the tiered JIT (docs/benchmarks.md,
+    // "Handshakes: where the server's CPU goes"); with 4,000 it is 2 %.
+    public int WarmupConnections { get; private set; } = 4000;
 
     public int MessageSize { get; private set; } = 64;
 
@@ -123,6 +128,9 @@ internal sealed class LoadOptions
     public double? Rate { get; private set; }
 
     public bool NoFloor { get; private set; }
+
+    /// <summary>Run the Go anchor (and its relay, beside a floor) in the same turns; ratios to it.</summary>
+    public bool Anchor { get; private set; }
 
     public int SilentConnections { get; private set; } = 5000;
 
@@ -180,6 +188,7 @@ internal sealed class LoadOptions
                     options.Rate = double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && r > 0 ? r : throw new ArgumentException($"--rate needs a positive number, not {rate}");
                     break;
                 case "--no-floor": options.NoFloor = true; break;
+                case "--anchor": options.Anchor = true; break;
                 case "--cycles": options.Cycles = PositiveInt(name, Value()); break;
                 case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
                 case "--server-timeout": options.ServerTimeout = Value(); break;
@@ -206,6 +215,7 @@ internal sealed class LoadOptions
         if (connectionsGiven && options.Duration is not null) throw new ArgumentException("--connections and --duration: give one");
         if ((long)options.Connections * options.RoundTrips * options.Repeat > MaxLatencySamples && scenario == "latency")
             throw new ArgumentException($"--connections × --round-trips × --repeat is above the {MaxLatencySamples:N0} samples the harness keeps");
+        if (options.Anchor && scenario is not ("bulk" or "floor" or "churn")) throw new ArgumentException("--anchor is for bulk, floor and churn");
         if (options.Smux && scenario == "latency") throw new ArgumentException("latency always measures a smux stream next to the tunnel; drop --smux");
         if (options.ServerPath.Length == 0) options.ServerPath = ServerLocator.FindDaemon();
         return options;

@@ -83,14 +83,27 @@ internal sealed class LoadReport
         {
             var runs = Bulk.FindAll(m => m.Target == label);
             var floor = Bulk.FindAll(m => m.Kind == "relay" && m.Tls == runs[0].Tls);
+            string? anchorKind = AnchorKindOf(runs[0].Kind);
+            var anchor = Bulk.FindAll(m => m.Kind == anchorKind && m.Tls == runs[0].Tls);
             double mbps = Median(runs.ConvertAll(m => m.MegabytesPerSecond));
             double cpu = Median(runs.ConvertAll(m => m.ServerCpuSecondsPerGigabyte));
             bool compare = runs[0].Kind == "tunnel" && floor.Count > 0;
+            bool toAnchor = anchor.Count > 0;
             Summary.Add(new TargetSummary(label, runs[0].Tls, runs.Count, mbps, cpu, runs.Max(m => m.RssMaxKiB),
                 compare ? cpu / Median(floor.ConvertAll(m => m.ServerCpuSecondsPerGigabyte)) : null,
-                compare ? mbps / Median(floor.ConvertAll(m => m.MegabytesPerSecond)) : null));
+                compare ? mbps / Median(floor.ConvertAll(m => m.MegabytesPerSecond)) : null,
+                toAnchor ? cpu / Median(anchor.ConvertAll(m => m.ServerCpuSecondsPerGigabyte)) : null,
+                toAnchor ? mbps / Median(anchor.ConvertAll(m => m.MegabytesPerSecond)) : null));
         }
     }
+
+    /// <summary>The Go anchor's target that a target of <paramref name="kind"/> is measured against: its tunnel, or its relay.</summary>
+    internal static string? AnchorKindOf(string kind) => kind switch
+    {
+        "tunnel" => GoAnchorTarget.TunnelKind,
+        "relay" => GoAnchorTarget.RelayKind,
+        _ => null,
+    };
 
     public string ToText()
     {
@@ -108,11 +121,12 @@ internal sealed class LoadReport
             }
             AppendTable(text, runs);
             text.AppendLine();
-            var medians = new List<string[]> { new[] { "target", "runs", "median MB/s", "median CPU s/GB", "max RSS MiB", "CPU/GB vs floor", "MB/s vs floor" } };
+            var medians = new List<string[]> { new[] { "target", "runs", "median MB/s", "median CPU s/GB", "max RSS MiB", "CPU/GB vs floor", "MB/s vs floor", "CPU/GB vs Go", "MB/s vs Go" } };
             foreach (var s in Summary)
             {
                 medians.Add([s.Target, I(s.Runs), F(s.MedianMegabytesPerSecond, 0), F(s.MedianServerCpuSecondsPerGigabyte, 2), F(s.MaxRssKiB / 1024.0, 1),
-                    s.CpuPerGigabyteRatioToFloor is { } c ? F(c, 2) + "x" : "-", s.ThroughputRatioToFloor is { } t ? F(t, 2) + "x" : "-"]);
+                    s.CpuPerGigabyteRatioToFloor is { } c ? F(c, 2) + "x" : "-", s.ThroughputRatioToFloor is { } t ? F(t, 2) + "x" : "-",
+                    s.CpuPerGigabyteRatioToAnchor is { } ca ? F(ca, 2) + "x" : "-", s.ThroughputRatioToAnchor is { } ta ? F(ta, 2) + "x" : "-"]);
             }
             AppendTable(text, medians);
         }
@@ -152,10 +166,10 @@ internal sealed class LoadReport
             foreach (var m in Bulk)
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {m.Target} | {m.Run} | {m.Tunnels} | {m.StreamsPerTunnel} | {F(m.MegabytesPerSecond, 0)} | {F(m.ServerCpuSecondsPerGigabyte, 2)} | {F(m.ClientCpuSeconds, 2)} | {Calls(m)} | {Rss(m)} | {(m.Exact ? "yes" : "NO")} |");
             md.AppendLine();
-            md.AppendLine("| target | runs | median MB/s | median CPU s/GB | CPU/GB ÷ floor | MB/s ÷ floor |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|");
+            md.AppendLine("| target | runs | median MB/s | median CPU s/GB | CPU/GB ÷ floor | MB/s ÷ floor | CPU/GB ÷ Go | MB/s ÷ Go |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var s in Summary)
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {s.Target} | {s.Runs} | {F(s.MedianMegabytesPerSecond, 0)} | {F(s.MedianServerCpuSecondsPerGigabyte, 2)} | {(s.CpuPerGigabyteRatioToFloor is { } c ? F(c, 2) + "×" : "–")} | {(s.ThroughputRatioToFloor is { } t ? F(t, 2) + "×" : "–")} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {s.Target} | {s.Runs} | {F(s.MedianMegabytesPerSecond, 0)} | {F(s.MedianServerCpuSecondsPerGigabyte, 2)} | {(s.CpuPerGigabyteRatioToFloor is { } c ? F(c, 2) + "×" : "–")} | {(s.ThroughputRatioToFloor is { } t ? F(t, 2) + "×" : "–")} | {(s.CpuPerGigabyteRatioToAnchor is { } ca ? F(ca, 2) + "×" : "–")} | {(s.ThroughputRatioToAnchor is { } ta ? F(ta, 2) + "×" : "–")} |");
         }
         if (Idle is { } idle)
         {

@@ -9,40 +9,24 @@ internal sealed class TunnelServerTarget : IEchoTarget
 {
     public const string UserPath = "/load";
 
-    // An idle client holds little: ClientWebSocket's buffers are not what is measured, the server's memory is.
-    private const int IdleClientBufferSize = 4096;
-
     // A cold `dotnet` start, certificate generation included, takes a second or two on a busy machine.
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly HttpMessageInvoker _invoker;
-    private readonly Uri _uri;
-    private readonly int _clientBufferSize;
-    private readonly byte _smuxVersion;
-    private readonly int _streamsPerSession;
+    private readonly TunnelClients _clients;
 
     private TunnelServerTarget(ChildProcess process, bool tls, int tunnelPort, int controllerPort, int clientBufferSize, LoadOptions options)
     {
-        _smuxVersion = options.Smux ? options.SmuxVersion : (byte)0;
-        _streamsPerSession = options.Streams;
         Process = process;
         Tls = tls;
         TunnelPort = tunnelPort;
         ControllerPort = controllerPort;
-        _clientBufferSize = clientBufferSize;
-        _uri = new Uri($"{(tls ? "wss" : "ws")}://127.0.0.1:{tunnelPort}{UserPath}");
-        _invoker = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            // The server's certificate is self-signed and made at its start (-force-tls): accept any.
-            SslOptions = { RemoteCertificateValidationCallback = static (_, _, _, _) => true },
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-        });
+        _clients = new TunnelClients(new Uri($"{(tls ? "wss" : "ws")}://127.0.0.1:{tunnelPort}{UserPath}"), clientBufferSize, options);
     }
 
-    public string Label => $"tunnel {(Tls ? "TLS" : "plain")}{(Smux ? $" smux v{_smuxVersion}" : "")}";
+    public string Label => $"tunnel {(Tls ? "TLS" : "plain")}{(Smux ? $" smux v{_clients.SmuxVersion}" : "")}";
 
     /// <summary>Clients open smux_on sessions and echo through their streams, rather than smux_off tunnels.</summary>
-    public bool Smux => _smuxVersion != 0;
+    public bool Smux => _clients.Smux;
 
     public string Kind => "tunnel";
 
@@ -88,63 +72,16 @@ internal sealed class TunnelServerTarget : IEchoTarget
     }
 
     /// <summary>A tunnel, or with smux a session carrying one stream (which ends the session when closed).</summary>
-    public async Task<EchoChannel> OpenAsync(CancellationToken cancellationToken)
-    {
-        if (!Smux) return await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, _clientBufferSize, keepAlive: true, cancellationToken).ConfigureAwait(false);
-        var session = await SmuxClientSession.ConnectAsync(_uri, _invoker, _smuxVersion, _clientBufferSize, SmuxClientSession.BulkReadBufferSize, cancellationToken).ConfigureAwait(false);
-        return await OpenStreamOrDisposeAsync(session, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<EchoChannel> OpenAsync(CancellationToken cancellationToken) => _clients.OpenAsync(cancellationToken);
 
-    /// <summary>One channel per tunnel; with smux, <paramref name="tunnels"/> sessions of --streams streams each, all SYNs sent.</summary>
-    public async Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken)
-    {
-        var channels = new List<EchoChannel>(tunnels * _streamsPerSession);
-        try
-        {
-            for (int i = 0; i < tunnels; i++)
-            {
-                if (!Smux)
-                {
-                    channels.Add(await OpenAsync(cancellationToken).ConfigureAwait(false));
-                    continue;
-                }
-                var session = await SmuxClientSession.ConnectAsync(_uri, _invoker, _smuxVersion, _clientBufferSize, SmuxClientSession.BulkReadBufferSize, cancellationToken).ConfigureAwait(false);
-                channels.Add(await OpenStreamOrDisposeAsync(session, cancellationToken).ConfigureAwait(false));
-                for (int s = 1; s < _streamsPerSession; s++) channels.Add(await session.OpenStreamAsync(cancellationToken).ConfigureAwait(false));
-            }
-            return channels;
-        }
-        catch
-        {
-            foreach (var channel in channels) await channel.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken) => _clients.OpenChannelsAsync(tunnels, cancellationToken);
 
     /// <summary>An idle tunnel (no keep-alive pings, a small client buffer), or with smux an idle session with one stream open.</summary>
-    public async Task<EchoChannel> OpenIdleAsync(CancellationToken cancellationToken)
-    {
-        if (!Smux) return await WebSocketEchoChannel.ConnectAsync(_uri, _invoker, IdleClientBufferSize, keepAlive: false, cancellationToken).ConfigureAwait(false);
-        var session = await SmuxClientSession.ConnectAsync(_uri, _invoker, _smuxVersion, IdleClientBufferSize, SmuxClientSession.IdleReadBufferSize, cancellationToken).ConfigureAwait(false);
-        return await OpenStreamOrDisposeAsync(session, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<SmuxClientStream> OpenStreamOrDisposeAsync(SmuxClientSession session, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await session.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await session.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public Task<EchoChannel> OpenIdleAsync(CancellationToken cancellationToken) => _clients.OpenIdleAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        _invoker.Dispose();
+        _clients.Dispose();
         await Process.DisposeAsync().ConfigureAwait(false);
     }
 

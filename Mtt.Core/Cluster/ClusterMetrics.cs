@@ -1,8 +1,11 @@
-using Mtt.Core.Diagnostics;
+using System.Diagnostics.Metrics;
 
 namespace Mtt.Core.Cluster;
 
-/// <summary>The cluster's series in <c>GET /metrics</c>: Redis reachable, instances alive, the version served, resyncs by reason.</summary>
+/// <summary>
+/// The cluster's instruments on the server's meter (<c>GET /metrics</c> shows them as <c>mtt_cluster_*</c>): Redis
+/// reachable, instances alive, the version served, resyncs by reason, failed flushes, refused changes.
+/// </summary>
 internal sealed class ClusterMetrics
 {
     public static readonly string[] ResyncReasons = ["start", "gap", "reconnect", "version", "seeded_elsewhere"];
@@ -35,19 +38,19 @@ internal sealed class ClusterMetrics
 
     public void ChangeRefused() => Interlocked.Increment(ref _changesRefused);
 
-    public void Write(PrometheusTextWriter w, long version)
+    public void Register(Meter meter, Func<long> version)
     {
-        w.Family("mtt_cluster_redis_up", "gauge", "1 while the last call to Redis succeeded, else 0.");
-        w.Sample("mtt_cluster_redis_up", Up ? 1 : 0);
-        w.Family("mtt_cluster_nodes_alive", "gauge", "Instances whose heartbeat was in Redis at the last tick, this one included.");
-        w.Sample("mtt_cluster_nodes_alive", NodesAlive);
-        w.Family("mtt_cluster_table_version", "gauge", "The version of the shared user table this instance serves (0 before the first sync).");
-        w.Sample("mtt_cluster_table_version", version);
-        w.Family("mtt_cluster_resyncs_total", "counter", "Full reloads of the user table from Redis, by reason.");
-        for (int i = 0; i < ResyncReasons.Length; i++) w.Sample("mtt_cluster_resyncs_total", "reason", ResyncReasons[i], Volatile.Read(ref _resyncs[i]));
-        w.Family("mtt_cluster_flush_failures_total", "counter", "Counter flushes to Redis that failed (their deltas are sent again).");
-        w.Sample("mtt_cluster_flush_failures_total", Volatile.Read(ref _flushFailures));
-        w.Family("mtt_cluster_changes_refused_total", "counter", "Controller changes refused because Redis did not take them.");
-        w.Sample("mtt_cluster_changes_refused_total", Volatile.Read(ref _changesRefused));
+        meter.CreateObservableGauge("mtt.cluster.redis_up", () => Up ? 1 : 0, null, "1 while the last call to Redis succeeded, else 0.");
+        meter.CreateObservableGauge("mtt.cluster.nodes_alive", () => NodesAlive, "{instance}", "Instances whose heartbeat was in Redis at the last tick, this one included.");
+        meter.CreateObservableGauge("mtt.cluster.table_version", version, null, "The version of the shared user table this instance serves (0 before the first sync).");
+        meter.CreateObservableCounter("mtt.cluster.resyncs", Resyncs, "{resync}", "Full reloads of the user table from Redis, by reason.");
+        meter.CreateObservableCounter("mtt.cluster.flush_failures", () => Volatile.Read(ref _flushFailures), "{flush}", "Counter flushes to Redis that failed (their deltas are sent again).");
+        meter.CreateObservableCounter("mtt.cluster.changes_refused", () => Volatile.Read(ref _changesRefused), "{change}", "Controller changes refused because Redis did not take them.");
+    }
+
+    private IEnumerable<Measurement<long>> Resyncs()
+    {
+        for (int i = 0; i < ResyncReasons.Length; i++)
+            yield return new Measurement<long>(Volatile.Read(ref _resyncs[i]), new KeyValuePair<string, object?>("reason", ResyncReasons[i]));
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Mtt.Core.Control.State;
 using Mtt.Core.Routing;
 using StackExchange.Redis;
@@ -60,14 +61,13 @@ internal sealed class ClusterTicker : IAsyncDisposable
             await _turn.WaitAsync().ConfigureAwait(false);
             try { await TickCoreAsync("start").ConfigureAwait(false); }
             finally { _turn.Release(); }
-            log.Info($"shared user table on Redis {where} (prefix {_table.Keys.Prefix}): {_table.Current.Count} users at version {_table.Version}; this instance is {_table.NodeId}");
+            ClusterLog.Joined(log, where, _table.Keys.Prefix, _table.Current.Count, _table.Version, _table.NodeId);
         }
         catch (Exception e) when (RedisUserTable.IsRedisFault(e))
         {
             Failed(e);
             _resyncReason = "reconnect";
-            log.Warn($"Redis {where} is unreachable at start ({RedisUserTable.Describe(e)}): serving {_table.Current.Count} users " +
-                $"({(_table.Current.Count > 0 ? "the -state copy" : "none: no -state copy")}) until it answers; changes are refused until then");
+            ClusterLog.UnreachableAtStart(log, where, RedisUserTable.Describe(e), _table.Current.Count, _table.Current.Count > 0 ? "the -state copy" : "none: no -state copy");
         }
         _loop = Task.Run(LoopAsync);
     }
@@ -86,8 +86,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
             _down = true;
             _downSinceTicks = Environment.TickCount64;
         }
-        _table.Log.Warn($"Redis unreachable ({RedisUserTable.Describe(e)}): tunnels go on with the last table (version {_table.Version}, " +
-            $"{_table.Current.Count} users); changes are refused until it is back");
+        ClusterLog.Unreachable(_table.Log, RedisUserTable.Describe(e), _table.Version, _table.Current.Count);
     }
 
     /// <summary>One tick now (opt 4 and 5 flush this instance's counters before they read the cluster's).</summary>
@@ -133,7 +132,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
     {
         if (!ChangeMessage.TryParse((string)message.Message!, out long version, out var change, out string? reason))
         {
-            _table.Log.Warn($"a change message from Redis could not be read ({reason}): resyncing");
+            ClusterLog.MessageUnreadable(_table.Log, reason);
             RequestResync("gap");
             return;
         }
@@ -144,9 +143,8 @@ internal sealed class ClusterTicker : IAsyncDisposable
         }
         else if (step == ReplicaStep.Applied)
         {
-            string summary = $"table version {version} from Redis: opt {change.Opt}, {change.EntryCount} entries: applied, {table.Count} users";
-            if (kicked > 0) _table.Log.Info($"{summary}, {kicked} tunnels of removed users closed");
-            else _table.Log.Verbose(summary);
+            if (kicked > 0) ClusterLog.RemoteChangeKicked(_table.Log, version, change.Opt, change.EntryCount, table.Count, kicked);
+            else ClusterLog.RemoteChange(_table.Log, version, change.Opt, change.EntryCount, table.Count);
         }
         await Task.CompletedTask.ConfigureAwait(false);
     }
@@ -210,7 +208,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
         }
         RequestResync("reconnect");
         _flusher.ResendOpenCounts();
-        _table.Log.Info($"Redis reachable again after {(Environment.TickCount64 - since) / 1000.0:0.0} s: resyncing the user table");
+        ClusterLog.Reachable(_table.Log, ((Environment.TickCount64 - since) / 1000.0).ToString("0.0", CultureInfo.InvariantCulture));
     }
 
     private async Task ResyncAsync(string reason)
@@ -239,8 +237,8 @@ internal sealed class ClusterTicker : IAsyncDisposable
         if (!_table.Replica.ApplySnapshot(version, users, force: version < before, out long kicked)) return;
         _seenVersion = version;
         Metrics.Resynced(reason);
-        _table.Log.Info($"resynced from Redis ({reason}): {users.Count} users at table version {version} in {clock.ElapsedMilliseconds} ms" +
-            (kicked > 0 ? $", {kicked} tunnels of removed users closed" : "") + (unreadable > 0 ? $"; {unreadable} unreadable records skipped" : ""));
+        ClusterLog.Resynced(_table.Log, reason, users.Count, version, clock.ElapsedMilliseconds,
+            kicked > 0 ? $", {kicked} tunnels of removed users closed" : "", unreadable > 0 ? $"; {unreadable} unreadable records skipped" : "");
     }
 
     // Redis holds no table: a new Redis, or one restarted without persistence. The instance that holds a table
@@ -261,7 +259,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
         if ((long)written == 1)
         {
             _flusher.ResendOpenCounts();
-            _table.Log.Info($"Redis held no user table (new, or restarted without persistence): wrote this instance's {current.Count} users at version {_table.Version}");
+            ClusterLog.Seeded(_table.Log, current.Count, _table.Version);
         }
         else
         {

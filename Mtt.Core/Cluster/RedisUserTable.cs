@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Control.Commands;
 using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
@@ -17,14 +18,14 @@ namespace Mtt.Core.Cluster;
 /// compares versions, resyncing in full after a gap, a reconnect or a Redis that went back. Tunnels route from
 /// the local snapshot only, so a Redis fault stops changes, never a tunnel.
 /// </summary>
-public sealed class RedisUserTable : IUserTable, IMetricsSection, IAsyncDisposable
+public sealed class RedisUserTable : IUserTable, IMeterSource, IAsyncDisposable
 {
     private readonly ClusterOptions _options;
     private readonly ConnectionMultiplexer _redis;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ClusterTicker _ticker;
 
-    private RedisUserTable(ClusterOptions options, ConnectionMultiplexer redis, TableReplica replica, ServerLog log)
+    private RedisUserTable(ClusterOptions options, ConnectionMultiplexer redis, TableReplica replica, ILogger log)
     {
         _options = options;
         _redis = redis;
@@ -51,7 +52,7 @@ public sealed class RedisUserTable : IUserTable, IMetricsSection, IAsyncDisposab
 
     internal ClusterOptions Options => _options;
 
-    internal ServerLog Log => _log;
+    internal ILogger Log => _log;
 
     internal IDatabase Database => _redis.GetDatabase();
 
@@ -60,7 +61,7 @@ public sealed class RedisUserTable : IUserTable, IMetricsSection, IAsyncDisposab
     /// <paramref name="routes"/> holds the <c>-state</c> copy, which is served until Redis answers.
     /// </summary>
     /// <exception cref="ArgumentException">the configuration string is not one StackExchange.Redis reads.</exception>
-    public static async Task<RedisUserTable> StartAsync(ClusterOptions options, RouteStore routes, UserStateFile? stateFile, ServerLog log)
+    public static async Task<RedisUserTable> StartAsync(ClusterOptions options, RouteStore routes, UserStateFile? stateFile, ILogger log)
     {
         var config = ConfigurationOptions.Parse(options.Configuration);
         // Start while Redis is down (serving the -state copy), and fail a call at once while it is: a change queued
@@ -169,7 +170,7 @@ public sealed class RedisUserTable : IUserTable, IMetricsSection, IAsyncDisposab
         }
     }
 
-    void IMetricsSection.Write(PrometheusTextWriter writer) => Metrics.Write(writer, Version);
+    void IMeterSource.Register(System.Diagnostics.Metrics.Meter meter) => Metrics.Register(meter, () => Version);
 
     public async ValueTask DisposeAsync()
     {

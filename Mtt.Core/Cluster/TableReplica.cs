@@ -1,6 +1,6 @@
 using Mtt.Core.Control.Commands;
 using Mtt.Core.Control.State;
-using Mtt.Core.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Routing;
 
 namespace Mtt.Core.Cluster;
@@ -14,7 +14,7 @@ namespace Mtt.Core.Cluster;
 /// removed or moved are revoked (their tunnels close with 1008). With <c>-state</c> each table is saved too: the
 /// copy served from when the instance starts while Redis is down.
 /// </summary>
-internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, ServerLog log)
+internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, ILogger log)
 {
     // Changes that came before their predecessors; beyond this many, the replica gives up and resyncs.
     private const int MaxEarlyChanges = 4096;
@@ -165,12 +165,12 @@ internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, 
         try
         {
             stateFile.Save(table);
-            if (_saveFailing) log.Info($"state file {stateFile.Path} saved again");
+            if (_saveFailing) ClusterLog.StateSavedAgain(log, stateFile.Path);
             _saveFailing = false;
         }
         catch (StateFileException e)
         {
-            if (!_saveFailing) log.Warn($"{e.Message}; the local copy falls behind the shared table until a save succeeds");
+            if (!_saveFailing) ClusterLog.StateSaveFailed(log, e.Message);
             _saveFailing = true;
         }
     }

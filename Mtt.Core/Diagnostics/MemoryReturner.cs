@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 
 namespace Mtt.Core.Diagnostics;
 
@@ -30,7 +31,7 @@ internal sealed partial class MemoryReturner
     private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(250);
     private const int MaxSettlePolls = 40;
 
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly Func<int> _activeConnections;
     private readonly TimeProvider _time;
     private int _peak;
@@ -42,7 +43,7 @@ internal sealed partial class MemoryReturner
     private static int s_mallocTrimMissing = OperatingSystem.IsLinux() ? 0 : 1;
 
     /// <param name="time">The clock of the interval and the settle polls; tests pass a fake one.</param>
-    public MemoryReturner(ServerLog log, Func<int> activeConnections, TimeProvider? time = null)
+    public MemoryReturner(ILogger log, Func<int> activeConnections, TimeProvider? time = null)
     {
         _log = log;
         _activeConnections = activeConnections;
@@ -96,7 +97,7 @@ internal sealed partial class MemoryReturner
         }
         catch (Exception e)
         {
-            _log.Warn($"memory trim failed: {e.GetType().Name}: {e.Message}");
+            DiagnosticsLog.MemoryTrimFailed(_log, e.GetType().Name, e.Message);
         }
         finally
         {
@@ -119,8 +120,7 @@ internal sealed partial class MemoryReturner
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         bool trimmed = TryMallocTrim();
         long after = ResidentBytes();
-        _log.Info(string.Create(CultureInfo.InvariantCulture,
-            $"memory returned: {_activeConnections()} connections open (peak {peak}); RSS {Mib(before):0.0} -> {Mib(after):0.0} MiB ({_time.GetElapsedTime(started).TotalMilliseconds:0} ms{(trimmed ? "" : ", no malloc_trim")})"));
+        DiagnosticsLog.MemoryReturned(_log, _activeConnections(), peak, Mib(before), Mib(after), (long)_time.GetElapsedTime(started).TotalMilliseconds, trimmed);
     }
 
     private static double Mib(long bytes) => bytes / (1024.0 * 1024.0);

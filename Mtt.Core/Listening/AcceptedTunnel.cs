@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Mux;
@@ -13,7 +14,7 @@ namespace Mtt.Core.Listening;
 /// An upgrade that passed: answers 101 and runs the WebSocket as one plain tunnel to the user's backend
 /// or as an smux session of many, as the client's subprotocol (or <c>-mux</c>) says, metered for its user.
 /// </summary>
-internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log, ServerMetrics metrics, ConnectionPeer peer)
+internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, ServerMetrics metrics, ConnectionPeer peer)
 {
     public async Task RunAsync(SocketTransport transport, UpgradeRequest request, Route route, CancellationToken serverStopping)
     {
@@ -48,25 +49,23 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log,
         if (backend is null)
         {
             meter.DialFailed();
-            log.Warn($"{peer}: user {route.Label}: backend {route.Backend} failed: {dialError}; closed the tunnel with 1011");
+            RelayLog.BackendFailed(log, peer.Display, route.Label, route.Backend, dialError);
             await webSocket.SendCloseAsync(WebSocketCloseCodes.InternalError, serverStopping).ConfigureAwait(false);
             return;
         }
 
-        if (log.IsVerbose) log.Verbose($"{peer}: tunnel open for user {route.Label} to {route.Backend}");
+        RelayLog.TunnelOpened(log, peer.Display, route.Label, route.Backend);
         long started = options.Time.GetTimestamp();
         var tunnel = new WebSocketTunnel(webSocket, backend, options.IdleTimeout, options.CloseHandshakeTimeout, meter, options.Time);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
-        if (result.Reason == TunnelEndReason.ClientStalled && log.IsVerbose)
-        {
-            log.Verbose($"{peer}: the client took nothing of a write for {options.IdleTimeout.TotalSeconds:0.#} s; tunnel cut without a close frame");
-        }
+        if (result.Reason == TunnelEndReason.ClientStalled) RelayLog.ClientStalled(log, peer.Display, options.IdleTimeout.TotalSeconds);
         // After a backend's end the tunnel has already given the client its moment to answer our close.
         if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, options.Time).ConfigureAwait(false);
-        if (log.IsVerbose)
+        // ClientEnd is built only when the line will be written.
+        if (log.IsEnabled(LogLevel.Debug))
         {
-            log.Verbose($"{peer}: tunnel closed for user {route.Label} ({result.Reason}{ClientEnd(transport)}) after {options.Time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
-                $"{result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
+            RelayLog.TunnelClosed(log, peer.Display, route.Label, result.Reason, ClientEnd(transport), options.Time.GetElapsedTime(started).TotalSeconds,
+                result.BytesFromClient, result.BytesToClient);
         }
     }
 
@@ -88,14 +87,14 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ServerLog log,
         // One header for the session: every stream comes from the same client connection.
         var proxyHeader = ProxyHeaderWriter.Create(options.SendProxy, peer.Client, peer.Local);
         var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, proxyHeader, dialTimeout, time, token), sessionOptions, log, peer.Display, backend.ToString(), meter);
-        if (log.IsVerbose) log.Verbose($"{peer}: smux session open for user {route.Label} to {route.Backend}");
+        MuxLog.SessionOpened(log, peer.Display, route.Label, route.Backend);
         long started = time.GetTimestamp();
         var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
         await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, time).ConfigureAwait(false);
-        if (log.IsVerbose)
+        if (log.IsEnabled(LogLevel.Debug))
         {
-            log.Verbose($"{peer}: smux session closed for user {route.Label} ({result.Reason}{ClientEnd(transport)}) after {time.GetElapsedTime(started).TotalSeconds:0.0} s, " +
-                $"{result.StreamsOpened} streams ({result.StreamsRefused} refused), {result.BytesFromClient} bytes from the client, {result.BytesToClient} bytes to it");
+            MuxLog.SessionClosed(log, peer.Display, route.Label, result.Reason, ClientEnd(transport), time.GetElapsedTime(started).TotalSeconds,
+                result.StreamsOpened, result.StreamsRefused, result.BytesFromClient, result.BytesToClient);
         }
     }
 

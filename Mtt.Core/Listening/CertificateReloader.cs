@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 
 namespace Mtt.Core.Listening;
@@ -20,7 +21,7 @@ public sealed class CertificateReloader : IDisposable
     private readonly string _certPath;
     private readonly string _keyPath;
     private readonly ServerCertificate _certificate;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly TimeSpan _settleTime;
     private readonly ITimer _settle;
     private readonly Lock _lock = new();
@@ -31,7 +32,7 @@ public sealed class CertificateReloader : IDisposable
 
     /// <param name="certificate">Holds the pair just loaded from these files.</param>
     /// <param name="time">The clock of the settle time; tests pass a fake one.</param>
-    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ServerLog log, TimeSpan? settleTime = null, TimeProvider? time = null)
+    public CertificateReloader(string certPath, string keyPath, ServerCertificate certificate, ILogger log, TimeSpan? settleTime = null, TimeProvider? time = null)
     {
         _certPath = Path.GetFullPath(certPath);
         _keyPath = Path.GetFullPath(keyPath);
@@ -57,7 +58,7 @@ public sealed class CertificateReloader : IDisposable
             watcher.Created += OnDirectoryChanged;
             watcher.Deleted += OnDirectoryChanged;
             watcher.Renamed += OnDirectoryChanged;
-            watcher.Error += (_, e) => _log.Warn($"certificate watcher on {directory}: {e.GetException().Message}; SIGHUP still reloads");
+            watcher.Error += (_, e) => CertificateLog.WatcherFailed(_log, directory, e.GetException().Message);
             try
             {
                 watcher.EnableRaisingEvents = true;
@@ -65,13 +66,19 @@ public sealed class CertificateReloader : IDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 // Out of inotify instances, say: reloading on SIGHUP still works.
-                _log.Warn($"cannot watch {directory} for certificate changes ({e.Message}); reload with SIGHUP instead");
+                CertificateLog.CannotWatch(_log, directory, e.Message);
                 watcher.Dispose();
                 continue;
             }
             lock (_lock) _watchers.Add(watcher);
         }
     }
+
+    /// <summary>Called when a reload starts (the files are read and differ, or one was asked for): systemd's RELOADING=1.</summary>
+    public Action? Reloading { get; init; }
+
+    /// <summary>Called when that reload is over, whether or not the new pair was taken: systemd's READY=1 again.</summary>
+    public Action? Reloaded { get; init; }
 
     /// <summary>Loads the pair now, whether or not the files changed; false (logged) when it cannot be loaded.</summary>
     public bool Reload(string reason) => Reload(reason, onlyIfChanged: false);
@@ -93,27 +100,39 @@ public sealed class CertificateReloader : IDisposable
             if (_disposed) return false;
             if (!TryDigestFiles(out byte[]? digest, out string? readError))
             {
-                _log.Error($"certificate reload ({reason}) failed, keeping the current certificate: {readError}");
+                CertificateLog.ReloadFailed(_log, reason, readError);
                 return false;
             }
             if (onlyIfChanged && digest.AsSpan().SequenceEqual(_lastDigest)) return false;
             _lastDigest = digest;
-
-            SslStreamCertificateContext next;
+            Reloading?.Invoke();
             try
             {
-                next = CertificateLoader.Load(_certPath, _keyPath);
+                return LoadAndReplace(reason);
             }
-            catch (Exception e) when (e is CertificateLoadException or IOException or UnauthorizedAccessException or CryptographicException)
+            finally
             {
-                _log.Error($"certificate reload ({reason}) failed, keeping the current certificate: {e.Message}");
-                return false;
+                Reloaded?.Invoke();
             }
-            _certificate.Replace(next);
-            var leaf = next.TargetCertificate;
-            _log.Info($"certificate reloaded ({reason}): {leaf.Subject}, valid until {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm} UTC, SHA-256 {leaf.GetCertHashString(HashAlgorithmName.SHA256)}");
-            return true;
         }
+    }
+
+    private bool LoadAndReplace(string reason)
+    {
+        SslStreamCertificateContext next;
+        try
+        {
+            next = CertificateLoader.Load(_certPath, _keyPath);
+        }
+        catch (Exception e) when (e is CertificateLoadException or IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            CertificateLog.ReloadFailed(_log, reason, e.Message);
+            return false;
+        }
+        _certificate.Replace(next);
+        var leaf = next.TargetCertificate;
+        CertificateLog.Reloaded(_log, reason, leaf.Subject, leaf.NotAfter.ToUniversalTime(), leaf.GetCertHashString(HashAlgorithmName.SHA256));
+        return true;
     }
 
     private bool TryDigestFiles([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? digest, out string? error)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Upgrade;
@@ -13,11 +14,11 @@ namespace Mtt.Core.Listening;
 /// </summary>
 internal sealed class ConnectionPeer
 {
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     // The TCP peer as text: the proxy, when a PROXY header or a trusted X-Forwarded-For names the real client.
     private readonly string _peer;
 
-    public ConnectionPeer(Socket socket, ServerLog log)
+    public ConnectionPeer(Socket socket, ILogger log)
     {
         _log = log;
         Client = Unmapped(socket.RemoteEndPoint as IPEndPoint);
@@ -58,7 +59,7 @@ internal sealed class ConnectionPeer
         if (trustedProxies is not { } trusted || (request.XForwardedFor is null && request.XRealIp is null)) return;
         if (Client is not { } peer || !trusted.Contains(peer.Address))
         {
-            _log.Verbose($"{Display}: X-Forwarded-For / X-Real-IP ignored: the peer is not in -trusted-proxy");
+            ListeningLog.ForwardingHeadersIgnored(_log, Display);
             return;
         }
         if (ForwardedClient.TryResolve(request.XForwardedFor, request.XRealIp, trusted, out var client)) SetClient(client);
@@ -69,7 +70,7 @@ internal sealed class ConnectionPeer
         Client = client;
         // Port 0: the proxy gave an address only (X-Forwarded-For usually does).
         string text = client.Port == 0 ? client.Address.ToString() : client.ToString();
-        Display = _log.IsVerbose ? $"{text} via {_peer}" : text;
+        Display = _log.IsEnabled(LogLevel.Debug) ? $"{text} via {_peer}" : text;
     }
 
     // A dual-mode listener (-b :443) sees IPv4 clients as ::ffff:a.b.c.d; logs and PROXY headers name them as IPv4.

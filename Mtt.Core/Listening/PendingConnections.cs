@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 
@@ -43,7 +44,7 @@ internal sealed class PendingConnections
     /// <see cref="Leave"/> later; null when nothing was counted), or refuses it: counted in the metrics, and the first
     /// refusal of a spell logged. Addresses in <paramref name="trusted"/> are not counted: a proxy speaks for many clients.
     /// </summary>
-    public bool TryAdmit(IPAddress client, TrustedProxies? trusted, ServerMetrics metrics, ServerLog log, out IPAddress? key)
+    public bool TryAdmit(IPAddress client, TrustedProxies? trusted, ServerMetrics metrics, ILogger log, out IPAddress? key)
     {
         key = null;
         if (!Enabled) return true;
@@ -55,8 +56,7 @@ internal sealed class PendingConnections
             return true;
         }
         metrics.HandshakeRefused(HandshakeRefusal.PendingPerAddress);
-        if (firstRefusal)
-            log.Warn($"{entered}: {_limit} connections from this address in their handshake (-max-pending-per-ip): closing its new ones at once until they end");
+        if (firstRefusal) ListeningLog.PendingPerAddressLimitReached(log, entered, _limit);
         return false;
     }
 

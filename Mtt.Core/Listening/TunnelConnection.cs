@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.ClientAddress;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
@@ -18,7 +19,7 @@ internal sealed class TunnelConnection
 {
     private readonly Socket _socket;
     private readonly TunnelServerOptions _options;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ServerMetrics _metrics;
     private readonly SemaphoreSlim? _handshakeSlots;
     private readonly PendingConnections? _pending;
@@ -30,7 +31,7 @@ internal sealed class TunnelConnection
     /// <param name="handshakeSlots">Shared by the listener's connections: one slot per TLS handshake being computed (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
     /// <param name="pending">Shared by the listener's connections: <see cref="TunnelServerOptions.MaxPendingPerAddress"/>.</param>
     /// <param name="pendingKey">Where the listener counted this connection in <paramref name="pending"/> at accept, if it did.</param>
-    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics,
+    public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ILogger log, ServerMetrics metrics,
         SemaphoreSlim? handshakeSlots = null, PendingConnections? pending = null, IPAddress? pendingKey = null)
     {
         _handshakeSlots = handshakeSlots;
@@ -59,7 +60,7 @@ internal sealed class TunnelConnection
                 if (!await FirstByte.WaitAsync(_socket, _options.FirstByteTimeout, _options.Time, handshakeTimeout.Token).ConfigureAwait(false))
                 {
                     _metrics.HandshakeRefused(HandshakeRefusal.FirstByteTimeout);
-                    _log.Verbose($"{_peer}: nothing sent within {_options.FirstByteTimeout.TotalSeconds:0.#} s of connecting, dropped");
+                    ListeningLog.FirstByteTimedOut(_log, _peer.Display, _options.FirstByteTimeout.TotalSeconds);
                     return;
                 }
                 // Section 2 of the PROXY protocol spec: nothing of the connection is processed before a whole valid header.
@@ -75,18 +76,18 @@ internal sealed class TunnelConnection
             catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !serverStopping.IsCancellationRequested)
             {
                 _metrics.HandshakeRefused(HandshakeRefusal.Timeout);
-                _log.Verbose($"{_peer}: handshake not complete within {_options.HandshakeTimeout.TotalSeconds:0.#} s, dropped");
+                ListeningLog.HandshakeTimedOut(_log, _peer.Display, _options.HandshakeTimeout.TotalSeconds);
                 return;
             }
             catch (AuthenticationException e)
             {
                 _metrics.HandshakeRefused(HandshakeRefusal.TlsFailed);
-                _log.Verbose($"{_peer}: TLS handshake failed: {e.Message}");
+                ListeningLog.TlsHandshakeFailed(_log, _peer.Display, e.Message);
                 return;
             }
             catch (Exception e) when (e is IOException or SocketException)
             {
-                _log.Verbose($"{_peer}: connection lost during the handshake: {e.Message}");
+                ListeningLog.LostInHandshake(_log, _peer.Display, e.Message);
                 return;
             }
             finally
@@ -105,12 +106,12 @@ internal sealed class TunnelConnection
         {
             // The client vanished while we wrote to it (a reset or broken pipe, say on the 101 right after
             // its request): a peer ending is a normal end (docs/protocol.md §3.1), not a failure of ours.
-            _log.Verbose($"{_peer}: connection lost: {e.Message}");
+            ListeningLog.ConnectionLost(_log, _peer.Display, e.Message);
         }
         catch (Exception e)
         {
             // A bug, not a peer's doing: say so loudly, but one connection's failure never takes the server down.
-            _log.Error($"{_peer}: connection failed unexpectedly: {e}");
+            ListeningLog.ConnectionFailed(_log, _peer.Display, e);
         }
         finally
         {
@@ -136,10 +137,10 @@ internal sealed class TunnelConnection
             case ProxyHeaderParseStatus.Invalid:
                 // Nothing is sent back: the peer is not speaking the protocol we expect (maybe TLS), so an HTTP answer would be garbage to it.
                 _metrics.HandshakeRefused(HandshakeRefusal.ProxyHeader);
-                _log.Verbose($"{_peer}: dropped: {header.Reason} (-proxy-protocol)");
+                ListeningLog.ProxyHeaderInvalid(_log, _peer.Display, header.Reason ?? "invalid PROXY header");
                 return false;
             case ProxyHeaderParseStatus.NeedMoreData:
-                if (header.Length > 0) _log.Verbose($"{_peer}: closed before sending a whole PROXY header");
+                if (header.Length > 0) ListeningLog.ProxyHeaderIncomplete(_log, _peer.Display);
                 return false;
         }
         // LOCAL and UNKNOWN (a proxy's health check) keep the connection's own endpoints, as the spec says.
@@ -149,7 +150,8 @@ internal sealed class TunnelConnection
             // The listener counted nothing (every connection comes from the proxy): this one counts against its real client.
             if (_pending is not null && !_pending.TryAdmit(source.Address, _options.TrustedProxies, _metrics, _log, out _pendingKey)) return false;
         }
-        if (_log.IsVerbose) _log.Verbose($"{_peer}: PROXY v{header.Version} header{(header.Source is null ? " without addresses (LOCAL or UNKNOWN)" : "")}, to {_peer.Local}");
+        if (header.Source is null) ListeningLog.ProxyHeaderWithoutAddresses(_log, _peer.Display, header.Version, _peer.Local);
+        else ListeningLog.ProxyHeaderRead(_log, _peer.Display, header.Version, _peer.Local);
         return true;
     }
 }

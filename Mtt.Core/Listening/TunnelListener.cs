@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 using Mtt.Core.Transport;
@@ -17,7 +18,7 @@ public sealed class TunnelListener : IAsyncDisposable
 
     private readonly TunnelServerOptions _options;
     private readonly RouteStore _routes;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ServerMetrics _metrics;
     private readonly MemoryReturner _memoryReturner;
     private readonly CancellationTokenSource _stopping = new();
@@ -30,8 +31,9 @@ public sealed class TunnelListener : IAsyncDisposable
     private Socket? _listenSocket;
     private string? _unixPath;
     private Task? _acceptLoop;
+    private AcceptProbe? _probe;
 
-    public TunnelListener(TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null)
+    public TunnelListener(TunnelServerOptions options, RouteStore routes, ILogger log, ServerMetrics? metrics = null)
     {
         _metrics = metrics ?? new ServerMetrics();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections);
@@ -53,6 +55,12 @@ public sealed class TunnelListener : IAsyncDisposable
     /// <summary>Where the listener is: the bound <see cref="IPEndPoint"/>, or the <see cref="UnixDomainSocketEndPoint"/> of the options.</summary>
     public EndPoint ListenEndPoint =>
         _options.Bind is UnixDomainSocketEndPoint unix ? unix : (_listenSocket ?? throw new InvalidOperationException("not started")).LocalEndPoint!;
+
+    /// <summary>Connects to this listener and sees its accept loop take the connection (the systemd watchdog's proof of life).</summary>
+    public AcceptProbe Probe => _probe ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Awaited after each accept, before anything else: fault tests wedge the loop with it. Null in service.</summary>
+    internal Func<Task>? AcceptStall { get; set; }
 
     /// <summary>The listening socket, for tests that look at its options.</summary>
     internal Socket Socket => _listenSocket ?? throw new InvalidOperationException("not started");
@@ -114,6 +122,7 @@ public sealed class TunnelListener : IAsyncDisposable
         }
         _unixPath = unixPath;
         _listenSocket = socket;
+        _probe = new AcceptProbe(ListenEndPoint);
         _acceptLoop = AcceptLoopAsync(socket);
     }
 
@@ -122,12 +131,12 @@ public sealed class TunnelListener : IAsyncDisposable
     {
         if (unix)
         {
-            _log.Warn("-fast-open: TCP Fast Open does not apply to a Unix socket (-bind-unix); ignored");
+            ListeningLog.FastOpenOnUnixSocket(_log);
             return;
         }
         if (!OperatingSystem.IsLinux())
         {
-            _log.Warn("-fast-open: TCP Fast Open is only set up on Linux; ignored");
+            ListeningLog.FastOpenNotLinux(_log);
             return;
         }
         try
@@ -136,11 +145,11 @@ public sealed class TunnelListener : IAsyncDisposable
         }
         catch (SocketException e)
         {
-            _log.Warn($"-fast-open: the kernel refused TCP_FASTOPEN ({e.SocketErrorCode}); serving without it");
+            ListeningLog.FastOpenRefused(_log, e.SocketErrorCode);
             return;
         }
         if (TcpFastOpen.ServerEnabledOnThisHost() is not true)
-            _log.Warn($"-fast-open: {TcpFastOpen.SysctlPath} does not have the server bit (2), so the kernel ignores Fast Open; set it with 'sysctl -w net.ipv4.tcp_fastopen=3'");
+            ListeningLog.FastOpenOffInKernel(_log, TcpFastOpen.SysctlPath);
     }
 
     /// <summary>
@@ -184,11 +193,15 @@ public sealed class TunnelListener : IAsyncDisposable
             catch (SocketException e)
             {
                 // Out of file descriptors and the like: back off instead of spinning, and keep serving.
-                _log.Error($"accept failed: {e.SocketErrorCode} ({e.Message}); retrying in 1 s");
+                ListeningLog.AcceptFailed(_log, e.SocketErrorCode, e.Message);
                 try { await Task.Delay(TimeSpan.FromSeconds(1), _options.Time, token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
                 continue;
             }
+
+            if (AcceptStall is { } stall) await stall().ConfigureAwait(false);
+            // Before every limit: a loop that still accepts is alive even when it must refuse everyone else.
+            if (_probe!.TryClaim(client)) continue;
 
             if (Volatile.Read(ref _activeConnections) >= _options.MaxConnections)
             {
@@ -252,7 +265,7 @@ public sealed class TunnelListener : IAsyncDisposable
         _metrics.HandshakeRefused(HandshakeRefusal.MaxConnections);
         if (_atConnectionLimit) return;
         _atConnectionLimit = true;
-        _log.Warn($"{_options.MaxConnections} connections open (-max-connections): closing new ones at once until some end");
+        ListeningLog.ConnectionLimitReached(_log, _options.MaxConnections);
     }
 
     private async Task RunConnectionAsync(Socket client, IPAddress? pendingKey, CancellationToken stopping)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 using Mtt.Core.Transport;
@@ -10,7 +11,7 @@ namespace Mtt.Core.Listening;
 /// user and answers a refusal when there is none or the request is not a WebSocket upgrade we take.
 /// No backend is dialled for a request that does not pass.
 /// </summary>
-internal sealed class UpgradeAdmission(TunnelServerOptions options, RouteStore routes, ServerLog log, ServerMetrics metrics)
+internal sealed class UpgradeAdmission(TunnelServerOptions options, RouteStore routes, ILogger log, ServerMetrics metrics)
 {
     /// <summary>Returns the request and its route when a tunnel should follow; null when it was refused or the client left.</summary>
     public async Task<(UpgradeRequest Request, Route Route)?> ReadAsync(SocketTransport transport, ConnectionPeer peer, CancellationToken cancellationToken)
@@ -29,13 +30,13 @@ internal sealed class UpgradeAdmission(TunnelServerOptions options, RouteStore r
             input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
             if (parsed.Status == UpgradeParseStatus.Invalid)
             {
-                log.Verbose($"{peer}: refused with {parsed.RefusalStatus}: {parsed.RefusalReason}");
+                ListeningLog.RequestRefused(log, peer.Display, parsed.RefusalStatus, parsed.RefusalReason);
                 await RefuseAsync(transport, parsed.RefusalStatus, cancellationToken).ConfigureAwait(false);
                 return null;
             }
             if (read.IsCompleted)
             {
-                if (!read.Buffer.IsEmpty) log.Verbose($"{peer}: closed before sending a whole request head");
+                if (!read.Buffer.IsEmpty) ListeningLog.RequestHeadIncomplete(log, peer.Display);
                 return null;
             }
         }
@@ -48,7 +49,7 @@ internal sealed class UpgradeAdmission(TunnelServerOptions options, RouteStore r
         // A user deleted since this table was read is refused as if it had never been there.
         if (!routes.Current.TryGet(request.Path, out var route) || route.State.IsRevoked)
         {
-            log.Verbose($"{peer}: refused with 404: no user for path {request.Path}");
+            ListeningLog.NoUserForPath(log, peer.Display, request.Path);
             await RefuseAsync(transport, 404, cancellationToken).ConfigureAwait(false);
             return null;
         }
@@ -56,7 +57,7 @@ internal sealed class UpgradeAdmission(TunnelServerOptions options, RouteStore r
         int status = UpgradeValidator.Validate(request, out string? reason);
         if (status != 0)
         {
-            log.Verbose($"{peer}: refused with {status}: {reason}");
+            ListeningLog.RequestRefused(log, peer.Display, status, reason);
             await RefuseAsync(transport, status, cancellationToken).ConfigureAwait(false);
             return null;
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Relay;
 using Mtt.Core.WebSockets;
@@ -24,7 +25,7 @@ internal sealed class SmuxDispatcher
     private readonly TimeProvider _time;
     private readonly int _maxStreams;
     private readonly int _receiveBudget;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly string _clientName;
     private readonly AsyncSignal _room = new();
     private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
@@ -38,7 +39,7 @@ internal sealed class SmuxDispatcher
     private long _bytesFromClient;
 
     public SmuxDispatcher(SmuxSession session, WebSocketConnection client, SmuxStreamRegistry streams, SmuxKeepAlive keepAlive,
-        SmuxSessionOptions options, ServerLog log, string clientName)
+        SmuxSessionOptions options, ILogger log, string clientName)
     {
         _session = session;
         _client = client;
@@ -116,7 +117,7 @@ internal sealed class SmuxDispatcher
                     continue;
 
                 default:
-                    if (_log.IsVerbose) _log.Verbose($"{_clientName}: smux protocol error ({_parser.Error}); closing with 1002");
+                    MuxLog.ProtocolError(_log, _clientName, _parser.Error);
                     return SmuxEndReason.SmuxProtocolError;
             }
         }
@@ -199,7 +200,7 @@ internal sealed class SmuxDispatcher
     private async ValueTask RefuseAsync(uint id, CancellationToken token)
     {
         Interlocked.Increment(ref _streamsRefused);
-        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {id} refused: {_maxStreams} streams already open");
+        MuxLog.StreamRefused(_log, _clientName, id, _maxStreams);
         // Rare, and the read loop may wait for it: a client flooding SYNs it does not read the answers to stalls only itself.
         byte[] frame = new byte[SmuxFrameHeader.Size];
         new SmuxFrameHeader(_parser.Version, SmuxCommand.Fin, 0, id).Write(frame);

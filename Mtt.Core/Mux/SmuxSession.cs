@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Relay;
 using Mtt.Core.Transport;
@@ -25,7 +26,7 @@ internal sealed class SmuxSession : ITunnelWatch
     private readonly WebSocketConnection _client;
     private readonly Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>> _dial;
     private readonly SmuxSessionOptions _options;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly string _clientName;
     private readonly string _backendName;
     private readonly SmuxStreamRegistry _streams;
@@ -40,7 +41,7 @@ internal sealed class SmuxSession : ITunnelWatch
         WebSocketConnection client,
         Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>> dial,
         SmuxSessionOptions options,
-        ServerLog log,
+        ILogger log,
         string clientName,
         string backendName,
         TunnelMeter meter)
@@ -154,13 +155,13 @@ internal sealed class SmuxSession : ITunnelWatch
 
     public void OnStreamOpened(SmuxStream stream)
     {
-        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {stream.Id} open to {_backendName}");
+        MuxLog.StreamOpened(_log, _clientName, stream.Id, _backendName);
     }
 
     public void OnBackendFailed(SmuxStream stream, string error)
     {
         Meter.DialFailed();
-        _log.Warn($"{_clientName}: stream {stream.Id}: backend {_backendName} failed: {error}; sent FIN");
+        MuxLog.StreamBackendFailed(_log, _clientName, stream.Id, _backendName, error);
     }
 
     public void OnStreamEnded(SmuxStream stream, string outcome, long bytesFromClient, long bytesToClient)
@@ -171,7 +172,7 @@ internal sealed class SmuxSession : ITunnelWatch
         Touch();
         _dispatcher.Wake();
         _streamEnded.Set();
-        if (_log.IsVerbose) _log.Verbose($"{_clientName}: stream {stream.Id} {outcome}: {bytesFromClient} bytes from the client, {bytesToClient} to it");
+        MuxLog.StreamEnded(_log, _clientName, stream.Id, outcome, bytesFromClient, bytesToClient);
         // The idle clock starts now; make sure the watchdog looks again by then.
         if (left == 0) _lifetime.WatchAgain();
     }
@@ -184,14 +185,14 @@ internal sealed class SmuxSession : ITunnelWatch
     {
         if (_keepAlive.TakeNopDue(now)) Sender.RequestKeepAlive();
         if (!_keepAlive.IsSilent(now)) return true;
-        if (_log.IsVerbose) _log.Verbose($"{_clientName}: nothing from the client for {_options.KeepAliveTimeout.TotalSeconds:0.#} s; closing the session");
+        MuxLog.KeepAliveTimedOut(_log, _clientName, _options.KeepAliveTimeout.TotalSeconds);
         _lifetime.Stop(SmuxEndReason.KeepAliveTimeout);
         return false;
     }
 
     void ITunnelWatch.OnClientStalled()
     {
-        if (_log.IsVerbose) _log.Verbose($"{_clientName}: the client took nothing of a write for {_options.IdleTimeout.TotalSeconds:0.#} s; session cut without a close frame");
+        MuxLog.SessionClientStalled(_log, _clientName, _options.IdleTimeout.TotalSeconds);
     }
 
     /// <summary>The session is stopping: the sender refuses new frames, the reader wakes, every stream stops.</summary>

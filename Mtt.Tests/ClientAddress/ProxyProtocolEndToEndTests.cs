@@ -76,7 +76,7 @@ public sealed class ProxyProtocolEndToEndTests
         await server.AllConnectionsEndedAsync();
         Assert.Equal(1, server.Metrics.Refused(HandshakeRefusal.ProxyHeader));
         Assert.Contains("dropped: no PROXY protocol header (-proxy-protocol)", server.LogText);
-        string exposition = Encoding.UTF8.GetString(MetricsExposition.Render(server.Metrics, new RouteStore().Current));
+        string exposition = MetricsText.Of(server.Metrics);
         Assert.Contains("mtt_handshakes_refused_total{reason=\"proxy_header\"} 1", exposition);
 
         await using (var next = await server.ConnectAsync(ProxyHeaders.V1(Client4, Listener4)))

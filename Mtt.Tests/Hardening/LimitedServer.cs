@@ -52,7 +52,7 @@ public sealed class LimitedServer : IAsyncDisposable
     public string Log => _logText.ToString();
 
     /// <summary>What <c>GET /metrics</c> would answer now.</summary>
-    public string Exposition => System.Text.Encoding.UTF8.GetString(MetricsExposition.Render(Metrics, new RouteStore().Current));
+    public string Exposition => MetricsText.Of(Metrics);
 
     public static LimitedServer Start(bool tls = false, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
         int maxPendingPerAddress = TunnelServerOptions.DefaultMaxPendingPerAddress, bool proxyProtocol = false,

@@ -45,6 +45,14 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         return Start(info);
     }
 
+    /// <summary>Another build of the daemon, run by <paramref name="program"/> (e.g. an emulator) with <paramref name="args"/>.</summary>
+    public static DaemonProcess StartProgram(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Start(info);
+    }
+
     /// <summary>The daemon with at most <paramref name="openFiles"/> descriptors (soft and hard, so .NET cannot raise it), through bash's ulimit.</summary>
     public static DaemonProcess StartWithOpenFileLimit(int openFiles, params string[] args)
     {
@@ -53,6 +61,23 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         info.ArgumentList.Add($"ulimit -n {openFiles} && exec \"$0\" \"$@\"");
         info.ArgumentList.Add(Executable);
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Start(info);
+    }
+
+    /// <summary>
+    /// The daemon with its stderr redirected by bash to <paramref name="stderrPath"/> (a file or a named pipe), so the
+    /// test knows what stderr is; <see cref="Stderr"/> stays empty.
+    /// </summary>
+    public static DaemonProcess StartWithStderrTo(string stderrPath, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("/bin/bash");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"${@:2}\" 2>\"$1\"");
+        info.ArgumentList.Add("mtt-mu-server");
+        info.ArgumentList.Add(stderrPath);
+        info.ArgumentList.Add(Executable);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         return Start(info);
     }
 

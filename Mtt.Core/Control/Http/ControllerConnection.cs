@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
@@ -23,15 +24,19 @@ internal sealed class ControllerConnection
     // A 408 goes to a client that has shown it is slow: it gets this long to take the answer.
     private static readonly TimeSpan TimeoutNoticeTime = TimeSpan.FromSeconds(1);
 
+    private const string DrainingReason = "draining: the server is stopping and takes no new tunnels";
+
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly PipeReader _reader;
     private readonly ControllerRequestReader _requests;
     private readonly Action _onRequestStarted;
     private readonly IUserTable _table;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
+    private readonly PrometheusExposition _exposition;
+    private readonly Func<bool> _isDraining;
     private readonly string _client;
     private readonly ControllerToken? _token;
     // Reset for each request and cancelled by _readTimer, which runs on the server's clock so that tests drive the read timeout.
@@ -41,8 +46,13 @@ internal sealed class ControllerConnection
     private bool _requestStarted;
     private bool _responseStarted;
 
-    public ControllerConnection(Socket socket, IUserTable table, ServerLog log, ControllerLimits limits, ServerMetrics metrics, TimeProvider time, ControllerToken? token = null)
+    /// <param name="exposition">renders <c>GET /metrics</c></param>
+    /// <param name="isDraining">whether the server is draining, for <c>GET /healthz</c></param>
+    public ControllerConnection(Socket socket, IUserTable table, ILogger log, ControllerLimits limits, ServerMetrics metrics,
+        PrometheusExposition exposition, Func<bool> isDraining, TimeProvider time, ControllerToken? token = null)
     {
+        _exposition = exposition;
+        _isDraining = isDraining;
         _readTimer = time.CreateTimer(CancelRequest, _requestTimeout, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _token = token;
         _metrics = metrics;
@@ -67,11 +77,11 @@ internal sealed class ControllerConnection
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away, or the server is shutting down: there is no one to answer.
-            if (!_closing) _log.Verbose($"controller {_client}: connection ended: {ex.Message}");
+            if (!_closing) ControllerLog.ConnectionEnded(_log, _client, ex.Message);
         }
         catch (Exception ex)
         {
-            _log.Error($"controller {_client}: connection failed: {ex}");
+            ControllerLog.ControllerConnectionFailed(_log, _client, ex);
         }
         finally
         {
@@ -112,11 +122,11 @@ internal sealed class ControllerConnection
         {
             if (!_requestStarted)
             {
-                _log.Verbose($"controller {_client}: idle connection closed");
+                ControllerLog.IdleClosed(_log, _client);
                 return false;
             }
             var rejection = new HttpRejection(408, $"request not received within {_limits.ReadTimeout.TotalSeconds:0.###} s");
-            _log.Warn($"controller {_client}: {rejection.StatusCode} {rejection.Reason}");
+            ControllerLog.Rejected(_log, _client, rejection.StatusCode, rejection.Reason);
             if (!_responseStarted) await SendTimeoutNoticeAsync(ControllerResponse.Refusal(rejection));
             return false;
         }
@@ -133,8 +143,10 @@ internal sealed class ControllerConnection
             return await RefuseAsync(new HttpRejection(401, "missing or wrong bearer token: send Authorization: Bearer <the -c-token value>"), token);
 
         if (head.IsMetricsScrape) return await ServeMetricsAsync(head, token);
+        if (head.IsHealthCheck) return await ServeHealthAsync(head, token);
         if (!head.IsPost)
-            return await RefuseAsync(new HttpRejection(405, $"method {head.Method} is not allowed: the controller takes POST (and GET {ControllerRequest.MetricsPath})"), token);
+            return await RefuseAsync(new HttpRejection(405,
+                $"method {head.Method} is not allowed: the controller takes POST (and GET {ControllerRequest.MetricsPath}, GET {ControllerRequest.HealthPath})"), token);
         // Refused on the declared length alone, before a byte of the body is read.
         if (head.ContentLength > _limits.MaxBodyBytes) return await RefuseAsync(HttpRejection.BodyTooLarge(_limits), token);
         // RFC 9110 section 10.1.1: curl waits a second for this before sending a body over 1 MiB.
@@ -148,8 +160,8 @@ internal sealed class ControllerConnection
 
         var outcome = await CommandProcessor.Dispatch(body.WrittenSpan, _table);
         _metrics.CommandAnswered(outcome.Opt, outcome.Reply.Res == ControllerReply.Success);
-        _log.Info($"controller {_client}: opt {outcome.Opt}, {outcome.EntryCount} entries: {outcome.LogSummary}");
-        if (outcome.Reply.Res != ControllerReply.Success) _log.Verbose($"controller {_client}: err_string: {outcome.Reply.ErrString}");
+        ControllerLog.CommandAnswered(_log, _client, outcome.Opt, outcome.EntryCount, outcome.LogSummary);
+        if (outcome.Reply.Res != ControllerReply.Success) ControllerLog.CommandError(_log, _client, outcome.Reply.ErrString);
 
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Build(200, outcome.Reply, close: !head.KeepAlive), token);
@@ -160,10 +172,25 @@ internal sealed class ControllerConnection
     {
         // A scrape has no body; one that came with a body could not be framed on a kept-alive connection.
         if (head.IsChunked || head.ContentLength > 0) return await RefuseAsync(HttpRejection.BadRequest("GET /metrics takes no body"), token);
-        byte[] body = MetricsExposition.Render(_metrics, _table.Current, _table as IMetricsSection);
+        byte[] body = _exposition.Render();
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Build(200, PrometheusTextWriter.ContentType, body, close: !head.KeepAlive), token);
         return head.KeepAlive;
+    }
+
+    private async Task<bool> ServeHealthAsync(ControllerRequest head, CancellationToken token)
+    {
+        if (head.IsChunked || head.ContentLength > 0) return await RefuseAsync(HttpRejection.BadRequest("GET /healthz takes no body"), token);
+        _responseStarted = true;
+        if (!_isDraining())
+        {
+            await _stream.WriteAsync(ControllerResponse.Build(200, ControllerReply.Ok, close: !head.KeepAlive), token);
+            return head.KeepAlive;
+        }
+        // A load balancer or monitor takes 503 as "send no one here"; the request was read whole, so closing
+        // after the answer loses nothing, and a checker reconnects for its next probe.
+        await _stream.WriteAsync(ControllerResponse.Build(503, ControllerReply.Error(DrainingReason), close: true), token);
+        return false;
     }
 
     // The first byte of a request: from now on the read timeout bounds the request, not an idle connection.
@@ -177,14 +204,14 @@ internal sealed class ControllerConnection
     private async Task<bool> EndAsync(RequestRead read, CancellationToken token)
     {
         if (read.Status == RequestReadStatus.Refused) return await RefuseAsync(read.Rejection, token);
-        if (read.ClosedIn is not null) _log.Verbose($"controller {_client}: closed in the middle of {read.ClosedIn}");
+        if (read.ClosedIn is not null) ControllerLog.ClosedMidRequest(_log, _client, read.ClosedIn);
         return false;
     }
 
     /// <summary>Answers an HTTP-level failure, then closes; always returns false (the connection ends).</summary>
     private async Task<bool> RefuseAsync(HttpRejection rejection, CancellationToken token)
     {
-        _log.Warn($"controller {_client}: {rejection.StatusCode} {rejection.Reason}");
+        ControllerLog.Rejected(_log, _client, rejection.StatusCode, rejection.Reason);
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Refusal(rejection), token);
         await LingerAsync();

@@ -15,6 +15,8 @@ internal readonly record struct ControllerRequest(
 
     public const string MetricsPath = "/metrics";
 
+    public const string HealthPath = "/healthz";
+
     /// <summary>The Authorization header's value; null when absent or sent more than once (then nothing is admitted).</summary>
     public string? Authorization { get; init; }
 
@@ -24,5 +26,11 @@ internal readonly record struct ControllerRequest(
     public string Target { get; init; } = "";
 
     /// <summary><c>GET /metrics</c>, with or without a query: the Prometheus scrape.</summary>
-    public bool IsMetricsScrape => Method == "GET" && (Target == MetricsPath || Target.StartsWith(MetricsPath + "?", StringComparison.Ordinal));
+    public bool IsMetricsScrape => IsGet(MetricsPath);
+
+    /// <summary><c>GET /healthz</c>, with or without a query: 200 while serving, 503 while draining.</summary>
+    public bool IsHealthCheck => IsGet(HealthPath);
+
+    private bool IsGet(string path) =>
+        Method == "GET" && (Target == path || (Target.StartsWith(path, StringComparison.Ordinal) && Target.Length > path.Length && Target[path.Length] == '?'));
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
@@ -23,9 +24,12 @@ public sealed class ControllerServer : IAsyncDisposable
 
     private readonly IPEndPoint _bind;
     private readonly IUserTable _table;
-    private readonly ServerLog _log;
+    private readonly ILogger _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
+    private readonly ServerMeter _meter;
+    private readonly PrometheusExposition _exposition;
+    private readonly Func<bool> _isDraining;
     private readonly byte[] _busyResponse;
     private readonly ControllerToken? _token;
     private readonly TimeProvider _time;
@@ -36,9 +40,10 @@ public sealed class ControllerServer : IAsyncDisposable
     private IPEndPoint? _localEndPoint;
     private Task _acceptLoop = Task.CompletedTask;
     private bool _disposed;
+    private volatile bool _draining;
 
     /// <param name="options">Its <see cref="ControllerServerOptions.Bind"/> must be an <see cref="IPEndPoint"/> by now.</param>
-    public ControllerServer(ControllerServerOptions options, RouteStore routes, ServerLog log, ServerMetrics? metrics = null,
+    public ControllerServer(ControllerServerOptions options, RouteStore routes, ILogger log, ServerMetrics? metrics = null,
         IUserTable? table = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -56,6 +61,11 @@ public sealed class ControllerServer : IAsyncDisposable
         _limits.Validate();
         _busyResponse = ControllerResponse.Refusal(
             new HttpRejection(503, $"too many controller connections (at most {_limits.MaxConnections})"));
+        // The meter lives as long as the controller that renders it, which in the daemon is the process.
+        _meter = new ServerMeter(_metrics, routes);
+        (table as IMeterSource)?.Register(_meter.Meter);
+        _exposition = new PrometheusExposition(_meter);
+        _isDraining = () => _draining;
     }
 
     /// <summary>The bound address (port 0 resolved to the real port); valid after <see cref="Start"/>.</summary>
@@ -63,6 +73,12 @@ public sealed class ControllerServer : IAsyncDisposable
 
     /// <summary>Whether a token is required (<c>Authorization: Bearer</c> on every request, else 401).</summary>
     public bool RequiresToken => _token is not null;
+
+    /// <summary>Whether the server is draining (after SIGTERM): <c>GET /healthz</c> then answers 503.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>The server has started its drain: from now on <c>GET /healthz</c> answers 503, while commands are still served.</summary>
+    public void MarkDraining() => _draining = true;
 
     /// <summary>Binds and listens (a taken address throws <see cref="SocketException"/>); accepting runs in the background.</summary>
     public void Start()
@@ -86,7 +102,7 @@ public sealed class ControllerServer : IAsyncDisposable
             _listener = listener;
             _localEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         }
-        _log.Info($"controller listening on {_localEndPoint}");
+        ControllerLog.Listening(_log, _localEndPoint);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(_listener));
     }
 
@@ -114,9 +130,11 @@ public sealed class ControllerServer : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            _log.Warn($"controller: {closing.Length} connections still closing after {ShutdownWait.TotalSeconds} s");
+            ControllerLog.StillClosing(_log, closing.Length, ShutdownWait.TotalSeconds);
         }
         _stopping.Dispose();
+        _exposition.Dispose();
+        _meter.Dispose();
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -135,7 +153,7 @@ public sealed class ControllerServer : IAsyncDisposable
             catch (SocketException ex)
             {
                 if (_stopping.IsCancellationRequested) return;
-                _log.Error($"controller: accept failed: {ex.Message}");
+                ControllerLog.ControllerAcceptFailed(_log, ex.Message);
                 try { await Task.Delay(AcceptRetryDelay, _time, _stopping.Token); }
                 catch (OperationCanceledException) { return; }
                 continue;
@@ -151,7 +169,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _table, _log, _limits, _metrics, _time, _token);
+                var connection = new ControllerConnection(client, _table, _log, _limits, _metrics, _exposition, _isDraining, _time, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;
@@ -168,8 +186,7 @@ public sealed class ControllerServer : IAsyncDisposable
 
     private void RefuseBusy(Socket client)
     {
-        string who = client.RemoteEndPoint?.ToString() ?? "unknown client";
-        _log.Warn($"controller {who}: 503 refused, {_limits.MaxConnections} connections already open");
+        ControllerLog.Busy(_log, client.RemoteEndPoint?.ToString() ?? "unknown client", _limits.MaxConnections);
         try
         {
             // Best effort, never blocking the accept loop: a fresh socket's send buffer takes a small answer whole.
