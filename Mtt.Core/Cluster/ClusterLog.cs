@@ -37,6 +37,6 @@ internal static partial class ClusterLog
     [LoggerMessage(7010, LogLevel.Warning, "{error}; the local copy falls behind the shared table until a save succeeds")]
     public static partial void StateSaveFailed(ILogger logger, string error);
 
-    [LoggerMessage(7011, LogLevel.Information, "state file {path} saved again")]
-    public static partial void StateSavedAgain(ILogger logger, string path);
+    [LoggerMessage(7011, LogLevel.Information, "state file {file} saved again")]
+    public static partial void StateSavedAgain(ILogger logger, string file);
 }

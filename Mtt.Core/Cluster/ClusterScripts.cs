@@ -8,12 +8,14 @@ internal static class ClusterScripts
 {
     /// <summary>
     /// opt 1/2/3. KEYS: <see cref="ClusterKeys.ChangeKeys"/>. ARGV: deadline (Unix ms), opt, channel, then
-    /// opt 1: path, dst, record per user; opt 2: paths. Returns the new version, or -1 past the deadline.
+    /// opt 1: path, dst, record per user; opt 2: paths. Returns the new version, -1 past the deadline, or -2 when Redis
+    /// holds no table (restarted empty and not written back yet: a change now would become the whole table).
     /// A user deleted, or given another dst, loses its counters, as the local table's does.
     /// </summary>
     public const string Change = """
         local t = redis.call('TIME')
         if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then return -1 end
+        if redis.call('EXISTS', KEYS[2]) == 0 then return -2 end
         local op = ARGV[2]
         local lines = {}
         local function forget(path)

@@ -246,7 +246,8 @@ internal sealed class ClusterTicker : IAsyncDisposable
     private async Task SeedAsync(string? reason)
     {
         var current = _table.Current;
-        if (_table.Version == 0 && current.Count == 0 && ++_missingTicks < FreshInstanceSeedTicks) return;
+        // At its own start an instance seeds at once: a new cluster takes changes from its first instance's start.
+        if (reason != "start" && _table.Version == 0 && current.Count == 0 && ++_missingTicks < FreshInstanceSeedTicks) return;
         var args = new List<RedisValue>(1 + current.Count * 2) { _table.Version };
         foreach (var route in current.Routes)
         {

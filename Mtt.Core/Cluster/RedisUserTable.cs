@@ -108,6 +108,11 @@ public sealed class RedisUserTable : IUserTable, IMeterSource, IAsyncDisposable
             _ticker.Failed(e);
             return Refused(change, $"not applied: Redis is unreachable ({Describe(e)}); changes are refused until it is back, tunnels of known users go on");
         }
+        if (version == -2)
+        {
+            _ticker.RequestResync("reconnect");
+            return Refused(change, "not applied: Redis holds no user table yet (it restarted empty); an instance writes its table back within a few seconds: send it again then");
+        }
         if (version < 0)
             return Refused(change, $"not applied: Redis ran the change more than {_options.ChangeDeadline.TotalSeconds:0.###} s after it was sent (paused or overloaded), so it was dropped; send it again");
 
