@@ -7,6 +7,7 @@ using Mtt.Core.Cluster;
 using Mtt.Core.Control.Http;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 
 namespace Mtt.Daemon;
 
@@ -115,6 +116,14 @@ public static class CommandLine
         if (flags.DisableTls && cert is not null) return Fail("-disable-tls contradicts -cert/-key");
         if (flags.DisableTls && flags.ForceTls) return Fail("-disable-tls contradicts -force-tls");
 
+        TlsEngine? engine = flags.TlsEngine switch
+        {
+            "sslstream" => TlsEngine.SslStream,
+            "openssl" => TlsEngine.OpenSsl,
+            _ => null,
+        };
+        if (engine is null) return InvalidValue("tls-engine", flags.TlsEngine, "want sslstream or openssl");
+
         if (cert is null && flags.ForceTls && !SelfSignedCertificate.IsValidServerName(flags.ServerName))
             return InvalidValue("n", flags.ServerName, "the self-signed certificate needs a DNS name or an IP address");
 
@@ -138,6 +147,7 @@ public static class CommandLine
                     TrustedProxies = trustedProxies,
                     MaxConnections = maxConnections,
                     MaxHandshakes = maxHandshakes,
+                    TlsEngine = engine.Value,
                     MaxPendingPerAddress = maxPendingPerIp,
                 },
                 Controller = new ControllerServerOptions

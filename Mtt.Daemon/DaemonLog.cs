@@ -76,4 +76,10 @@ internal static partial class DaemonLog
 
     [LoggerMessage(1023, LogLevel.Warning, "cannot notify systemd on NOTIFY_SOCKET ({error}); serving on, systemd judges by its timeouts")]
     public static partial void NotifyFailed(ILogger logger, string error);
+
+    [LoggerMessage(1024, LogLevel.Information, "{engine}")]
+    public static partial void TlsEngineReady(ILogger logger, string engine);
+
+    [LoggerMessage(1025, LogLevel.Error, "{error}")]
+    public static partial void TlsEngineUnusable(ILogger logger, string error);
 }

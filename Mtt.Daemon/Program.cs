@@ -10,6 +10,8 @@ using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
 using Mtt.Core.Routing;
+using Mtt.Core.Transport;
+using Mtt.Core.Transport.OpenSsl;
 using Mtt.Daemon.Systemd;
 
 namespace Mtt.Daemon;
@@ -61,6 +63,16 @@ public static class Program
         {
             DaemonLog.CertificateLoadFailed(log, e.Message);
             return StartFailedExitCode;
+        }
+
+        if (certificate is not null && options.Tunnel.TlsEngine == TlsEngine.OpenSsl)
+        {
+            if (!OpenSslEngine.TryPrepare(certificate.Current, out string engine))
+            {
+                DaemonLog.TlsEngineUnusable(log, engine);
+                return StartFailedExitCode;
+            }
+            DaemonLog.TlsEngineReady(log, engine);
         }
 
         EndPoint bind;

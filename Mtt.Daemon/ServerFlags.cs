@@ -24,6 +24,7 @@ internal sealed class ServerFlags
     public const string DefaultMaxHandshakes = "1000";
     public const string DefaultMaxPendingPerIp = "64";
     public const string DefaultDrainTimeout = "10s";
+    public const string DefaultTlsEngine = "sslstream";
     public const string DefaultLogFormat = "text";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
@@ -66,6 +67,10 @@ internal sealed class ServerFlags
     [Option("drain-timeout", Default = DefaultDrainTimeout, MetaValue = "duration",
         HelpText = "on SIGTERM/SIGINT, new connections are refused and open tunnels get this long to end on their own before they are closed (1001); 0 closes them at once")]
     public string DrainTimeout { get; set; } = DefaultDrainTimeout;
+
+    [Option("tls-engine", Default = DefaultTlsEngine, MetaValue = "string",
+        HelpText = "what computes TLS: sslstream (.NET's SslStream) or openssl (libssl called directly, less CPU per byte; see the README)")]
+    public string TlsEngine { get; set; } = DefaultTlsEngine;
 
     [Option("verbose", HelpText = "log each connection, route miss and error")]
     public bool Verbose { get; set; }

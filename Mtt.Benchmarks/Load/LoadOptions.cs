@@ -54,6 +54,7 @@ internal sealed class LoadOptions
           --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
           --verbose-server       pass -verbose to the server
           --server-env K=V       an environment variable for the server process (repeatable), e.g. DOTNET_GCgen0size=0x400000
+          --server-arg flag      a flag for the server process (repeatable), e.g. --server-arg -tls-engine=openssl
           --json                 write the results as JSON on stdout instead of the table (progress stays on stderr)
         """;
 
@@ -108,6 +109,9 @@ internal sealed class LoadOptions
     public bool VerboseServer { get; private set; }
 
     public Dictionary<string, string> ServerEnvironment { get; } = [];
+
+    /// <summary>--server-arg: flags appended to the server's command line (e.g. -tls-engine=openssl).</summary>
+    public List<string> ServerArguments { get; } = [];
 
     public bool Json { get; private set; }
 
@@ -199,6 +203,7 @@ internal sealed class LoadOptions
                     if (equals <= 0) throw new ArgumentException($"--server-env needs NAME=VALUE, not {pair}");
                     options.ServerEnvironment[pair[..equals]] = pair[(equals + 1)..];
                     break;
+                case "--server-arg": options.ServerArguments.Add(Value()); break;
                 case "--json": options.Json = true; break;
                 default: throw new ArgumentException($"unknown option {name}");
             }

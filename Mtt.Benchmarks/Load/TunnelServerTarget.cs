@@ -47,6 +47,7 @@ internal sealed class TunnelServerTarget : IEchoTarget
         arguments.AddRange(["-b", $"127.0.0.1:{tunnelPort}", "-c", $"127.0.0.1:{controllerPort}", "-timeout", options.ServerTimeout]);
         if (tls) arguments.Add("-force-tls");
         if (options.VerboseServer) arguments.Add("-verbose");
+        arguments.AddRange(options.ServerArguments);
 
         var process = ChildProcess.Start("mtt-mu-server", fileName, arguments, options.ServerEnvironment);
         var target = new TunnelServerTarget(process, tls, tunnelPort, controllerPort, options.ChunkSize, options);

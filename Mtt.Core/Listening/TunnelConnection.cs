@@ -68,9 +68,10 @@ internal sealed class TunnelConnection
                 // A slot is held only while TLS records are being computed on, never while waiting for the client; waiting
                 // for one counts against the handshake timeout. A plain head takes none: its parse is synchronous and
                 // bounded (8 KiB), so no more of them run at once than there are threads, and a slot would only add a wait.
-                transport = _options.Certificate is { } certificate
-                    ? await SocketTransport.CreateTlsAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false)
-                    : SocketTransport.CreatePlain(_socket);
+                transport = _options.Certificate is not { } certificate ? SocketTransport.CreatePlain(_socket)
+                    : _options.TlsEngine == TlsEngine.OpenSsl
+                        ? await SocketTransport.CreateOpenSslAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false)
+                        : await SocketTransport.CreateTlsAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false);
                 accepted = await _admission.ReadAsync(transport, _peer, handshakeTimeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !serverStopping.IsCancellationRequested)

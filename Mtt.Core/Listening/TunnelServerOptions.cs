@@ -1,5 +1,6 @@
 using System.Net;
 using Mtt.Core.ClientAddress;
+using Mtt.Core.Transport;
 
 namespace Mtt.Core.Listening;
 
@@ -27,6 +28,9 @@ public sealed record TunnelServerOptions
 
     /// <summary>The certificate to speak TLS with (replaceable while running), or null for plain HTTP behind a TLS-terminating proxy.</summary>
     public ServerCertificate? Certificate { get; init; }
+
+    /// <summary><c>-tls-engine</c>: what computes TLS when <see cref="Certificate"/> is set.</summary>
+    public TlsEngine TlsEngine { get; init; } = TlsEngine.SslStream;
 
     /// <summary><c>-mux</c>: a client that offers no subprotocol is treated as multiplexed.</summary>
     public bool MuxByDefault { get; init; }

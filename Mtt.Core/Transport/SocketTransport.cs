@@ -86,12 +86,27 @@ internal sealed class SocketTransport : IAsyncDisposable
     }
 
     /// <summary>
+    /// The same handshake on the OpenSSL engine (<see cref="TlsEngine.OpenSsl"/>): libssl called directly, with the
+    /// same certificate, versions, ALPN and handshake slots, and the same exceptions on failure.
+    /// </summary>
+    public static async Task<SocketTransport> CreateOpenSslAsync(Socket socket, SslStreamCertificateContext certificate, SemaphoreSlim? handshakeSlots, CancellationToken cancellationToken)
+    {
+        var shutdown = new ShutdownRecord();
+        var stream = await OpenSsl.OpenSslHandshake.AcceptAsync(socket, certificate, handshakeSlots, shutdown, cancellationToken).ConfigureAwait(false);
+        return new SocketTransport(socket, stream, shutdown);
+    }
+
+    /// <summary>The OpenSSL engine's stream, when this transport runs on it; for tests.</summary>
+    internal OpenSsl.OpenSslStream? OpenSslStream => _stream as OpenSsl.OpenSslStream;
+
+    /// <summary>
     /// Lets an idle TLS connection hold no OpenSSL record buffers (<see cref="OpenSslRecordBuffers"/>).
     /// Call only between reads and writes: after the upgrade was read and its answer flushed.
     /// </summary>
     public void ReleaseTlsBuffers()
     {
         if (_stream is SslStream ssl) OpenSslRecordBuffers.TryRelease(ssl);
+        else if (_stream is OpenSsl.OpenSslStream openSsl) openSsl.ReleaseBuffers();
     }
 
     /// <summary>Tells the peer we will send no more (TCP FIN); reading goes on.</summary>

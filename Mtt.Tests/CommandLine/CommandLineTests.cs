@@ -7,7 +7,7 @@ namespace Mtt.Tests.CommandLine;
 public sealed class CommandLineTests
 {
     private static readonly string[] AllFlags =
-        ["b", "bind-unix", "c", "c-token", "cert", "disable-tls", "drain-timeout", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "send-proxy", "state", "timeout", "verbose"];
+        ["b", "bind-unix", "c", "c-token", "cert", "disable-tls", "drain-timeout", "fast-open", "force-tls", "key", "metrics-per-user", "mux", "n", "send-proxy", "state", "timeout", "tls-engine", "verbose"];
 
     private static CommandLineResult Parse(params string[] args) => Mtt.Daemon.CommandLine.Parse(args);
 
@@ -543,5 +543,19 @@ public sealed class CommandLineTests
         var fromEnvironment = Mtt.Daemon.CommandLine.Parse([], _ => "bad token");
         Assert.Equal(2, fromEnvironment.ExitCode);
         Assert.StartsWith("invalid $MTT_CONTROLLER_TOKEN: ", fromEnvironment.Error);
+    }
+
+    [Fact]
+    public void TlsEngine_IsSslStreamByDefault_AndOpenSslOnRequest()
+    {
+        Assert.Equal(Mtt.Core.Transport.TlsEngine.SslStream, Parsed("-force-tls").Tunnel.TlsEngine);
+        Assert.Equal(Mtt.Core.Transport.TlsEngine.OpenSsl, Parsed("-force-tls", "-tls-engine", "openssl").Tunnel.TlsEngine);
+        Assert.Equal(Mtt.Core.Transport.TlsEngine.SslStream, Parsed("-tls-engine=sslstream").Tunnel.TlsEngine);
+    }
+
+    [Fact]
+    public void TlsEngine_OtherThanTheTwo_IsRefused()
+    {
+        Assert.StartsWith("invalid value \"boringssl\" for flag -tls-engine: want sslstream or openssl", Refused("-tls-engine", "boringssl"));
     }
 }

@@ -11,15 +11,17 @@ public sealed class DaemonCertificateReloadTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task ReplacedFiles_ReachNewHandshakes_WhileAnOpenTunnelStillEchoes()
+    [Theory]
+    [InlineData("sslstream")]
+    [InlineData("openssl")]
+    public async Task ReplacedFiles_ReachNewHandshakes_WhileAnOpenTunnelStillEchoes(string engine)
     {
         using var directory = new TemporaryDirectory();
         using var first = TestCertificates.CreateChain();
         using var second = TestCertificates.CreateChain();
         var files = TestCertificates.WriteFiles(directory.Path, first, TestKeyFormat.Pkcs8Ec);
         await using var backend = new EchoBackend();
-        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-cert", files.CertPath, "-key", files.KeyPath);
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-cert", files.CertPath, "-key", files.KeyPath, "-tls-engine", engine);
         var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
         await DaemonDrainTests.AddUserAsync(controllerPort, "/u1", backend.Address);
         using var tunnel = await ConnectTlsTunnelAsync(tunnelPort, "/u1");
@@ -32,14 +34,16 @@ public sealed class DaemonCertificateReloadTests
         await DaemonDrainTests.EchoAsync(tunnel, "over the old handshake");
     }
 
-    [Fact]
-    public async Task MismatchedNewPair_KeepsTheOldCertificate_AndSaysWhy()
+    [Theory]
+    [InlineData("sslstream")]
+    [InlineData("openssl")]
+    public async Task MismatchedNewPair_KeepsTheOldCertificate_AndSaysWhy(string engine)
     {
         using var directory = new TemporaryDirectory();
         using var first = TestCertificates.CreateChain();
         using var second = TestCertificates.CreateChain();
         var files = TestCertificates.WriteFiles(directory.Path, first, TestKeyFormat.Pkcs8Ec);
-        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-cert", files.CertPath, "-key", files.KeyPath);
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-cert", files.CertPath, "-key", files.KeyPath, "-tls-engine", engine);
         var (tunnelPort, _) = await daemon.Ports.WaitAsync(Bound);
 
         // The new certificate with the old key: what a renewal that got only half-way leaves behind.
@@ -50,14 +54,16 @@ public sealed class DaemonCertificateReloadTests
         Assert.Equal(first.Leaf.Thumbprint, await PresentedThumbprintAsync(tunnelPort));
     }
 
-    [Fact]
-    public async Task Sighup_ReloadsThePair()
+    [Theory]
+    [InlineData("sslstream")]
+    [InlineData("openssl")]
+    public async Task Sighup_ReloadsThePair(string engine)
     {
         using var directory = new TemporaryDirectory();
         using var first = TestCertificates.CreateChain();
         using var second = TestCertificates.CreateChain();
         var files = TestCertificates.WriteFiles(directory.Path, first, TestKeyFormat.Pkcs8Ec);
-        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-cert", files.CertPath, "-key", files.KeyPath);
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-cert", files.CertPath, "-key", files.KeyPath, "-tls-engine", engine);
         var (tunnelPort, _) = await daemon.Ports.WaitAsync(Bound);
 
         ReplacePair(directory, second);

@@ -11,11 +11,14 @@ public sealed class DaemonProcessTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task ForceTls_ServesATunnel_ForAUserAddedThroughTheController_AndStopsOnSigterm()
+    [Theory]
+    [InlineData("sslstream")]
+    [InlineData("openssl")]
+    public async Task ForceTls_ServesATunnel_ForAUserAddedThroughTheController_AndStopsOnSigterm(string engine)
     {
         await using var backend = new EchoBackend();
-        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "--c=127.0.0.1:0", "-force-tls", "-timeout=30s");
+        await using var daemon = DaemonProcess.Start("-b", "127.0.0.1:0", "--c=127.0.0.1:0", "-force-tls", "-timeout=30s", "-tls-engine", engine);
+        if (engine == "openssl") await daemon.WaitForStderrAsync("TLS engine: OpenSSL 3").WaitAsync(Bound);
         var (tunnelPort, controllerPort) = await daemon.Ports.WaitAsync(Bound);
 
         using var http = new HttpClient();

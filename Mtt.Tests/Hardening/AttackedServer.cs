@@ -1,4 +1,5 @@
 using System.Text;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Hardening;
@@ -25,10 +26,10 @@ public sealed class AttackedServer : IAsyncDisposable
     public int BackendConnections => _backend.Accepted;
 
     /// <param name="closeHandshakeTimeout">How long the server waits for the client's close after its own; a long one shows a wait that should not happen.</param>
-    public static AttackedServer Start(TimeSpan? handshakeTimeout = null, bool tls = false, TimeSpan? closeHandshakeTimeout = null)
+    public static AttackedServer Start(TimeSpan? handshakeTimeout = null, bool tls = false, TimeSpan? closeHandshakeTimeout = null, TlsEngine engine = TlsEngine.SslStream)
     {
         var backend = new EchoBackend();
-        var server = TestServer.Start(tls: tls, handshakeTimeout: handshakeTimeout, closeHandshakeTimeout: closeHandshakeTimeout);
+        var server = TestServer.Start(tls: tls, handshakeTimeout: handshakeTimeout, closeHandshakeTimeout: closeHandshakeTimeout, engine: engine);
         server.AddUser(UserPath, backend.Address);
         return new AttackedServer(server, backend);
     }

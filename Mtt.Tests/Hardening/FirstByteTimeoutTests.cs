@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Listening;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Hardening;
@@ -11,12 +12,13 @@ public class FirstByteTimeoutTests
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(3);
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task SilentConnection_IsDroppedAtTheFirstByteTimeout_AndCounted(bool tls)
+    [InlineData(false, TlsEngine.SslStream)]
+    [InlineData(true, TlsEngine.SslStream)]
+    [InlineData(true, TlsEngine.OpenSsl)]
+    public async Task SilentConnection_IsDroppedAtTheFirstByteTimeout_AndCounted(bool tls, TlsEngine engine)
     {
         var clock = new TimerWatchingClock(TunnelServerOptions.DefaultFirstByteTimeout);
-        await using var server = LimitedServer.Start(tls, time: clock);
+        await using var server = LimitedServer.Start(tls, time: clock, engine: engine);
         await using var silent = await RawWebSocketClient.ConnectAsync(server.Port).WaitAsync(AttackedServer.Bound);
         // The server is waiting for its first byte once it has set the timer for it.
         await clock.TimerCreated.WaitAsync(AttackedServer.Bound);

@@ -1,3 +1,4 @@
+using Mtt.Core.Transport;
 using System.Diagnostics;
 using System.Text;
 using Mtt.Tests.Support;
@@ -89,10 +90,11 @@ public class HandshakeAttackTests
         await server.AssertServesANormalClientAsync();
     }
 
-    [Fact]
-    public async Task PlainHttp_OnATlsListener_IsClosedWithoutAnAnswer()
+    [Theory]
+    [MemberData(nameof(TlsEngines.Both), MemberType = typeof(TlsEngines))]
+    public async Task PlainHttp_OnATlsListener_IsClosedWithoutAnAnswer(TlsEngine engine)
     {
-        await using var server = AttackedServer.Start(tls: true);
+        await using var server = AttackedServer.Start(tls: true, engine: engine);
         await using var client = await server.ConnectTcpAsync();
 
         await client.SendRawAsync(GoodHead);
@@ -101,11 +103,12 @@ public class HandshakeAttackTests
         await server.AssertServesANormalClientAsync();
     }
 
-    [Fact]
-    public async Task StalledTlsHandshake_IsDropped_ByTheHandshakeTimeout()
+    [Theory]
+    [MemberData(nameof(TlsEngines.Both), MemberType = typeof(TlsEngines))]
+    public async Task StalledTlsHandshake_IsDropped_ByTheHandshakeTimeout(TlsEngine engine)
     {
         var timeout = TimeSpan.FromMilliseconds(300);
-        await using var server = AttackedServer.Start(timeout, tls: true);
+        await using var server = AttackedServer.Start(timeout, tls: true, engine: engine);
         var clock = Stopwatch.StartNew();
         await using var client = await server.ConnectTcpAsync();
 

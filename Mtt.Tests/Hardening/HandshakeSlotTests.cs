@@ -1,3 +1,4 @@
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Hardening;
@@ -27,14 +28,17 @@ public class HandshakeSlotTests
     }
 
     [Theory]
-    [InlineData(Stall.Silent, true)]
-    [InlineData(Stall.HalfClientHello, true)]
-    [InlineData(Stall.OneByteOfHead, true)]
-    [InlineData(Stall.Silent, false)]
-    [InlineData(Stall.OneByteOfHead, false)]
-    public async Task StalledConnections_HoldNoHandshakeSlot_SoAFreshClientIsServedAtOnce(Stall stall, bool tls)
+    [InlineData(Stall.Silent, true, TlsEngine.SslStream)]
+    [InlineData(Stall.HalfClientHello, true, TlsEngine.SslStream)]
+    [InlineData(Stall.OneByteOfHead, true, TlsEngine.SslStream)]
+    [InlineData(Stall.Silent, true, TlsEngine.OpenSsl)]
+    [InlineData(Stall.HalfClientHello, true, TlsEngine.OpenSsl)]
+    [InlineData(Stall.OneByteOfHead, true, TlsEngine.OpenSsl)]
+    [InlineData(Stall.Silent, false, TlsEngine.SslStream)]
+    [InlineData(Stall.OneByteOfHead, false, TlsEngine.SslStream)]
+    public async Task StalledConnections_HoldNoHandshakeSlot_SoAFreshClientIsServedAtOnce(Stall stall, bool tls, TlsEngine engine)
     {
-        await using var server = LimitedServer.Start(tls, maxHandshakes: Slots);
+        await using var server = LimitedServer.Start(tls, maxHandshakes: Slots, engine: engine);
         byte[]? hello = stall == Stall.HalfClientHello ? await CapturedClientHello.CaptureAsync() : null;
         // A stalled head behind a finished TLS handshake: as many as there are slots, since a TLS client cannot
         // finish its handshake while every slot is held.

@@ -19,7 +19,7 @@ public sealed class LimitedServer : IAsyncDisposable
     private readonly StringWriter _logText = new();
 
     private LimitedServer(EchoBackend backend, bool tls, int maxHandshakes, int maxPendingPerAddress, bool proxyProtocol,
-        TimeProvider? time, TimeSpan? handshakeTimeout, TimeSpan? firstByteTimeout)
+        TimeProvider? time, TimeSpan? handshakeTimeout, TimeSpan? firstByteTimeout, TlsEngine engine)
     {
         _backend = backend;
         Certificate = tls ? SelfSignedCertificate.Create("localhost") : null;
@@ -30,6 +30,7 @@ public sealed class LimitedServer : IAsyncDisposable
         {
             Bind = new IPEndPoint(IPAddress.Loopback, 0),
             Certificate = Certificate is null ? null : new ServerCertificate(SslStreamCertificateContext.Create(Certificate, additionalCertificates: null, offline: true)),
+            TlsEngine = engine,
             MaxHandshakes = maxHandshakes,
             MaxPendingPerAddress = maxPendingPerAddress,
             RequireProxyHeader = proxyProtocol,
@@ -56,8 +57,8 @@ public sealed class LimitedServer : IAsyncDisposable
 
     public static LimitedServer Start(bool tls = false, int maxHandshakes = TunnelServerOptions.DefaultMaxHandshakes,
         int maxPendingPerAddress = TunnelServerOptions.DefaultMaxPendingPerAddress, bool proxyProtocol = false,
-        TimeProvider? time = null, TimeSpan? handshakeTimeout = null, TimeSpan? firstByteTimeout = null) =>
-        new(new EchoBackend(), tls, maxHandshakes, maxPendingPerAddress, proxyProtocol, time, handshakeTimeout, firstByteTimeout);
+        TimeProvider? time = null, TimeSpan? handshakeTimeout = null, TimeSpan? firstByteTimeout = null, TlsEngine engine = TlsEngine.SslStream) =>
+        new(new EchoBackend(), tls, maxHandshakes, maxPendingPerAddress, proxyProtocol, time, handshakeTimeout, firstByteTimeout, engine);
 
     /// <summary>A client past TLS (when the server speaks it), from <paramref name="from"/> (127.0.0.1 when null).</summary>
     public Task<RawWebSocketClient> ConnectAsync(IPAddress? from = null, byte[]? preamble = null) =>

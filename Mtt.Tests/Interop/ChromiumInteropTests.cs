@@ -1,3 +1,4 @@
+using Mtt.Core.Transport;
 using System.Text.Json;
 using Mtt.Tests.Support;
 using Xunit.Abstractions;
@@ -18,12 +19,13 @@ public sealed class ChromiumInteropTests
     public ChromiumInteropTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task ChromiumWebSocket_EchoesEveryLengthFormByteExact_RefusesTextWith1003_AndGetsNoSocketForAMissingPath(bool tls)
+    [InlineData(false, TlsEngine.SslStream)]
+    [InlineData(true, TlsEngine.SslStream)]
+    [InlineData(true, TlsEngine.OpenSsl)]
+    public async Task ChromiumWebSocket_EchoesEveryLengthFormByteExact_RefusesTextWith1003_AndGetsNoSocketForAMissingPath(bool tls, TlsEngine engine)
     {
         await using var backend = new EchoBackend();
-        await using var server = TestServer.StartWithUser("/chromium", backend.Address, tls: tls);
+        await using var server = TestServer.StartWithUser("/chromium", backend.Address, tls: tls, engine: engine);
         await using var host = new PageHost(new Dictionary<string, string>
         {
             ["/echo-page.html"] = Path.Combine(InteropAssets.BrowserDirectory, "echo-page.html"),

@@ -1,3 +1,4 @@
+using Mtt.Core.Transport;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Mtt.Tests.Support;
@@ -17,13 +18,15 @@ public sealed class NodeWsInteropTests
     public NodeWsInteropTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public async Task BinaryMessagesOfEveryLengthForm_EchoByteExact_AndTheClientsCloseIsAnswered(bool tls, bool verifyCertificate)
+    [InlineData(false, false, TlsEngine.SslStream)]
+    [InlineData(true, false, TlsEngine.SslStream)]
+    [InlineData(true, true, TlsEngine.SslStream)]
+    [InlineData(true, false, TlsEngine.OpenSsl)]
+    [InlineData(true, true, TlsEngine.OpenSsl)]
+    public async Task BinaryMessagesOfEveryLengthForm_EchoByteExact_AndTheClientsCloseIsAnswered(bool tls, bool verifyCertificate, TlsEngine engine)
     {
         await using var backend = new EchoBackend();
-        await using var server = TestServer.StartWithUser("/node", backend.Address, tls: tls);
+        await using var server = TestServer.StartWithUser("/node", backend.Address, tls: tls, engine: engine);
         using var directory = new TemporaryDirectory();
         uint seed = EchoPlan.NewSeed();
         var options = new JsonObject { ["mode"] = "echo", ["url"] = server.UriFor("/node").ToString(), ["seed"] = seed, ["sizes"] = Sizes() };

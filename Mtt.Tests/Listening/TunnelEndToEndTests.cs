@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Time.Testing;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Listening;
@@ -72,11 +73,12 @@ public sealed class TunnelEndToEndTests
         Assert.Equal(sent, received);
     }
 
-    [Fact]
-    public async Task FiftyMegabytes_BothDirectionsAtOnce_OverTls_ArriveByteExact()
+    [Theory]
+    [MemberData(nameof(TlsEngines.Both), MemberType = typeof(TlsEngines))]
+    public async Task FiftyMegabytes_BothDirectionsAtOnce_OverTls_ArriveByteExact(TlsEngine engine)
     {
         await using var backend = new EchoBackend();
-        await using var server = TestServer.Start(tls: true);
+        await using var server = TestServer.Start(tls: true, engine: engine);
         server.AddUser("/bulk", backend.Address);
 
         using var client = await ConnectAsync(server, "/bulk");
@@ -111,11 +113,12 @@ public sealed class TunnelEndToEndTests
         Assert.Equal(0, backend.Accepted);
     }
 
-    [Fact]
-    public async Task GoClientHead_Gets101_WithAcceptKeyAndEchoedSubprotocol()
+    [Theory]
+    [MemberData(nameof(TlsEngines.Both), MemberType = typeof(TlsEngines))]
+    public async Task GoClientHead_Gets101_WithAcceptKeyAndEchoedSubprotocol(TlsEngine engine)
     {
         await using var backend = new EchoBackend();
-        await using var server = TestServer.Start(tls: true);
+        await using var server = TestServer.Start(tls: true, engine: engine);
         server.AddUser("/9f3c1e", backend.Address);
 
         await using var client = await RawWebSocketClient.ConnectAsync(server.Port, server.Certificate);

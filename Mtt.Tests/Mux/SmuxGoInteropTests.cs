@@ -1,3 +1,4 @@
+using Mtt.Core.Transport;
 using System.Diagnostics;
 using Mtt.Tests.Support;
 using Xunit.Abstractions;
@@ -19,15 +20,17 @@ public sealed class SmuxGoInteropTests
     public SmuxGoInteropTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(2, false)]
-    [InlineData(1, true)]
-    [InlineData(2, true)]
-    public async Task GoSmuxClient_SixteenStreams_EchoByteExact(int version, bool tls)
+    [InlineData(1, false, TlsEngine.SslStream)]
+    [InlineData(2, false, TlsEngine.SslStream)]
+    [InlineData(1, true, TlsEngine.SslStream)]
+    [InlineData(2, true, TlsEngine.SslStream)]
+    [InlineData(1, true, TlsEngine.OpenSsl)]
+    [InlineData(2, true, TlsEngine.OpenSsl)]
+    public async Task GoSmuxClient_SixteenStreams_EchoByteExact(int version, bool tls, TlsEngine engine)
     {
         string client = await BuildClientAsync();
         await using var backend = new EchoBackend();
-        await using var server = TestServer.StartWithUser("/go", backend.Address, tls: tls);
+        await using var server = TestServer.StartWithUser("/go", backend.Address, tls: tls, engine: engine);
 
         var (exitCode, output) = await RunAsync(client, $"-url {server.UriFor("/go")} -v {version} -streams 16 -bytes 1048576", TimeSpan.FromMinutes(2));
         _output.WriteLine(output);

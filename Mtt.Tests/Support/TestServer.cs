@@ -14,12 +14,16 @@ public sealed class TestServer : IAsyncDisposable
 {
     private readonly TunnelListener _listener;
 
-    private TestServer(TunnelListener listener, RouteStore routes, X509Certificate2? certificate)
+    private TestServer(TunnelListener listener, RouteStore routes, X509Certificate2? certificate, ServerCertificate? serverCertificate)
     {
         _listener = listener;
         Routes = routes;
         Certificate = certificate;
+        ServerCertificate = serverCertificate;
     }
+
+    /// <summary>What the listener presents, replaceable as a reload replaces it.</summary>
+    public ServerCertificate? ServerCertificate { get; }
 
     public RouteStore Routes { get; }
 
@@ -35,13 +39,14 @@ public sealed class TestServer : IAsyncDisposable
     public static TestServer Start(bool tls = false, bool mux = false, TimeSpan? idleTimeout = null, TimeSpan? handshakeTimeout = null, ServerLog? log = null,
         TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null,
         bool proxyProtocol = false, TrustedProxies? trustedProxies = null, ServerMetrics? metrics = null, TimeSpan? closeHandshakeTimeout = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, TlsEngine engine = TlsEngine.SslStream)
     {
         X509Certificate2? certificate = tls ? SelfSignedCertificate.Create("localhost") : null;
         var options = new TunnelServerOptions
         {
             Bind = new IPEndPoint(IPAddress.Loopback, 0),
             Certificate = certificate is null ? null : new ServerCertificate(SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true)),
+            TlsEngine = engine,
             MuxByDefault = mux,
             IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(1),
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
@@ -55,15 +60,15 @@ public sealed class TestServer : IAsyncDisposable
         var routes = new RouteStore();
         var listener = new TunnelListener(options, routes, log ?? ServerLog.Silent, metrics);
         listener.Start();
-        return new TestServer(listener, routes, certificate);
+        return new TestServer(listener, routes, certificate, options.Certificate);
     }
 
     /// <summary>A server with one user already in its table.</summary>
     /// <param name="time">Where the tunnels' timeouts read the time: a fake clock lets a test move it instead of waiting.</param>
     public static TestServer StartWithUser(string path, string dst, bool tls = false, bool mux = false, TimeSpan? idleTimeout = null,
-        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null, TimeProvider? time = null)
+        TimeSpan? keepAliveInterval = null, TimeSpan? keepAliveTimeout = null, TimeProvider? time = null, TlsEngine engine = TlsEngine.SslStream)
     {
-        var server = Start(tls, mux, idleTimeout, keepAliveInterval: keepAliveInterval, keepAliveTimeout: keepAliveTimeout, time: time);
+        var server = Start(tls, mux, idleTimeout, keepAliveInterval: keepAliveInterval, keepAliveTimeout: keepAliveTimeout, time: time, engine: engine);
         server.AddUser(path, dst);
         return server;
     }

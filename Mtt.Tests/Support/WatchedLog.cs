@@ -20,14 +20,38 @@ public sealed class WatchedLog : TextWriter
         get { lock (_text) return _text.ToString(); }
     }
 
+    // The log writes each line as chunks of one builder, then flushes: a waiter is checked against the whole text
+    // at each flush, so a line split across chunks is still seen.
+    public override void Write(ReadOnlySpan<char> buffer)
+    {
+        lock (_text) _text.Append(buffer);
+    }
+
+    public override void Write(char value)
+    {
+        lock (_text) _text.Append(value);
+    }
+
+    public override void Write(string? value)
+    {
+        lock (_text) _text.Append(value);
+    }
+
     public override void WriteLine(string? value)
+    {
+        lock (_text) _text.AppendLine(value);
+        Flush();
+    }
+
+    public override void Flush()
     {
         lock (_text)
         {
-            _text.AppendLine(value);
+            if (_waiters.Count == 0) return;
+            string text = _text.ToString();
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
-                if (value is null || !value.Contains(_waiters[i].Text, StringComparison.Ordinal)) continue;
+                if (!text.Contains(_waiters[i].Text, StringComparison.Ordinal)) continue;
                 _waiters[i].Seen.TrySetResult();
                 _waiters.RemoveAt(i);
             }

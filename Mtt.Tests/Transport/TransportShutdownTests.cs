@@ -77,13 +77,43 @@ public sealed class TransportShutdownTests
         Assert.Equal(TransportShutdownKind.ClosedByUs, transport.ShutdownKind);
     }
 
-    [Fact]
-    public async Task UnderTls_APeerThatSendsCloseNotifyAndFin_IsPeerClosed()
+    private static Task<SocketTransport> AcceptTlsAsync(TlsEngine engine, Socket server, SemaphoreSlim slots, CancellationToken cancellationToken) =>
+        engine == TlsEngine.OpenSsl
+            ? SocketTransport.CreateOpenSslAsync(server, SelfSignedCertificate.CreateContext("localhost"), slots, cancellationToken)
+            : SocketTransport.CreateTlsAsync(server, SelfSignedCertificate.CreateContext("localhost"), slots, cancellationToken);
+
+    [Theory]
+    [MemberData(nameof(Support.TlsEngines.Both), MemberType = typeof(Support.TlsEngines))]
+    public async Task UnderTls_APeerThatResets_IsReadFailedWithConnectionReset(TlsEngine engine)
     {
         using var cancel = new CancellationTokenSource(Timeout);
         var (client, server) = await ConnectedPairAsync(cancel.Token);
         using var slots = new SemaphoreSlim(1);
-        var accepting = SocketTransport.CreateTlsAsync(server, SelfSignedCertificate.CreateContext("localhost"), slots, cancel.Token);
+        var accepting = AcceptTlsAsync(engine, server, slots, cancel.Token);
+        var tls = new SslStream(new NetworkStream(client, ownsSocket: true));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", RemoteCertificateValidationCallback = static (_, _, _, _) => true }, cancel.Token);
+        await using var transport = await accepting.WaitAsync(Timeout);
+        await tls.WriteAsync("hello"u8.ToArray(), cancel.Token);
+        var first = await transport.Input.ReadAsync(cancel.Token);
+        transport.Input.AdvanceTo(first.Buffer.End);
+
+        // An abortive close: RST instead of FIN.
+        client.LingerState = new LingerOption(true, 0);
+        client.Close();
+        await Assert.ThrowsAnyAsync<IOException>(() => ReadToEndAsync(transport, cancel.Token));
+
+        Assert.Equal(TransportShutdownKind.ReadFailed, transport.ShutdownKind);
+        Assert.Equal(SocketError.ConnectionReset, transport.ShutdownError);
+    }
+
+    [Theory]
+    [MemberData(nameof(Support.TlsEngines.Both), MemberType = typeof(Support.TlsEngines))]
+    public async Task UnderTls_APeerThatSendsCloseNotifyAndFin_IsPeerClosed(TlsEngine engine)
+    {
+        using var cancel = new CancellationTokenSource(Timeout);
+        var (client, server) = await ConnectedPairAsync(cancel.Token);
+        using var slots = new SemaphoreSlim(1);
+        var accepting = AcceptTlsAsync(engine, server, slots, cancel.Token);
         await using (var tls = new SslStream(new NetworkStream(client, ownsSocket: true)))
         {
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", RemoteCertificateValidationCallback = static (_, _, _, _) => true }, cancel.Token);

@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace Mtt.Core.Transport.OpenSsl;
+
+/// <summary>
+/// A TLS connection after its handshake, as a stream the transport's pipes read and write. A read decrypts what is
+/// already there and returns at once; only when nothing is does it wait, with no buffer, for the socket to become
+/// readable (a zero-byte receive), then decrypt again: one wake-up per burst of records, not per record. A write
+/// encrypts whole records into one pooled buffer and sends it with one system call. Neither allocates once warm.
+/// </summary>
+internal sealed class OpenSslStream : Stream
+{
+    // Ciphertext per send: four full records, a 64 KiB pipe segment.
+    private const int SendBufferSize = 4 * OpenSslSession.RecordRoom;
+
+    private readonly Socket _socket;
+    private readonly OpenSslSession _session;
+    private readonly ShutdownRecord _shutdown;
+
+    public OpenSslStream(Socket socket, OpenSslSession session, ShutdownRecord shutdown)
+    {
+        _socket = socket;
+        _session = session;
+        _shutdown = shutdown;
+    }
+
+    /// <summary>The session, for its negotiated version and ALPN (tests, logs).</summary>
+    internal OpenSslSession Session => _session;
+
+    /// <summary>Lets an idle connection hold no record buffers; call only between reads and writes.</summary>
+    public bool ReleaseBuffers() => _session.ReleaseBuffers();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        var outcome = _session.Read(destination.Span, out int count, out string? error);
+        return outcome switch
+        {
+            ReadOutcome.Data => ValueTask.FromResult(count),
+            ReadOutcome.End => ValueTask.FromResult(Ended(destination.Length)),
+            ReadOutcome.Failed => ValueTask.FromException<int>(ReadFailed(error)),
+            _ => WaitThenReadAsync(destination, cancellationToken),
+        };
+    }
+
+    // A zero-byte read that finds the end returns 0 without meaning it: the read with a buffer after it does.
+    private int Ended(int requested)
+    {
+        if (requested > 0) _shutdown.Ended(TransportShutdownKind.PeerClosed);
+        return 0;
+    }
+
+    private IOException ReadFailed(string? error)
+    {
+        var failure = error == OpenSslSession.ResetText
+            ? new IOException(error, new SocketException((int)SocketError.ConnectionReset))
+            : new IOException(error);
+        _shutdown.Failed(TransportShutdownKind.ReadFailed, failure);
+        return failure;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WaitThenReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                // Readiness only: the socket engine wakes us when bytes (or the end) arrive, and OpenSSL takes them.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e) when (_shutdown.Failed(TransportShutdownKind.ReadFailed, e))
+            {
+                throw;
+            }
+            catch (SocketException e)
+            {
+                throw new IOException(e.Message, e);
+            }
+            var outcome = _session.Read(destination.Span, out int count, out string? error);
+            switch (outcome)
+            {
+                case ReadOutcome.Data:
+                    return count;
+                case ReadOutcome.End:
+                    return Ended(destination.Length);
+                case ReadOutcome.Failed:
+                    throw ReadFailed(error);
+            }
+        }
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
+        source.IsEmpty ? default : EncryptAndSendAsync(source, cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask EncryptAndSendAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        try
+        {
+            int offset = 0;
+            while (offset < source.Length)
+            {
+                int length = _session.Encrypt(source.Span[offset..], buffer, out int consumed, out string? error);
+                if (length < 0) throw new IOException(error);
+                offset += consumed;
+                // A stream socket's send completes when all of it is in the kernel: the peer's reading paces us.
+                if (length > 0) await _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (SocketException e) when (_shutdown.Failed(TransportShutdownKind.WriteFailed, e))
+        {
+            throw;
+        }
+        catch (SocketException e)
+        {
+            throw new IOException(e.Message, e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    // The pipes use the async paths only; a blocking call would hold a thread per waiting peer.
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("write asynchronously");
+
+    // Every write is sent before it completes: there is nothing to flush.
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Flush()
+    {
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _session.Dispose();
+        base.Dispose(disposing);
+    }
+}
