@@ -4,6 +4,7 @@
 #   xtaci/smux), for the test that builds a real client;
 # - Debian's chromium, whose own WebSocket is one independent client;
 # - Node with the ws package pinned in Mtt.Tests/Interop/node (npm ci), the other one;
+# - redis-server, which the cluster tests (-redis) start on free loopback ports (Debian's service is not used);
 # - Debian's prometheus (12 packages, 96 MB installed), which the Grafana dashboard's test runs against the daemon;
 # - for the release packages (build.ps1 package, Mtt.Tests/Packaging): clang, lld and zlib for NativeAOT, the
 #   arm64 multiarch libraries to cross-link and run the arm64 binary, qemu-user-static to run it, and
@@ -13,7 +14,7 @@
 # node is installed at all.
 set -eu
 cd "$(dirname "$0")/.."
-packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium prometheus"
+packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium prometheus redis-server"
 packages="$packages clang lld zlib1g-dev qemu-user-static systemd dpkg-dev"
 # arm64 multiarch: what the NativeAOT cross-link needs (libc, libgcc and libstdc++ -dev, zlib) and what the
 # emulated binary loads (libc, libstdc++, OpenSSL).

@@ -9,6 +9,8 @@ public static class Program
     {
         // `load ...` is the end-to-end harness against the real server process; anything else is BenchmarkDotNet's.
         if (args.Length > 0 && args[0] == LoadCommand.Verb) return await LoadCommand.RunAsync(args).ConfigureAwait(false);
+        // `cluster` drives a redis-server and several server processes (-redis): docs/benchmarks.md, scale-out.
+        if (args.Length > 0 && args[0] == Cluster.ClusterBench.Verb) return await Cluster.ClusterBench.RunAsync(args).ConfigureAwait(false);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Mtt.Core.ClientAddress;
+using Mtt.Core.Cluster;
 using Mtt.Core.Control.Http;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Listening;
@@ -126,6 +127,11 @@ public static class CommandLine
         if (cert is null && flags.ForceTls && !SelfSignedCertificate.IsValidServerName(flags.ServerName))
             return InvalidValue("n", flags.ServerName, "the self-signed certificate needs a DNS name or an IP address");
 
+        // The configuration stays out of the messages: it may hold a password.
+        string? redis = string.IsNullOrEmpty(flags.Redis) ? null : flags.Redis;
+        if (redis is not null && ClusterOptions.CheckConfiguration(redis) is { } redisError) return Fail($"invalid value for flag -redis: {redisError}");
+        if (ClusterOptions.CheckPrefix(flags.RedisPrefix) is { } prefixError) return InvalidValue("redis-prefix", flags.RedisPrefix, prefixError);
+
         return new CommandLineResult
         {
             Options = new ServerOptions
@@ -159,6 +165,8 @@ public static class CommandLine
                 DrainTimeout = drainTimeout,
                 StatePath = string.IsNullOrEmpty(flags.State) ? null : flags.State,
                 MetricsPerUser = flags.MetricsPerUser,
+                Redis = redis,
+                RedisPrefix = flags.RedisPrefix,
                 LogFormat = logFormat.Value,
             },
         };

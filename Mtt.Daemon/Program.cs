@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Mtt.Core.ClientAddress;
+using Mtt.Core.Cluster;
 using Mtt.Core.Control.Http;
 using Mtt.Core.Control.State;
 using Mtt.Core.Diagnostics;
@@ -88,9 +89,10 @@ public static class Program
         }
 
         RouteStore routes;
+        UserStateFile? stateFile;
         try
         {
-            routes = LoadUsers(options, log);
+            routes = LoadUsers(options, log, out stateFile);
         }
         catch (StateFileException e)
         {
@@ -124,8 +126,11 @@ public static class Program
             else reloader.Reload("SIGHUP");
         });
 
+        // Disposed after the listeners (declared before them): the heartbeat is withdrawn once the drain is over.
+        await using var cluster = options.Redis is null ? null
+            : await RedisUserTable.StartAsync(new ClusterOptions { Configuration = options.Redis, Prefix = options.RedisPrefix }, routes, stateFile, log).ConfigureAwait(false);
         await using var tunnels = new TunnelListener(tunnelOptions, routes, log, metrics);
-        await using var controller = new ControllerServer(options.Controller with { Bind = controllerBind }, routes, log, metrics);
+        await using var controller = new ControllerServer(options.Controller with { Bind = controllerBind }, routes, log, metrics, table: cluster);
         try
         {
             tunnels.Start();
@@ -149,6 +154,7 @@ public static class Program
         else if (!IPAddress.IsLoopback(controller.LocalEndPoint.Address))
             DaemonLog.ControllerOpenToAll(log, controller.LocalEndPoint, ServerOptions.ControllerTokenVariable);
         string listening = options.BindUnix ? $"unix socket {options.BindText}" : tunnels.LocalEndPoint.ToString();
+        cluster?.Announce(listening, () => tunnels.ActiveConnections);
         string backendProxy = tunnelOptions.SendProxy switch
         {
             ProxyHeaderVersion.None => "",
@@ -208,15 +214,18 @@ public static class Program
     }
 
     /// <summary>The users of <c>-state</c> (saved again at once, so an unwritable file stops the start too), or an empty table.</summary>
-    private static RouteStore LoadUsers(ServerOptions options, ILogger log)
+    private static RouteStore LoadUsers(ServerOptions options, ILogger log, out UserStateFile? file)
     {
+        file = null;
         if (options.StatePath is null) return new RouteStore();
-        var file = new UserStateFile(options.StatePath);
+        file = new UserStateFile(options.StatePath);
         var table = file.Load(out bool existed);
         file.Save(table);
         if (existed) DaemonLog.UsersLoaded(log, table.Count, file.Path);
         else DaemonLog.StateFileCreated(log, file.Path);
-        return new RouteStore(table, file.Save);
+        // With -redis the file is the copy of the shared table, saved by it after each change Redis took: a failed
+        // save there cannot refuse a change the other instances already serve.
+        return new RouteStore(table, options.Redis is null ? file.Save : null);
     }
 
     private static SslStreamCertificateContext? LoadCertificate(ServerOptions options, ILogger log)

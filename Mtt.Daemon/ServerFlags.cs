@@ -1,4 +1,5 @@
 using CommandLine;
+using Mtt.Core.Cluster;
 
 namespace Mtt.Daemon;
 
@@ -108,6 +109,14 @@ internal sealed class ServerFlags
     [Option("trusted-proxy", MetaValue = "string",
         HelpText = "[CIDR,...] believe X-Forwarded-For / X-Real-IP only from peers in these ranges, e.g. '127.0.0.1/32,10.0.0.0/8,::1/128'; from anyone else they are ignored")]
     public string? TrustedProxy { get; set; }
+
+    [Option("redis", MetaValue = "string",
+        HelpText = "share the user table and counters with other instances through Redis: a StackExchange.Redis configuration, e.g. '127.0.0.1:6379', 'r1:6379,r2:6379,password=...', 'ssl=true', 'serviceName=' for Sentinel; -state then keeps the local copy served while Redis is down")]
+    public string? Redis { get; set; }
+
+    [Option("redis-prefix", Default = ClusterOptions.DefaultPrefix, MetaValue = "string",
+        HelpText = "prefix of every Redis key and channel, so several clusters can share one Redis; on Redis Cluster put it in braces, e.g. '{mtt}:'")]
+    public string RedisPrefix { get; set; } = ClusterOptions.DefaultPrefix;
 
     // The original server's flags that old units still pass. -disable-tls: plain HTTP is already the default
     // here, so it only has to agree with the rest. -fast-open: a request the listener honours where it can.

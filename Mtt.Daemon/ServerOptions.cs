@@ -70,6 +70,12 @@ public sealed record ServerOptions
     /// <remarks>The daemon's: it shapes the metrics both listeners record into.</remarks>
     public bool MetricsPerUser { get; init; }
 
+    /// <summary><c>-redis</c>: the StackExchange.Redis configuration of the shared user table, or null to run alone.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary><c>-redis-prefix</c>: the prefix of every key and channel of this cluster.</summary>
+    public string RedisPrefix { get; init; } = Mtt.Core.Cluster.ClusterOptions.DefaultPrefix;
+
     public bool UseTls => CertPath is not null || ForceTls;
 
     /// <summary>TLS with a certificate made at start for <see cref="ServerName"/>, because no files were given.</summary>

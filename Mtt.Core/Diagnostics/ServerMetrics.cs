@@ -9,7 +9,7 @@ namespace Mtt.Core.Diagnostics;
 public sealed class ServerMetrics
 {
     /// <summary>The opts that get their own <c>opt</c> label; any other value is counted as "other".</summary>
-    internal static readonly int[] KnownOpts = [1, 2, 3, 4, 5, 9];
+    internal static readonly int[] KnownOpts = [1, 2, 3, 4, 5, 6, 9];
 
     private readonly long[] _refused = new long[Enum.GetValues<HandshakeRefusal>().Length];
     // [opt index (KnownOpts, then "other")][0 ok, 1 error]

@@ -34,7 +34,7 @@ public sealed class LogEventCatalogTests
     public void TheServerHasEventsInEveryArea()
     {
         var classes = AllEvents().Select(e => e.Class.Name).Distinct().Order().ToArray();
-        Assert.Equal(["CertificateLog", "ControllerLog", "DaemonLog", "DiagnosticsLog", "ListeningLog", "MuxLog", "RelayLog"], classes);
+        Assert.Equal(["CertificateLog", "ClusterLog", "ControllerLog", "DaemonLog", "DiagnosticsLog", "ListeningLog", "MuxLog", "RelayLog"], classes);
         Assert.True(AllEvents().Count >= 70, $"only {AllEvents().Count} events found");
     }
 

@@ -7,4 +7,4 @@ namespace Mtt.Core.Control.Commands;
 /// <param name="Opt">The opt that was asked for, or 0 when the body could not be read as a command.</param>
 /// <param name="EntryCount">Entries in <c>args_bunch</c> (0 when absent).</param>
 /// <param name="LogSummary">"applied, N users" or the reason of a refusal, without paths.</param>
-internal readonly record struct CommandOutcome(ControllerReply Reply, int Opt, int EntryCount, string LogSummary);
+public readonly record struct CommandOutcome(ControllerReply Reply, int Opt, int EntryCount, string LogSummary);

@@ -17,6 +17,7 @@ public static class CommandProcessor
     public const int OptReset = 3;
     public const int OptList = 4;
     public const int OptTraffic = 5;
+    public const int OptNodes = 6;
     public const int OptPing = 9;
 
     // A path quoted back in err_string is cut here: enough to recognise it, not a kilobyte echoed back.
@@ -27,24 +28,36 @@ public static class CommandProcessor
 
     internal static CommandOutcome Run(ReadOnlySpan<byte> json, RouteStore routes)
     {
+        // The local table answers at once: the task is complete when it comes back.
+        var pending = Dispatch(json, new LocalUserTable(routes));
+        return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Parses and checks <paramref name="json"/> (synchronously, so the body's buffer is not held), then hands the
+    /// command to <paramref name="table"/>; a command refused by the checks never reaches it.
+    /// </summary>
+    public static ValueTask<CommandOutcome> Dispatch(ReadOnlySpan<byte> json, IUserTable table)
+    {
         if (!TryRead(json, out var command, out string? readError))
-            return Refused(0, 0, readError, readError);
+            return Done(Refused(0, 0, readError, readError));
 
         int entryCount = command.ArgsBunch?.Entries.Count ?? 0;
-        if (!command.Opt.IsPresent) return Refused(0, entryCount, "opt is missing", "opt is missing");
+        if (!command.Opt.IsPresent) return Done(Refused(0, entryCount, "opt is missing", "opt is missing"));
         if (!command.Opt.IsInteger)
-            return Refused(0, entryCount, "opt must be an integer", "opt must be an integer");
+            return Done(Refused(0, entryCount, "opt must be an integer", "opt must be an integer"));
 
         int opt = command.Opt.Value;
         return opt switch
         {
-            OptAdd => Add(command.ArgsBunch, routes),
-            OptDelete => Delete(command.ArgsBunch, routes),
-            OptReset => Reset(routes, entryCount),
-            OptList => UserListing.List(routes.Current, entryCount, routes.Time),
-            OptTraffic => UserListing.Traffic(routes.Current, command.Reset == true, entryCount),
-            OptPing => new CommandOutcome(ControllerReply.Pong(routes.Current.Count), opt, entryCount, "pong"),
-            _ => Refused(opt, entryCount, $"unknown opt {opt}: expected 1 (add), 2 (delete), 3 (reset), 4 (list), 5 (traffic) or 9 (ping)", null),
+            OptAdd => Add(command.ArgsBunch, table),
+            OptDelete => Delete(command.ArgsBunch, table),
+            OptReset => table.ChangeAsync(new UserChange(OptReset, entryCount, [], [])),
+            OptList => table.ListAsync(entryCount),
+            OptTraffic => table.TrafficAsync(command.Reset == true, entryCount),
+            OptNodes => table.NodesAsync(entryCount),
+            OptPing => ValueTask.FromResult(new CommandOutcome(ControllerReply.Pong(table.Current.Count), opt, entryCount, "pong")),
+            _ => Done(Refused(opt, entryCount, $"unknown opt {opt}: expected 1 (add), 2 (delete), 3 (reset), 4 (list), 5 (traffic), 6 (nodes) or 9 (ping)", null)),
         };
     }
 
@@ -75,39 +88,41 @@ public static class CommandProcessor
         }
     }
 
-    private static CommandOutcome Add(ArgsBunch? bunch, RouteStore routes)
+    private static ValueTask<CommandOutcome> Add(ArgsBunch? bunch, IUserTable table)
     {
-        if (!TryGetEntries(bunch, OptAdd, out var entries, out string? error)) return Refused(OptAdd, 0, error, error);
+        if (!TryGetEntries(bunch, OptAdd, out var entries, out string? error)) return Done(Refused(OptAdd, 0, error, error));
 
         var added = new Route[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             if (!TryGetPath(entry, out string? path, out string? reason))
-                return RefusedEntry(OptAdd, entries.Count, i, path, reason);
+                return Done(RefusedEntry(OptAdd, entries.Count, i, path, reason));
             if (entry.DstFault != FieldFault.None || entry.Dst is null)
-                return RefusedEntry(OptAdd, entries.Count, i, path, FieldReason("dst", entry.DstFault));
+                return Done(RefusedEntry(OptAdd, entries.Count, i, path, FieldReason("dst", entry.DstFault)));
             if (!BackendAddress.TryParse(entry.Dst, out var backend, out reason))
-                return RefusedEntry(OptAdd, entries.Count, i, path, reason);
+                return Done(RefusedEntry(OptAdd, entries.Count, i, path, reason));
             if (entry.NameFault != FieldFault.None)
-                return RefusedEntry(OptAdd, entries.Count, i, path, FieldReason("name", entry.NameFault));
+                return Done(RefusedEntry(OptAdd, entries.Count, i, path, FieldReason("name", entry.NameFault)));
             // An empty name is no name, as Go's zero value would be.
             string? name = string.IsNullOrEmpty(entry.Name) ? null : entry.Name;
             if (name is not null && NameRules.Check(name) is { } nameReason)
-                return RefusedEntry(OptAdd, entries.Count, i, path, nameReason);
+                return Done(RefusedEntry(OptAdd, entries.Count, i, path, nameReason));
             if (!LimitsFromEntry.TryBuild(entry.Limits, out var limits, out reason))
-                return RefusedEntry(OptAdd, entries.Count, i, path, reason);
+                return Done(RefusedEntry(OptAdd, entries.Count, i, path, reason));
             added[i] = new Route(path, backend, name) { Limits = limits };
         }
 
-        return Change(OptAdd, entries.Count, routes, (current, displaced) => current.WithAdded(added, displaced),
-            table => ApplyLimits(table, added, routes.Time));
+        return table.ChangeAsync(new UserChange(OptAdd, entries.Count, added, []));
     }
 
-    /// <summary>Puts the added users' limits in force at once, for their open tunnels too (a new rate, a new quota).</summary>
-    private static void ApplyLimits(RouteTable table, Route[] added, TimeProvider time)
+    /// <summary>
+    /// Puts users' limits in force at once, for their open tunnels too (a new rate, a new quota): after a local opt 1
+    /// and after an instance applies a change or a snapshot from the shared table.
+    /// </summary>
+    internal static void ApplyLimits(RouteTable table, IEnumerable<Route> users, TimeProvider time)
     {
-        foreach (var route in added)
+        foreach (var route in users)
         {
             // The table's entry: a path given twice has its last one there, with the state it carries.
             if (!table.TryGet(route.Path, out var current)) continue;
@@ -116,30 +131,34 @@ public static class CommandProcessor
         }
     }
 
-    private static CommandOutcome Delete(ArgsBunch? bunch, RouteStore routes)
+    private static ValueTask<CommandOutcome> Delete(ArgsBunch? bunch, IUserTable table)
     {
-        if (!TryGetEntries(bunch, OptDelete, out var entries, out string? error)) return Refused(OptDelete, 0, error, error);
+        if (!TryGetEntries(bunch, OptDelete, out var entries, out string? error)) return Done(Refused(OptDelete, 0, error, error));
 
         var removed = new string[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {
             // dst means nothing to a delete and is not looked at.
             if (!TryGetPath(entries[i], out string? path, out string? reason))
-                return RefusedEntry(OptDelete, entries.Count, i, path, reason);
+                return Done(RefusedEntry(OptDelete, entries.Count, i, path, reason));
             removed[i] = path;
         }
 
-        return Change(OptDelete, entries.Count, routes, (current, displaced) => current.WithRemoved(removed, displaced));
+        return table.ChangeAsync(new UserChange(OptDelete, entries.Count, [], removed));
     }
 
-    private static CommandOutcome Reset(RouteStore routes, int entryCount)
+    /// <summary>Applies a checked change to the in-process table: opt 1, 2 or 3 as docs/protocol.md §5.3 says.</summary>
+    internal static CommandOutcome Apply(UserChange change, RouteStore routes) => change.Opt switch
     {
-        return Change(OptReset, entryCount, routes, static (current, displaced) =>
+        OptAdd => Change(OptAdd, change.EntryCount, routes, (current, displaced) => current.WithAdded(change.Added, displaced),
+            table => ApplyLimits(table, change.Added, routes.Time)),
+        OptDelete => Change(OptDelete, change.EntryCount, routes, (current, displaced) => current.WithRemoved(change.Removed, displaced)),
+        _ => Change(OptReset, change.EntryCount, routes, static (current, displaced) =>
         {
             foreach (var route in current.Routes) displaced.Add(route.State);
             return RouteTable.Empty;
-        });
-    }
+        }),
+    };
 
     /// <summary>
     /// Publishes the next table (saved first when there is a state file), then revokes the users it dropped
@@ -202,7 +221,9 @@ public static class CommandProcessor
         _ => $"{field} is missing",
     };
 
-    private static CommandOutcome Applied(int opt, int entryCount, RouteTable table, long kicked) =>
+    private static ValueTask<CommandOutcome> Done(CommandOutcome outcome) => ValueTask.FromResult(outcome);
+
+    internal static CommandOutcome Applied(int opt, int entryCount, RouteTable table, long kicked) =>
         new(ControllerReply.Ok, opt, entryCount,
             kicked > 0 ? $"applied, {table.Count} users, {kicked} tunnels of removed users closed" : $"applied, {table.Count} users");
 

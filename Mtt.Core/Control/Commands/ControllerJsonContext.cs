@@ -11,4 +11,5 @@ namespace Mtt.Core.Control.Commands;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ControllerCommand))]
 [JsonSerializable(typeof(ControllerReply))]
+[JsonSerializable(typeof(NodeReport))]
 internal sealed partial class ControllerJsonContext : JsonSerializerContext;

@@ -33,6 +33,10 @@ public sealed class ControllerReply
     [JsonPropertyName("traffic")]
     public List<TrafficReport>? Traffic { get; init; }
 
+    /// <summary>Set by opt 6 only.</summary>
+    [JsonPropertyName("nodes")]
+    public List<NodeReport>? Nodes { get; init; }
+
     public static ControllerReply Pong(int currentUsers) => new() { Res = Success, CurrentUsers = currentUsers };
 
     public static ControllerReply Error(string errString) => new() { Res = Failure, ErrString = errString };

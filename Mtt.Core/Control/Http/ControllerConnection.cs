@@ -31,7 +31,7 @@ internal sealed class ControllerConnection
     private readonly PipeReader _reader;
     private readonly ControllerRequestReader _requests;
     private readonly Action _onRequestStarted;
-    private readonly RouteStore _routes;
+    private readonly IUserTable _table;
     private readonly ILogger _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
@@ -48,7 +48,7 @@ internal sealed class ControllerConnection
 
     /// <param name="exposition">renders <c>GET /metrics</c></param>
     /// <param name="isDraining">whether the server is draining, for <c>GET /healthz</c></param>
-    public ControllerConnection(Socket socket, RouteStore routes, ILogger log, ControllerLimits limits, ServerMetrics metrics,
+    public ControllerConnection(Socket socket, IUserTable table, ILogger log, ControllerLimits limits, ServerMetrics metrics,
         PrometheusExposition exposition, Func<bool> isDraining, TimeProvider time, ControllerToken? token = null)
     {
         _exposition = exposition;
@@ -59,7 +59,7 @@ internal sealed class ControllerConnection
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: ReadBufferBytes, leaveOpen: true));
-        _routes = routes;
+        _table = table;
         _log = log;
         _limits = limits;
         _client = socket.RemoteEndPoint?.ToString() ?? "unknown client";
@@ -158,7 +158,7 @@ internal sealed class ControllerConnection
         read = await _requests.ReadBodyAsync(head, body, token);
         if (read.Status != RequestReadStatus.Read) return await EndAsync(read, token);
 
-        var outcome = CommandProcessor.Run(body.WrittenSpan, _routes);
+        var outcome = await CommandProcessor.Dispatch(body.WrittenSpan, _table);
         _metrics.CommandAnswered(outcome.Opt, outcome.Reply.Res == ControllerReply.Success);
         ControllerLog.CommandAnswered(_log, _client, outcome.Opt, outcome.EntryCount, outcome.LogSummary);
         if (outcome.Reply.Res != ControllerReply.Success) ControllerLog.CommandError(_log, _client, outcome.Reply.ErrString);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 
@@ -22,7 +23,7 @@ public sealed class ControllerServer : IAsyncDisposable
     private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
 
     private readonly IPEndPoint _bind;
-    private readonly RouteStore _routes;
+    private readonly IUserTable _table;
     private readonly ILogger _log;
     private readonly ControllerLimits _limits;
     private readonly ServerMetrics _metrics;
@@ -42,7 +43,8 @@ public sealed class ControllerServer : IAsyncDisposable
     private volatile bool _draining;
 
     /// <param name="options">Its <see cref="ControllerServerOptions.Bind"/> must be an <see cref="IPEndPoint"/> by now.</param>
-    public ControllerServer(ControllerServerOptions options, RouteStore routes, ILogger log, ServerMetrics? metrics = null)
+    public ControllerServer(ControllerServerOptions options, RouteStore routes, ILogger log, ServerMetrics? metrics = null,
+        IUserTable? table = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(routes);
@@ -52,7 +54,8 @@ public sealed class ControllerServer : IAsyncDisposable
         _token = options.Token;
         _time = options.Time;
         _metrics = metrics ?? new ServerMetrics();
-        _routes = routes;
+        // Commands go to the shared table when there is one (-redis), else to the in-process one.
+        _table = table ?? new LocalUserTable(routes);
         _log = log;
         _limits = options.Limits;
         _limits.Validate();
@@ -60,6 +63,7 @@ public sealed class ControllerServer : IAsyncDisposable
             new HttpRejection(503, $"too many controller connections (at most {_limits.MaxConnections})"));
         // The meter lives as long as the controller that renders it, which in the daemon is the process.
         _meter = new ServerMeter(_metrics, routes);
+        (table as IMeterSource)?.Register(_meter.Meter);
         _exposition = new PrometheusExposition(_meter);
         _isDraining = () => _draining;
     }
@@ -165,7 +169,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             if (!_disposed && _open.Count < _limits.MaxConnections)
             {
-                var connection = new ControllerConnection(client, _routes, _log, _limits, _metrics, _exposition, _isDraining, _time, _token);
+                var connection = new ControllerConnection(client, _table, _log, _limits, _metrics, _exposition, _isDraining, _time, _token);
                 // Run off the accept loop: a request already waiting would otherwise be served on it.
                 _open.Add(connection, Task.Run(() => ServeAsync(connection)));
                 return;

@@ -8,4 +8,5 @@ namespace Mtt.Core.Control.State;
     WriteIndented = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(StateFileDocument))]
+[JsonSerializable(typeof(StateFileEntry))]
 internal sealed partial class StateFileJsonContext : JsonSerializerContext;

@@ -61,15 +61,9 @@ public sealed class UserStateFile
         for (int i = 0; i < routes.Length; i++)
         {
             var entry = document.Users[i];
-            if (entry?.Path is not { } path) throw Corrupt($"users[{i}] has no path");
-            if (PathRules.Check(path) is { } pathReason) throw Corrupt($"users[{i}]: {pathReason}");
-            if (!paths.Add(path)) throw Corrupt($"users[{i}]: the path is listed twice");
-            if (!BackendAddress.TryParse(entry.Dst, out var backend, out string? dstReason)) throw Corrupt($"users[{i}]: {dstReason}");
-            string? name = string.IsNullOrEmpty(entry.Name) ? null : entry.Name;
-            if (name is not null && NameRules.Check(name) is { } nameReason) throw Corrupt($"users[{i}]: {nameReason}");
-            if (!StateFileLimits.TryRead(entry, out var limits, out string? limitReason)) throw Corrupt($"users[{i}]: {limitReason}");
-            routes[i] = new Route(path, backend, name) { Limits = limits };
-            if (entry.QuotaUsed is { } used) routes[i].State.Limiter.CarryQuotaUsed(used);
+            if (entry?.Path is null) throw Corrupt($"users[{i}] has no path");
+            if (TryFromEntry(entry, out routes[i]) is { } reason) throw Corrupt($"users[{i}]: {reason}");
+            if (!paths.Add(entry.Path)) throw Corrupt($"users[{i}]: the path is listed twice");
         }
         return RouteTable.From(routes);
     }
@@ -80,11 +74,7 @@ public sealed class UserStateFile
     {
         var users = new List<StateFileEntry>(table.Count);
         foreach (var route in table.Routes)
-        {
-            var entry = new StateFileEntry { Path = route.Path, Dst = route.Backend.ToString(), Name = route.Name };
-            StateFileLimits.Write(route, entry);
-            users.Add(entry);
-        }
+            users.Add(ToEntry(route));
         users.Sort(static (a, b) => string.CompareOrdinal(a.Path, b.Path));
         var document = new StateFileDocument { Version = StateFileDocument.CurrentVersion, Users = users };
 
@@ -103,6 +93,30 @@ public sealed class UserStateFile
         {
             throw new StateFileException($"cannot save the state file {Path}: {e.Message}", e);
         }
+    }
+
+    /// <summary>A user as the file writes it; the one place that maps a user's fields to the file's.</summary>
+    internal static StateFileEntry ToEntry(Route route)
+    {
+        var entry = new StateFileEntry { Path = route.Path, Dst = route.Backend.ToString(), Name = route.Name };
+        StateFileLimits.Write(route, entry);
+        return entry;
+    }
+
+    /// <summary>The user an entry describes, checked as the controller checks opt 1; null, or the reason it is refused.</summary>
+    internal static string? TryFromEntry(StateFileEntry entry, out Route route)
+    {
+        route = null!;
+        if (entry.Path is not { } path) return "no path";
+        if (PathRules.Check(path) is { } pathReason) return pathReason;
+        if (!BackendAddress.TryParse(entry.Dst, out var backend, out string? dstReason)) return dstReason;
+        string? name = string.IsNullOrEmpty(entry.Name) ? null : entry.Name;
+        if (name is not null && NameRules.Check(name) is { } nameReason) return nameReason;
+        if (!StateFileLimits.TryRead(entry, out var limits, out string? limitReason)) return limitReason;
+        route = new Route(path, backend, name) { Limits = limits };
+        // The quota spent before the file was written (or the entry published) counts on.
+        if (entry.QuotaUsed is { } used) route.State.Limiter.CarryQuotaUsed(used);
+        return null;
     }
 
     private StateFileException Corrupt(string reason) => new($"the state file {Path} is corrupt: {reason}");
