@@ -8,7 +8,7 @@ namespace Mtt.Core.Mux;
 /// a spurious wake (a remembered Set) is harmless. Continuations run on the thread pool, never inside
 /// the caller of <see cref="Set"/>.
 /// </summary>
-internal sealed class AsyncSignal : IValueTaskSource
+internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
 {
     private const int Idle = 0;
     private const int Signalled = 1;
@@ -17,6 +17,8 @@ internal sealed class AsyncSignal : IValueTaskSource
     private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private int _state;
+    // What a Set with no waiter said, for the next WaitForResultAsync.
+    private bool _remembered;
 
     public ValueTask WaitAsync()
     {
@@ -33,17 +35,36 @@ internal sealed class AsyncSignal : IValueTaskSource
         }
     }
 
-    public void Set()
+    /// <summary>Like <see cref="WaitAsync"/>, and gives the result of the <see cref="Set(bool)"/> that ended the wait.</summary>
+    public ValueTask<bool> WaitForResultAsync()
+    {
+        lock (_lock)
+        {
+            if (_state == Signalled)
+            {
+                _state = Idle;
+                return new ValueTask<bool>(_remembered);
+            }
+            _state = Waiting;
+            _core.Reset();
+            return new ValueTask<bool>(this, _core.Version);
+        }
+    }
+
+    public void Set() => Set(true);
+
+    public void Set(bool result)
     {
         lock (_lock)
         {
             if (_state == Waiting)
             {
                 _state = Idle;
-                _core.SetResult(true);
+                _core.SetResult(result);
             }
             else
             {
+                _remembered = result;
                 _state = Signalled;
             }
         }
@@ -51,8 +72,15 @@ internal sealed class AsyncSignal : IValueTaskSource
 
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
 
+    bool IValueTaskSource<bool>.GetResult(short token) => _core.GetResult(token);
+
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
 
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _core.GetStatus(token);
+
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
 }

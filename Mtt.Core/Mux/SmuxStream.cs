@@ -1,15 +1,15 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using Mtt.Core.Limits;
+using Mtt.Core.Relay;
 using Mtt.Core.Transport;
 
 namespace Mtt.Core.Mux;
 
 /// <summary>
 /// One smux stream: its own backend connection, a bounded queue of the client's bytes toward it, and
-/// a copy loop from the backend to the client that hands one frame at a time to the session's
-/// sender. A backend that fails ends this stream alone (a FIN to the client); one that stops reading
+/// the Relay's <see cref="BackendToClientCopy"/> from the backend to the client, which hands one frame at
+/// a time to the session's sender (through <see cref="SmuxClientSink"/>). A backend that fails ends this stream alone (a FIN to the client); one that stops reading
 /// stops only this stream's queue from draining.
 /// </summary>
 internal sealed class SmuxStream
@@ -32,7 +32,6 @@ internal sealed class SmuxStream
     private readonly CancellationTokenSource _stop = new();
     private readonly AsyncSignal _frameSent = new();
     private readonly AsyncSignal _windowChanged = new();
-    private bool _frameSentOk;
     private volatile bool _clientFinished;
 
     // The halves of the stream that have ended: the client's FIN read, ours handed to the sender. Once
@@ -46,8 +45,6 @@ internal sealed class SmuxStream
     private readonly SmuxFlowWindow _window = new();
 
     private long _bytesToClient;
-    // Made the first time the user is rate limited: this stream's backend is read only as the user's bucket allows.
-    private RatePacer? _pacer;
 
     public SmuxStream(uint id, byte version, SmuxSession session)
     {
@@ -102,11 +99,7 @@ internal sealed class SmuxStream
     }
 
     /// <summary>Called by the sender once our frame went out (true) or never will (false).</summary>
-    public void OnFrameSent(bool sent)
-    {
-        _frameSentOk = sent;
-        _frameSent.Set();
-    }
+    public void OnFrameSent(bool sent) => _frameSent.Set(sent);
 
     /// <summary>Called by the sender as it writes our UPD: what we have consumed and the window we grant.</summary>
     public (uint Consumed, uint Window) TakeUpdate() => _window.TakeUpdate();
@@ -139,7 +132,7 @@ internal sealed class SmuxStream
 
             _session.OnStreamOpened(this);
             var upstream = CopyClientToBackendAsync(backend, token);
-            var downstream = CopyBackendToClientAsync(backend, token);
+            var downstream = BackendToClientCopy.RunAsync(backend, new SmuxClientSink(this), _session.Meter, _session.Time, token);
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
             outcome = token.IsCancellationRequested ? "session ended" : "closed";
         }
@@ -151,7 +144,6 @@ internal sealed class SmuxStream
             await _input.Reader.CompleteAsync().ConfigureAwait(false);
             ReleaseFrameBuffer();
             _session.OnStreamEnded(this, outcome, _input.BytesFromClient, Interlocked.Read(ref _bytesToClient));
-            _pacer?.Dispose();
             _stop.Dispose();
         }
     }
@@ -199,95 +191,62 @@ internal sealed class SmuxStream
         }
     }
 
-    private async Task CopyBackendToClientAsync(SocketTransport backend, CancellationToken token)
+    /// <summary>The bytes the client can take now in one frame, at most <paramref name="available"/>; 0 when it takes no more.</summary>
+    internal ValueTask<int> RoomAsync(long available)
     {
-        var input = backend.Input;
-        bool failed = false;
-        try
-        {
-            while (true)
-            {
-                ReadResult read;
-                try
-                {
-                    read = await input.ReadAsync(token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-                {
-                    failed = true;
-                    break;
-                }
+        int length = (int)Math.Min(available, MaxFrameData);
+        return _version == SmuxFrameHeader.Version2 ? WaitForWindowAsync(length) : new ValueTask<int>(length);
+    }
 
-                var buffer = read.Buffer;
-                if (!buffer.IsEmpty) RentFrameBuffer();
-                while (!buffer.IsEmpty)
-                {
-                    int length = (int)Math.Min(buffer.Length, MaxFrameData);
-                    if (_version == SmuxFrameHeader.Version2)
-                    {
-                        int window = await WaitForWindowAsync(token).ConfigureAwait(false);
-                        if (window <= 0)
-                        {
-                            input.AdvanceTo(read.Buffer.End);
-                            if (token.IsCancellationRequested) return;
-                            goto finish;
-                        }
-                        length = Math.Min(length, window);
-                    }
-                    if (_session.Meter.User.Limiter is { Downstream: { } bucket } limiter)
-                    {
-                        _pacer ??= new RatePacer(limiter, _session.Time, token);
-                        length = await _pacer.AcquireAsync(bucket, length).ConfigureAwait(false);
-                        if (length == 0)
-                        {
-                            input.AdvanceTo(read.Buffer.End);
-                            return;
-                        }
-                    }
+    /// <summary>Hands one PSH frame of <paramref name="chunk"/> to the sender; true once it went out.</summary>
+    /// <remarks>
+    /// Not an async method: the copy loop awaits the signal itself, so the hot path has no state machine per
+    /// frame. A pooled one was still allocated now and then: its box is rented on the thread that sends and
+    /// returned on the thread the sender's signal resumes, and the per-thread cache drops it when full.
+    /// </remarks>
+    internal ValueTask<bool> SendDataAsync(in ReadOnlySequence<byte> chunk)
+    {
+        RentFrameBuffer();
+        int length = (int)chunk.Length;
+        new SmuxFrameHeader(_version, SmuxCommand.Psh, (ushort)length, Id).Write(FrameBuffer);
+        chunk.CopyTo(FrameBuffer.AsSpan(SmuxFrameHeader.Size));
+        FrameLength = SmuxFrameHeader.Size + length;
+        _session.Sender.EnqueueFrame(this);
+        return _frameSent.WaitForResultAsync();
+    }
 
-                    new SmuxFrameHeader(_version, SmuxCommand.Psh, (ushort)length, Id).Write(FrameBuffer);
-                    buffer.Slice(0, length).CopyTo(FrameBuffer.AsSpan(SmuxFrameHeader.Size));
-                    await SendFrameAsync(SmuxFrameHeader.Size + length).ConfigureAwait(false);
-                    if (!FrameWentOut)
-                    {
-                        input.AdvanceTo(read.Buffer.End);
-                        return;
-                    }
-                    _window.Sent(length);
-                    Interlocked.Add(ref _bytesToClient, length);
-                    _session.Meter.ToClient(length);
-                    _session.Touch();
-                    buffer = buffer.Slice(length);
-                }
-                input.AdvanceTo(read.Buffer.End);
-                // Every frame of this read has been sent: the buffer goes back while the backend is quiet.
-                ReleaseFrameBuffer();
-                if (read.IsCompleted) break;
-            }
+    /// <summary>A PSH frame went out: false when the stream is aborting, and nothing more is sent or counted.</summary>
+    internal bool DataSent(int length)
+    {
+        if (_stop.IsCancellationRequested) return false;
+        _window.Sent(length);
+        Interlocked.Add(ref _bytesToClient, length);
+        _session.Meter.ToClient(length);
+        _session.Touch();
+        return true;
+    }
 
-        finish:
-            await SendFinAsync(token).ConfigureAwait(false);
-        }
-        finally
-        {
-            // A backend that failed (rather than ended) takes no more either: nothing the client sends can reach it.
-            if (failed) ReleaseInput();
-        }
+    /// <summary>Every frame of a read has been sent: the buffer goes back while the backend is quiet.</summary>
+    internal void BackendDrained() => ReleaseFrameBuffer();
+
+    /// <summary>The backend ended, failed, or the client takes no more: our FIN.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask BackendEndedAsync(BackendEnd end)
+    {
+        await SendFinAsync(_stop.Token).ConfigureAwait(false);
+        // A backend that failed (rather than ended) takes no more either: nothing the client sends can reach it.
+        if (end == BackendEnd.Failed) ReleaseInput();
     }
 
     /// <summary>Version 2: the bytes the client's window allows now, waiting while it is shut; 0 when there is no point waiting any more.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> WaitForWindowAsync(CancellationToken token)
+    private async ValueTask<int> WaitForWindowAsync(int want)
     {
         while (true)
         {
-            if (token.IsCancellationRequested) return 0;
+            if (_stop.IsCancellationRequested) return 0;
             int available = _window.Available(MaxFrameData);
-            if (available != 0) return Math.Max(available, 0);
+            if (available != 0) return Math.Clamp(available, 0, want);
             // After its FIN the client no longer reads this stream, so its window will never open again.
             if (_clientFinished) return 0;
             await _windowChanged.WaitAsync().ConfigureAwait(false);
@@ -316,20 +275,13 @@ internal sealed class SmuxStream
         if (Interlocked.Exchange(ref _placeReleased, 1) == 0) _session.OnStreamEndedBothWays();
     }
 
-    /// <summary>Hands our frame to the sender; once the returned wait completes, <see cref="FrameWentOut"/> tells how it went.</summary>
-    /// <remarks>
-    /// Not an async method: the caller's own loop awaits the signal, so the hot path has no state machine per
-    /// frame. A pooled one was still allocated now and then: its box is rented on the thread that sends and
-    /// returned on the thread the sender's signal resumes, and the per-thread cache drops it when full.
-    /// </remarks>
+    /// <summary>Hands our frame (the FIN) to the sender; the returned wait completes once it went out or never will.</summary>
     private ValueTask SendFrameAsync(int length)
     {
         FrameLength = length;
         _session.Sender.EnqueueFrame(this);
         return _frameSent.WaitAsync();
     }
-
-    private bool FrameWentOut => _frameSentOk && !_stop.IsCancellationRequested;
 
     private void RentFrameBuffer()
     {

@@ -22,12 +22,10 @@ internal sealed class WebSocketTunnel
     private readonly TimeSpan _closeHandshakeTimeout;
     private readonly TunnelLifetime<TunnelEndReason> _lifetime;
     private readonly TunnelMeter _meter;
-    // Each written by one loop only and read after both have ended: no atomics needed on the hot path.
+    // Written by the upstream loop only and read after both have ended: no atomics needed on the hot path.
     private long _bytesFromClient;
-    private long _bytesToClient;
-    // Made by each loop the first time its user is rate limited; disposed once both loops have ended.
+    // Made the first time the user is rate limited; disposed once both loops have ended.
     private RatePacer? _upstreamPacer;
-    private RatePacer? _downstreamPacer;
 
     public WebSocketTunnel(WebSocketConnection client, SocketTransport backend, TimeSpan idleTimeout, TimeSpan closeHandshakeTimeout, TunnelMeter meter, TimeProvider time)
     {
@@ -44,7 +42,7 @@ internal sealed class WebSocketTunnel
         // So does a quota spent or an expiry reached.
         _lifetime.Start(serverStopping, TunnelEndReason.ServerStopping, _meter.Revoked, TunnelEndReason.UserRemoved, _meter.LimitReached, TunnelEndReason.LimitReached);
         var upstream = CopyClientToBackendAsync();
-        var downstream = CopyBackendToClientAsync();
+        var downstream = BackendToClientCopy.RunAsync(_backend, new WebSocketClientSink(_client, _lifetime, _meter), _meter, _lifetime.Time, _lifetime.Stopping);
         var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
 
         if (first == downstream && _lifetime.EndReason == TunnelEndReason.BackendClosed)
@@ -57,7 +55,7 @@ internal sealed class WebSocketTunnel
         _lifetime.StopLoops();
         await _lifetime.StopWatchingAsync().ConfigureAwait(false);
         await upstream.ConfigureAwait(false);
-        await downstream.ConfigureAwait(false);
+        long bytesToClient = await downstream.ConfigureAwait(false);
 
         var reason = _lifetime.EndReason ?? TunnelEndReason.ServerStopping;
         // A backend failure seen first by the upstream loop (a write to a reset backend) has no close out yet.
@@ -76,9 +74,8 @@ internal sealed class WebSocketTunnel
 
         await _backend.DisposeAsync().ConfigureAwait(false);
         _upstreamPacer?.Dispose();
-        _downstreamPacer?.Dispose();
         _lifetime.Dispose();
-        return new TunnelResult(reason, _bytesFromClient, _bytesToClient);
+        return new TunnelResult(reason, _bytesFromClient, bytesToClient);
     }
 
     private async Task CopyClientToBackendAsync()
@@ -159,89 +156,6 @@ internal sealed class WebSocketTunnel
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             return false;
-        }
-    }
-
-    private async Task CopyBackendToClientAsync()
-    {
-        var token = _lifetime.Stopping;
-        var limiter = _meter.User.Limiter;
-        var backendInput = _backend.Input;
-        while (true)
-        {
-            System.IO.Pipelines.ReadResult read;
-            try
-            {
-                read = await backendInput.ReadAsync(token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                _lifetime.End(TunnelEndReason.BackendFailed);
-                await _client.SendCloseAsync(WebSocketCloseCodes.InternalError, token).ConfigureAwait(false);
-                return;
-            }
-
-            var buffer = read.Buffer;
-            // A rate-limited user gets what its bucket allows; the rest stays in the pipe, which stops reading the
-            // backend once full: TCP pushes back on the backend.
-            var bucket = limiter.Downstream;
-            if (bucket is not null && !buffer.IsEmpty)
-            {
-                _downstreamPacer ??= new RatePacer(limiter, _lifetime.Time, token);
-                int allowed = await _downstreamPacer.AcquireAsync(bucket, (int)Math.Min(buffer.Length, MaxPayloadPerFlush)).ConfigureAwait(false);
-                if (allowed == 0)
-                {
-                    backendInput.AdvanceTo(buffer.Start);
-                    return;
-                }
-                buffer = buffer.Slice(0, allowed);
-            }
-            if (!buffer.IsEmpty)
-            {
-                _lifetime.Touch();
-                bool delivered;
-                _lifetime.ClientWriteStarted();
-                try
-                {
-                    delivered = await _client.SendAsync(buffer, _lifetime.ClientWrites).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (_lifetime.ClientWrites.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception)
-                {
-                    delivered = false;
-                }
-                finally
-                {
-                    _lifetime.ClientWriteEnded();
-                }
-
-                if (!delivered)
-                {
-                    _lifetime.End(TunnelEndReason.ClientDisconnected);
-                    return;
-                }
-                _bytesToClient += buffer.Length;
-                _meter.ToClient(buffer.Length);
-            }
-            bool all = buffer.End.Equals(read.Buffer.End);
-            backendInput.AdvanceTo(buffer.End);
-
-            if (read.IsCompleted && all)
-            {
-                // A reset the upstream loop's write met first reads here as a plain end: ask the socket. Once
-                // the upstream has ended (and shut down its sending side) the reason is settled anyway.
-                _lifetime.End(_backend.WasReset() ? TunnelEndReason.BackendFailed : TunnelEndReason.BackendClosed);
-                var code = _lifetime.EndReason == TunnelEndReason.BackendFailed ? WebSocketCloseCodes.InternalError : WebSocketCloseCodes.NormalClosure;
-                await _client.SendCloseAsync(code, token).ConfigureAwait(false);
-                return;
-            }
         }
     }
 }

@@ -1,0 +1,102 @@
+using System.IO.Pipelines;
+using Mtt.Core.Diagnostics;
+using Mtt.Core.Limits;
+using Mtt.Core.Transport;
+
+namespace Mtt.Core.Relay;
+
+/// <summary>
+/// The one copy loop from a backend to its client, for a plain tunnel and for an smux stream alike: read the
+/// backend's pipe; deliver each read in chunks the client can take now and the user's rate allows, with
+/// backpressure (nothing is read from the backend until the chunk went out); tell the client how the backend
+/// ended. The per-protocol part is <typeparamref name="TSink"/>, a struct, so nothing is boxed and no call
+/// adds an await of its own.
+/// </summary>
+internal static class BackendToClientCopy
+{
+    /// <summary>Runs until the backend ends, the client takes no more, or <paramref name="token"/> stops it; the bytes delivered.</summary>
+    public static async Task<long> RunAsync<TSink>(SocketTransport backend, TSink sink, TunnelMeter meter, TimeProvider time, CancellationToken token)
+        where TSink : struct, IClientSink
+    {
+        var input = backend.Input;
+        long delivered = 0;
+        // Made the first time the user is rate limited: the backend is read only as the user's bucket allows,
+        // and what the bucket does not grant yet stays in the pipe, which stops reading the backend once full.
+        RatePacer? pacer = null;
+        try
+        {
+            while (true)
+            {
+                ReadResult read;
+                try
+                {
+                    read = await input.ReadAsync(token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    return delivered;
+                }
+                catch (Exception)
+                {
+                    await sink.EndAsync(BackendEnd.Failed).ConfigureAwait(false);
+                    return delivered;
+                }
+
+                var buffer = read.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    int length = await sink.RoomAsync(buffer.Length).ConfigureAwait(false);
+                    if (length <= 0)
+                    {
+                        input.AdvanceTo(buffer.Start);
+                        await sink.EndAsync(BackendEnd.Closed).ConfigureAwait(false);
+                        return delivered;
+                    }
+                    if (meter.User.Limiter is { Downstream: { } bucket } limiter)
+                    {
+                        pacer ??= new RatePacer(limiter, time, token);
+                        length = await pacer.AcquireAsync(bucket, Math.Min(length, sink.MaxPacedChunk)).ConfigureAwait(false);
+                        if (length == 0)
+                        {
+                            input.AdvanceTo(buffer.Start);
+                            return delivered;
+                        }
+                    }
+
+                    bool sent;
+                    Exception? error = null;
+                    try
+                    {
+                        sent = await sink.SendAsync(buffer.Slice(0, length)).ConfigureAwait(false);
+                    }
+                    catch (Exception e)
+                    {
+                        sent = false;
+                        error = e;
+                    }
+                    if (!sent || !sink.Sent(length))
+                    {
+                        if (!sent) sink.NotSent(error);
+                        input.AdvanceTo(buffer.Start);
+                        return delivered;
+                    }
+                    delivered += length;
+                    buffer = buffer.Slice(length);
+                }
+                input.AdvanceTo(read.Buffer.End);
+                sink.Drained();
+
+                if (read.IsCompleted)
+                {
+                    // A reset the other loop's write met first reads here as a plain end: ask the socket.
+                    await sink.EndAsync(backend.WasReset() ? BackendEnd.Reset : BackendEnd.Closed).ConfigureAwait(false);
+                    return delivered;
+                }
+            }
+        }
+        finally
+        {
+            pacer?.Dispose();
+        }
+    }
+}
