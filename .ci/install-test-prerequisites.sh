@@ -15,7 +15,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium prometheus redis-server"
-packages="$packages clang lld zlib1g-dev qemu-user-static systemd dpkg-dev"
+# zlib1g-dev with its architecture: once the arm64 one is installed too, dpkg -s of the bare name is ambiguous.
+packages="$packages clang lld zlib1g-dev:$(dpkg --print-architecture) qemu-user-static systemd dpkg-dev"
 # arm64 multiarch: what the NativeAOT cross-link needs (libc, libgcc and libstdc++ -dev, zlib) and what the
 # emulated binary loads (libc, libstdc++, OpenSSL).
 arm64="libc6:arm64 libc6-dev:arm64 libgcc-12-dev:arm64 libstdc++-12-dev:arm64 libstdc++6:arm64 libssl3:arm64 zlib1g-dev:arm64"

@@ -10,7 +10,7 @@ namespace Mtt.Core.Cluster;
 internal static class ClusterReports
 {
     /// <summary>opt 4: this instance's users (its table, sorted by path) with the counters every instance flushed.</summary>
-    public static CommandOutcome List(RouteTable table, RedisResult[] counters, int entryCount)
+    public static CommandOutcome List(RouteTable table, RedisResult[] counters, int entryCount, DateTimeOffset at)
     {
         var bytesFrom = Map((RedisResult[])counters[0]!);
         var bytesTo = Map((RedisResult[])counters[1]!);
@@ -39,6 +39,7 @@ internal static class ClusterReports
                 BytesToClient = bytesTo.GetValueOrDefault(path),
                 LastActivity = last.TryGetValue(path, out long ms) && ms > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime : null,
             });
+            UserListing.AddLimits(users[^1], route, at);
         }
         return new CommandOutcome(new ControllerReply { Res = ControllerReply.Success, Users = users },
             CommandProcessor.OptList, entryCount, $"listed {users.Count} users (cluster counters)");

@@ -135,7 +135,7 @@ public sealed class RedisUserTable : IUserTable, IMeterSource, IAsyncDisposable
             await _ticker.TickAsync().ConfigureAwait(false);
             RedisKey[] keys = [Keys.BytesFrom, Keys.BytesTo, Keys.TunnelsOpened, Keys.StreamsOpened, Keys.LastActivity, Keys.Nodes];
             var result = await Database.ScriptEvaluateAsync(ClusterScripts.Counters, keys, [Keys.Prefix]).WaitAsync(_options.CallTimeout).ConfigureAwait(false);
-            return ClusterReports.List(Current, (RedisResult[])result!, entryCount);
+            return ClusterReports.List(Current, (RedisResult[])result!, entryCount, Replica.Routes.Time.GetUtcNow());
         }
         catch (Exception e) when (IsRedisFault(e))
         {

@@ -14,9 +14,6 @@ internal static class UserListing
         {
             var state = route.State;
             var last = state.LastActivityUtc;
-            var limits = route.Limits;
-            // A user whose limits no tunnel or command has put in force yet (loaded from a state file) has spent nothing.
-            bool inForce = ReferenceEquals(state.Limiter.Applied, limits);
             users.Add(new UserReport
             {
                 Path = route.Path,
@@ -30,17 +27,30 @@ internal static class UserListing
                 BytesToClient = state.BytesToClient,
                 // Milliseconds are all the monotonic clock behind it has.
                 LastActivity = last is { } t ? new DateTime(t.Ticks - t.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc) : null,
-                MaxConns = limits.MaxConns,
-                MaxIps = limits.MaxIps,
-                Rate = limits.Rate,
-                Quota = limits.Quota,
-                QuotaLeft = state.Limiter.QuotaLeft(limits, state.BytesBothWays),
-                Expires = limits.Expires,
-                Expired = limits.Expires is { } expires ? inForce ? state.Limiter.IsExpired(now) : expires <= now : null,
             });
+            AddLimits(users[^1], route, now);
         }
         return new CommandOutcome(new ControllerReply { Res = ControllerReply.Success, Users = users },
             CommandProcessor.OptList, entryCount, $"listed {users.Count} users");
+    }
+
+    /// <summary>
+    /// A user's limits and what is left of them, as this instance enforces them (with <c>-redis</c> too: each instance
+    /// counts a user's quota on its own traffic).
+    /// </summary>
+    internal static void AddLimits(UserReport report, Route route, DateTimeOffset now)
+    {
+        var state = route.State;
+        var limits = route.Limits;
+        // A user whose limits no tunnel or command has put in force yet (loaded from a state file) has spent nothing.
+        bool inForce = ReferenceEquals(state.Limiter.Applied, limits);
+        report.MaxConns = limits.MaxConns;
+        report.MaxIps = limits.MaxIps;
+        report.Rate = limits.Rate;
+        report.Quota = limits.Quota;
+        report.QuotaLeft = state.Limiter.QuotaLeft(limits, state.BytesBothWays);
+        report.Expires = limits.Expires;
+        report.Expired = limits.Expires is { } expires ? inForce ? state.Limiter.IsExpired(now) : expires <= now : null;
     }
 
     public static CommandOutcome Traffic(RouteTable table, bool reset, int entryCount)

@@ -39,25 +39,25 @@ public sealed class UserReport
     // The limits as opt 1 set them, each absent when not set, and what is left of them.
 
     [JsonPropertyName("max_conns")]
-    public int? MaxConns { get; init; }
+    public int? MaxConns { get; set; }
 
     [JsonPropertyName("max_ips")]
-    public int? MaxIps { get; init; }
+    public int? MaxIps { get; set; }
 
     [JsonPropertyName("rate")]
-    public long? Rate { get; init; }
+    public long? Rate { get; set; }
 
     [JsonPropertyName("quota")]
-    public long? Quota { get; init; }
+    public long? Quota { get; set; }
 
     /// <summary>Bytes (both ways) left of the quota; 0 once it is spent.</summary>
     [JsonPropertyName("quota_left")]
-    public long? QuotaLeft { get; init; }
+    public long? QuotaLeft { get; set; }
 
     [JsonPropertyName("expires")]
-    public DateTimeOffset? Expires { get; init; }
+    public DateTimeOffset? Expires { get; set; }
 
     /// <summary>Set with <see cref="Expires"/>: whether that time has come (the user is listed, and refused with 403).</summary>
     [JsonPropertyName("expired")]
-    public bool? Expired { get; init; }
+    public bool? Expired { get; set; }
 }
