@@ -15,26 +15,6 @@ public sealed class ServiceWatchdogTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Moves the fake clock in steps until <paramref name="observed"/> completes (the watchdog arms its next tick only
-    /// when it gets to it, so one big step could come before the tick exists); bounded in real time.
-    /// </summary>
-    private static async Task<T> AdvanceUntilAsync<T>(FakeTimeProvider time, Task<T> observed, TimeSpan step)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!observed.IsCompleted)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("nothing observed while the clock moved on");
-            // Off the test's context: the clock runs the watchdog's timer callbacks on the advancing thread.
-            await Task.Run(() => time.Advance(step));
-            await Task.WhenAny(observed, Task.Delay(20));
-        }
-        return await observed;
-    }
-
-    private static Task AdvanceUntilAsync(FakeTimeProvider time, Task observed, TimeSpan step) =>
-        AdvanceUntilAsync(time, observed.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), step);
-
     [Fact]
     public async Task WedgedAcceptLoop_StopsTheWatchdog_AndAnAcceptingOneResumesIt()
     {
@@ -49,7 +29,7 @@ public sealed class ServiceWatchdogTests
         Assert.Equal(TimeSpan.FromSeconds(10), watchdog.Interval);
         var running = watchdog.RunAsync(stop.Token);
 
-        Assert.Equal(["WATCHDOG=1", "STATUS=serving: test"], await AdvanceUntilAsync(time, notify.ReceiveNextAsync(), watchdog.Interval / 4));
+        Assert.Equal(["WATCHDOG=1", "STATUS=serving: test"], await FakeClock.AdvanceUntilAsync(time, notify.ReceiveNextAsync(), watchdog.Interval / 4));
 
         // The loop takes the next connection and then hangs, as a deadlocked accept loop would.
         var probeReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -62,8 +42,8 @@ public sealed class ServiceWatchdogTests
         try
         {
             // Pings that were on their way before the wedge may still arrive; from the failure on there are none.
-            await AdvanceUntilAsync(time, probeReached.Task, watchdog.Interval / 4);
-            await AdvanceUntilAsync(time, log.WaitForAsync("watchdog: a probe connection to the tunnel listener failed (not accepted within 10s)"), watchdog.Interval / 4);
+            await FakeClock.AdvanceUntilAsync(time, probeReached.Task, watchdog.Interval / 4);
+            await FakeClock.AdvanceUntilAsync(time, log.WaitForAsync("watchdog: a probe connection to the tunnel listener failed (not accepted within 10s)"), watchdog.Interval / 4);
             notify.ReadQueued();
             for (int i = 0; i < 3; i++) await Task.Run(() => time.Advance(watchdog.Interval));
             Assert.Empty(notify.ReadQueued());
@@ -74,7 +54,7 @@ public sealed class ServiceWatchdogTests
             listener.AcceptStall = null;
             unwedge.TrySetResult();
         }
-        Assert.Contains("WATCHDOG=1", await AdvanceUntilAsync(time, notify.ReceiveNextAsync(), watchdog.Interval / 4));
+        Assert.Contains("WATCHDOG=1", await FakeClock.AdvanceUntilAsync(time, notify.ReceiveNextAsync(), watchdog.Interval / 4));
         await log.WaitForAsync("watchdog: the tunnel listener accepts again").WaitAsync(Bound);
 
         stop.Cancel();
@@ -96,7 +76,7 @@ public sealed class ServiceWatchdogTests
 
         for (int i = 0; i < 3; i++)
         {
-            Assert.Contains("WATCHDOG=1", await AdvanceUntilAsync(time, notify.ReceiveNextAsync(), TimeSpan.FromMilliseconds(250)));
+            Assert.Contains("WATCHDOG=1", await FakeClock.AdvanceUntilAsync(time, notify.ReceiveNextAsync(), TimeSpan.FromMilliseconds(250)));
         }
         // A dual-stack listener sees the IPv4 probe; none of them took a place or was counted.
         Assert.Equal(0, listener.ActiveConnections);

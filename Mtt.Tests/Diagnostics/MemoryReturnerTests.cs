@@ -1,24 +1,12 @@
 using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Diagnostics;
+using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Diagnostics;
 
 public sealed class MemoryReturnerTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
-
-    // The returner waits on its clock (the interval, the settle polls): moving the fake clock in steps lets each
-    // wait end, without waiting the real seconds. Bounded by the real-time Bound.
-    private static async Task AdvanceUntilDoneAsync(FakeTimeProvider time, Task trim, TimeSpan step)
-    {
-        var deadline = DateTime.UtcNow + Bound;
-        while (!trim.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            time.Advance(step);
-            await Task.WhenAny(trim, Task.Delay(10));
-        }
-        await trim.WaitAsync(Bound);
-    }
 
     private static void PeakThenFallToZero(MemoryReturner returner, Action<int> setActive)
     {
@@ -38,7 +26,7 @@ public sealed class MemoryReturnerTests
         var time = new FakeTimeProvider();
         var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time);
         PeakThenFallToZero(returner, i => Volatile.Write(ref active, i));
-        await AdvanceUntilDoneAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
+        await FakeClock.AdvanceUntilAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
 
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var line = Assert.Single(lines);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using System.Text.Json;
 using Mtt.Core.Control.Http;
+using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Control.Http;
 
@@ -229,24 +230,6 @@ public class ControllerHttpFramingTests
 
     private static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Moves the controller's fake clock a step at a time until <paramref name="answered"/> completes; returns how far
-    /// it moved. The server arms its timer when it gets to it, so the clock moves on until it has fired.
-    /// </summary>
-    private static async Task<TimeSpan> AdvanceUntilAsync(FakeTimeProvider time, Task answered, TimeSpan limit)
-    {
-        var moved = TimeSpan.Zero;
-        while (!answered.IsCompleted)
-        {
-            Assert.True(moved <= limit, $"nothing after {moved} on the controller's clock");
-            // Off the test's context: the clock runs the server's timer callbacks on the advancing thread.
-            await Task.Run(() => time.Advance(ClockStep));
-            moved += ClockStep;
-            await Task.WhenAny(answered, Task.Delay(ClockStep / 100));
-        }
-        return moved;
-    }
-
     [Fact]
     public async Task StalledBody_Gets408AfterTheReadTimeoutOnItsClock_AndIsDropped_NothingApplied()
     {
@@ -258,7 +241,7 @@ public class ControllerHttpFramingTests
 
         await connection.SendAsync($"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {json.Length}\r\n\r\n{json[..10]}");
         var answered = connection.ReadResponseAsync();
-        var moved = await AdvanceUntilAsync(time, answered, readTimeout + 10 * ClockStep);
+        var moved = await FakeClock.AdvanceUntilAsync(time, answered, ClockStep, readTimeout + 10 * ClockStep);
 
         Assert.True(moved >= readTimeout, $"answered after {moved}");
         AssertRefusal(await answered, 408, "not received within 30 s");
@@ -275,7 +258,7 @@ public class ControllerHttpFramingTests
         await using var connection = await controller.ConnectAsync();
 
         var closed = connection.IsClosedByServerAsync();
-        var moved = await AdvanceUntilAsync(time, closed, readTimeout + 10 * ClockStep);
+        var moved = await FakeClock.AdvanceUntilAsync(time, closed, ClockStep, readTimeout + 10 * ClockStep);
 
         Assert.True(moved >= readTimeout, $"closed after {moved}");
         Assert.True(await closed);
