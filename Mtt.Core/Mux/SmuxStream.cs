@@ -8,9 +8,9 @@ namespace Mtt.Core.Mux;
 
 /// <summary>
 /// One smux stream: its own backend connection, a bounded queue of the client's bytes toward it, and
-/// the Relay's <see cref="BackendToClientCopy"/> from the backend to the client, which hands one frame at
-/// a time to the session's sender (through <see cref="SmuxClientSink"/>). A backend that fails ends this stream alone (a FIN to the client); one that stops reading
-/// stops only this stream's queue from draining.
+/// Relay's <see cref="BackendToClientCopy"/> from the backend to the client, which hands one frame at a
+/// time to the session's sender (through <see cref="SmuxClientSink"/>). A backend that fails ends this
+/// stream alone (a FIN to the client); one that stops reading stops only this stream's queue from draining.
 /// </summary>
 internal sealed class SmuxStream
 {

@@ -11,6 +11,14 @@ namespace Mtt.Core.Relay;
 /// backpressure (nothing is read from the backend until the chunk went out); tell the client how the backend
 /// ended. The per-protocol part is <typeparamref name="TSink"/>, a struct, so nothing is boxed and no call
 /// adds an await of its own.
+/// <para>
+/// Only this direction is shared. Client to backend stays a loop per protocol on purpose, because its source
+/// differs: a plain tunnel decodes its own WebSocket frames straight into the backend's pipe
+/// (<c>WebSocketTunnel.CopyClientToBackendAsync</c>), while an smux stream drains a queue that the session's
+/// one reader fills for all its streams, and must give the session's budget and the stream's window back as
+/// its backend takes the bytes (<c>SmuxStream.CopyClientToBackendAsync</c>). A shared loop would be hooks for
+/// every step of either, and save no code.
+/// </para>
 /// </summary>
 internal static class BackendToClientCopy
 {
