@@ -22,30 +22,14 @@ internal sealed class ObservedNetworkStream(Socket socket, ShutdownRecord record
         {
             throw;
         }
-        return Observe(read, buffer.Length, record);
-    }
-
-    /// <summary>
-    /// Notes an end of stream in <paramref name="read"/> and hands its result on, consuming it exactly once.
-    /// </summary>
-    /// <remarks>
-    /// A read that was pending when the socket returned it is backed by the socket's reusable source, and may
-    /// complete on another thread just before <see cref="ValueTask{TResult}.IsCompletedSuccessfully"/> is asked.
-    /// Its result can be taken once only: taking it releases the source for the next read, so handing the same
-    /// ValueTask on after reading it made the pipe's await throw (an InvalidOperationException, which the tunnel
-    /// took for the client's connection failing). A fresh ValueTask carries the result instead.
-    /// </remarks>
-    internal static ValueTask<int> Observe(ValueTask<int> read, int requested, ShutdownRecord record)
-    {
-        if (!read.IsCompletedSuccessfully) return AwaitRead(read, requested, record);
-        int received = read.Result;
+        if (!read.IsCompletedSuccessfully) return AwaitRead(read, buffer.Length);
         // A zero-byte read (waiting for data) returns 0 without meaning the end.
-        if (received == 0 && requested > 0) record.Ended(TransportShutdownKind.PeerClosed);
-        return new ValueTask<int>(received);
+        if (read.Result == 0 && !buffer.IsEmpty) record.Ended(TransportShutdownKind.PeerClosed);
+        return read;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<int> AwaitRead(ValueTask<int> read, int requested, ShutdownRecord record)
+    private async ValueTask<int> AwaitRead(ValueTask<int> read, int requested)
     {
         try
         {
