@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Time.Testing;
+using Mtt.Core.Diagnostics;
 using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
@@ -260,16 +261,30 @@ public sealed class TunnelEndToEndTests
         var idleTimeout = TimeSpan.FromMilliseconds(1500);
         var step = TimeSpan.FromMilliseconds(250);
         var time = new FakeTimeProvider();
+        // Verbose, so that a failure says how the server ended each tunnel.
+        var log = new StringWriter();
         await using var backend = new EchoBackend();
-        await using var server = TestServer.Start(idleTimeout: idleTimeout, time: time);
+        // The quiet tunnel's backend is the test's own socket: it is never written to, so nothing is ever
+        // written to the quiet client (a write's bookkeeping is watched on the same jumping clock).
+        await using var quietBackend = new EchoBackend(echo: false);
+        await using var server = TestServer.Start(idleTimeout: idleTimeout, time: time, log: new ServerLog(TextWriter.Synchronized(log), verbose: true));
         server.AddUser("/idle", backend.Address);
+        server.AddUser("/quiet", quietBackend.Address);
 
         await using var idle = await RawWebSocketClient.ConnectAsync(server.Port);
-        Assert.Equal(101, (await idle.UpgradeAsync("/idle")).Status);
-        // One echo before the clock moves: the quiet tunnel's relay (and its idle clock) is running, its last
-        // activity at the clock's start; a 101 alone comes before the backend is dialled and the relay starts.
+        Assert.Equal(101, (await idle.UpgradeAsync("/quiet")).Status);
+        // Its last words reach its backend before the clock moves: its relay (and idle clock) runs, its last
+        // activity at the clock's start. A 101 alone comes before the backend is dialled and the relay starts.
         await idle.SendBinaryAsync("last words"u8.ToArray());
-        Assert.NotNull(await idle.ReadFrameAsync().WaitAsync(Bound));
+        var quietEnd = await quietBackend.FirstConnection.WaitAsync(Bound);
+        var lastWords = new byte[10];
+        for (int got = 0; got < lastWords.Length;)
+        {
+            int n = await quietEnd.ReceiveAsync(lastWords.AsMemory(got)).AsTask().WaitAsync(Bound);
+            Assert.True(n > 0, "the quiet tunnel's backend connection ended early");
+            got += n;
+        }
+        Assert.Equal("last words"u8.ToArray(), lastWords);
 
         await using var busy = await RawWebSocketClient.ConnectAsync(server.Port);
         Assert.Equal(101, (await busy.UpgradeAsync("/idle")).Status);
@@ -288,7 +303,8 @@ public sealed class TunnelEndToEndTests
             await Task.Run(() => time.Advance(step));
             moved += step;
         }
-        Assert.Equal((ushort)1000, await idleClosed.WaitAsync(Bound));
+        var code = await idleClosed.WaitAsync(Bound);
+        Assert.True(code == 1000, $"the quiet tunnel ended with {code?.ToString() ?? "no close frame"}; the server's log:\n{log}");
 
         await busy.SendBinaryAsync("still here"u8.ToArray());
         var frame = await busy.ReadFrameAsync().WaitAsync(Bound);
