@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Mtt.Tests.Support;
+
+namespace Mtt.Tests.Cluster;
+
+/// <summary>
+/// Under <c>-redis</c> a user's quota counts the whole cluster's traffic: opt 4 shows what is left of it on every
+/// instance, traffic on two instances that together crosses it closes the user's tunnels on both (1008) and refuses
+/// new ones (403) within a flush or so, and a new quota set on one instance lets the user in again on the other.
+/// </summary>
+public sealed class ClusterQuotaTests
+{
+    private const long Quota = 200_000;
+
+    // One flush (once a second) brings the crossing to Redis, which tells every instance at once; the rest is margin
+    // for a busy machine.
+    private static readonly TimeSpan CloseBound = TimeSpan.FromSeconds(3);
+
+    private static readonly TimeSpan FlushBound = TimeSpan.FromSeconds(5);
+
+    private static JsonElement User(JsonElement reply, string path) =>
+        reply.GetProperty("users").EnumerateArray().Single(u => u.GetProperty("path").GetString() == path);
+
+    [Fact]
+    public async Task TrafficOnTwoInstances_EachUnderTheQuota_TogetherOver_ClosesWith1008AndRefuses403OnBoth_UntilANewQuota()
+    {
+        await using var rig = await ClusterRig.StartAsync(2);
+        var (a, b) = (rig.Instances[0], rig.Instances[1]);
+        Assert.Equal(1, (await rig.PostAsync(a, rig.AddUser("/shared", "acct-q", $"\"quota\":{Quota}"))).GetProperty("res").GetInt32());
+        await ClusterRig.UntilAsync(() => ClusterRig.ServesAsync(b, "/shared"), ClusterRig.Bound, "served on B");
+        await using var onA = await ClusterRig.OpenAsync(a, "/shared");
+        await using var onB = await ClusterRig.OpenAsync(b, "/shared");
+
+        // 80,000 bytes both ways on each instance: 160,000 of 200,000 spent, which neither instance sees alone.
+        await EchoAsync(onA, 40_000);
+        await EchoAsync(onB, 40_000);
+        foreach (var asked in rig.Instances)
+        {
+            string seen = "";
+            await ClusterRig.UntilAsync(async () =>
+            {
+                var user = User(await rig.PostAsync(asked, """{"opt":4}"""), "/shared");
+                seen = user.ToString();
+                return user.GetProperty("quota_left").GetInt64() == Quota - 160_000;
+            }, FlushBound, () => $"opt 4 on {asked.Tunnel} shows the cluster's quota_left {Quota - 160_000}: {seen}");
+        }
+
+        // 60,000 more both ways on A alone (140,000 there, under the quota) cross the cluster's count.
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 3; i++) await onA.SendBinaryAsync(ReadOnlyMemory<byte>.Empty, new byte[10_000], CancellationToken.None);
+        var closedA = DrainAsync(onA);
+        var closedB = DrainAsync(onB);
+        long receivedAfter = await closedA.WaitAsync(CloseBound);
+        Assert.Equal(0, await closedB.WaitAsync(CloseBound));
+        var closedWithin = clock.Elapsed;
+        Assert.True(onA.ReceivedCloseCode == 1008, $"A's tunnel closed with {onA.ReceivedCloseCode}\n{a.Daemon.Stderr}");
+        Assert.True(onB.ReceivedCloseCode == 1008, $"B's tunnel closed with {onB.ReceivedCloseCode}\n{b.Daemon.Stderr}");
+        Assert.True(closedWithin < CloseBound, $"closed after {closedWithin}");
+        await b.Daemon.WaitForStderrAsync("is spent across the cluster").WaitAsync(CloseBound);
+
+        foreach (var instance in rig.Instances)
+        {
+            await using var refused = await RawWebSocketClient.ConnectAsync(instance.Tunnel);
+            Assert.Equal(403, (await refused.UpgradeAsync("/shared").WaitAsync(ClusterRig.Bound)).Status);
+        }
+
+        // The counts match what the clients sent and got, once the last flush is in.
+        long toClients = 80_000 + receivedAfter;
+        string counted = "";
+        await ClusterRig.UntilAsync(async () =>
+        {
+            var user = User(await rig.PostAsync(b, """{"opt":4}"""), "/shared");
+            counted = user.ToString();
+            return user.GetProperty("bytes_from_client").GetInt64() == 110_000 && user.GetProperty("bytes_to_client").GetInt64() == toClients
+                && user.GetProperty("quota_left").GetInt64() == 0;
+        }, FlushBound, () => $"opt 4 counts 110000 bytes from clients and {toClients} to them, quota_left 0: {counted}");
+        Assert.Contains("mtt_handshakes_refused_total{reason=\"quota\"} 1", await rig.MetricsAsync(b));
+
+        // A new quota, set on A, counts from zero across the cluster and lets the user in again on B.
+        Assert.Equal(1, (await rig.PostAsync(a, rig.AddUser("/shared", "acct-q", "\"quota\":1000000"))).GetProperty("res").GetInt32());
+        await ClusterRig.UntilAsync(() => ClusterRig.ServesAsync(b, "/shared"), FlushBound, "served on B again after the new quota");
+        Assert.Equal(1_000_000, User(await rig.PostAsync(b, """{"opt":4}"""), "/shared").GetProperty("quota_left").GetInt64());
+        await using var again = await ClusterRig.OpenAsync(b, "/shared");
+        await EchoAsync(again, 10_000);
+        await ClusterRig.UntilAsync(async () => User(await rig.PostAsync(a, """{"opt":4}"""), "/shared").GetProperty("quota_left").GetInt64() == 980_000,
+            FlushBound, "B's 20,000 bytes counted once against the new quota, as A sees it");
+    }
+
+    // Messages of 10,000 bytes (the test client sends at most 16 KiB at once), each echoed before the next.
+    private static async Task EchoAsync(RawWebSocketClient client, int bytes)
+    {
+        for (int sent = 0; sent < bytes; sent += 10_000) Assert.True(await ClusterRig.EchoAsync(client, new byte[10_000]), "echoed");
+    }
+
+    // Reads what still comes until the server's close frame; the bytes read.
+    private static async Task<long> DrainAsync(RawWebSocketClient client)
+    {
+        var buffer = new byte[16 * 1024];
+        long total = 0;
+        while (true)
+        {
+            using var timeout = new CancellationTokenSource(ClusterRig.Bound);
+            int n = await client.ReceiveAsync(buffer, timeout.Token);
+            if (n == 0) return total;
+            total += n;
+        }
+    }
+}
