@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Cluster;
@@ -85,6 +86,49 @@ public sealed class ClusterQuotaTests
         await EchoAsync(again, 10_000);
         await ClusterRig.UntilAsync(async () => User(await rig.PostAsync(a, """{"opt":4}"""), "/shared").GetProperty("quota_left").GetInt64() == 980_000,
             FlushBound, "B's 20,000 bytes counted once against the new quota, as A sees it");
+    }
+
+    [Fact]
+    public async Task RedisPaused_EachInstanceCountsOnAlone_AndTheBacklogLandsOnceWhenRedisWakes()
+    {
+        await using var rig = await ClusterRig.StartAsync(2);
+        var (a, b) = (rig.Instances[0], rig.Instances[1]);
+        Assert.Equal(1, (await rig.PostAsync(a, rig.AddUser("/paused", null, $"\"quota\":{Quota}"))).GetProperty("res").GetInt32());
+        await ClusterRig.UntilAsync(() => ClusterRig.ServesAsync(b, "/paused"), ClusterRig.Bound, "served on B");
+        await using var onA = await ClusterRig.OpenAsync(a, "/paused");
+        await using var onB = await ClusterRig.OpenAsync(b, "/paused");
+        await EchoAsync(onA, 20_000);
+        await UntilQuotaLeftAsync(rig, b, "/paused", Quota - 40_000);
+
+        await rig.Redis.PauseAsync();
+        // Moved while every flush hangs: 40,000 on A and 20,000 on B, both ways; still under the quota on each.
+        await EchoAsync(onA, 20_000);
+        await EchoAsync(onB, 10_000);
+        foreach (var instance in rig.Instances)
+        {
+            await ClusterRig.UntilAsync(async () => Regex.IsMatch(await rig.MetricsAsync(instance), "^mtt_cluster_flush_failures_total [1-9]", RegexOptions.Multiline),
+                ClusterRig.Bound, "a flush failed while Redis was paused");
+        }
+        await rig.Redis.ResumeAsync();
+
+        // The flushes that hung land when Redis wakes, and their retries add nothing: every byte counted once.
+        await UntilQuotaLeftAsync(rig, a, "/paused", Quota - 100_000);
+        var user = User(await rig.PostAsync(b, """{"opt":4}"""), "/paused");
+        Assert.Equal(Quota - 100_000, user.GetProperty("quota_left").GetInt64());
+        Assert.Equal(50_000, user.GetProperty("bytes_from_client").GetInt64());
+        Assert.Equal(50_000, user.GetProperty("bytes_to_client").GetInt64());
+        await EchoAsync(onB, 10_000);
+    }
+
+    private static Task<TimeSpan> UntilQuotaLeftAsync(ClusterRig rig, ClusterRig.Instance asked, string path, long left)
+    {
+        string seen = "";
+        return ClusterRig.UntilAsync(async () =>
+        {
+            var reply = await rig.PostAsync(asked, """{"opt":4}""");
+            seen = reply.ToString();
+            return reply.GetProperty("res").GetInt32() == 1 && User(reply, path).GetProperty("quota_left").GetInt64() == left;
+        }, TimeSpan.FromSeconds(15), () => $"opt 4 on {asked.Tunnel} shows quota_left {left}: {seen}");
     }
 
     // Messages of 10,000 bytes (the test client sends at most 16 KiB at once), each echoed before the next.
