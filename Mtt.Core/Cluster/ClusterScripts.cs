@@ -30,7 +30,9 @@ internal static class ClusterScripts
             local was = old and cjson.decode(old)
             if was and was.dst ~= ARGV[i + 1] then forget(path) end
             local q = tonumber(ARGV[i + 2])
-            if not q or not was or was.quota ~= q or tonumber(redis.call('HGET', KEYS[10], path) or '0') >= q then
+            if q then
+              if not was or was.quota ~= q or tonumber(redis.call('HGET', KEYS[10], path) or '0') >= q then redis.call('HDEL', KEYS[10], path) end
+            elseif was and was.quota then
               redis.call('HDEL', KEYS[10], path)
             end
             redis.call('HSET', KEYS[1], path, ARGV[i + 3])

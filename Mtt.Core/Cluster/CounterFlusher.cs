@@ -34,8 +34,8 @@ internal sealed class CounterFlusher
         {
             var state = route.State;
             // Read before the counts: a quota that starts a new count after this makes the cluster's answer stale.
-            int generation = state.Limiter.QuotaGeneration;
             long quota = state.Limiter.Applied.Quota ?? 0;
+            int generation = quota > 0 ? state.Limiter.QuotaGeneration : 0;
             var counts = state.Counts;
             _marks.TryGetValue(state, out var old);
             if (counts == default && old.Counts == default) continue;

@@ -187,10 +187,7 @@ public sealed class UserLimiter
     }
 
     /// <summary>Which count of the quota is running: read before a cluster count is asked for, given back to <see cref="SyncClusterQuota"/>.</summary>
-    public int QuotaGeneration
-    {
-        get { lock (_lock) return _quotaGeneration; }
-    }
+    public int QuotaGeneration => Volatile.Read(ref _quotaGeneration);
 
     /// <summary>
     /// Under <c>-redis</c>: the cluster has spent <paramref name="clusterUsed"/> of <paramref name="quota"/>, this
