@@ -78,6 +78,13 @@ public sealed class ClusterQuotaTests
         }, FlushBound, () => $"opt 4 counts 110000 bytes from clients and {toClients} to them, quota_left 0: {counted}");
         Assert.Contains("mtt_handshakes_refused_total{reason=\"quota\"} 1", await rig.MetricsAsync(b));
 
+        // An instance that joins now loads the count with the table: it refuses the user from its first tunnel.
+        var c = await rig.StartInstanceAsync();
+        await using (var refused = await RawWebSocketClient.ConnectAsync(c.Tunnel))
+        {
+            Assert.Equal(403, (await refused.UpgradeAsync("/shared").WaitAsync(ClusterRig.Bound)).Status);
+        }
+
         // A new quota, set on A, counts from zero across the cluster and lets the user in again on B.
         Assert.Equal(1, (await rig.PostAsync(a, rig.AddUser("/shared", "acct-q", "\"quota\":1000000"))).GetProperty("res").GetInt32());
         await ClusterRig.UntilAsync(() => ClusterRig.ServesAsync(b, "/shared"), FlushBound, "served on B again after the new quota");
