@@ -75,7 +75,7 @@ internal sealed class WebSocketTunnel
         await _backend.DisposeAsync().ConfigureAwait(false);
         _upstreamPacer?.Dispose();
         _lifetime.Dispose();
-        return new TunnelResult(reason, _bytesFromClient, bytesToClient);
+        return new TunnelResult(reason, _bytesFromClient, bytesToClient, _backend.ShutdownKind, _backend.ShutdownError);
     }
 
     private async Task CopyClientToBackendAsync()
