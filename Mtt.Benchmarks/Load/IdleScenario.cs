@@ -92,6 +92,12 @@ internal static class IdleScenario
                 var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
                 int fdsOpen = ProcFs.CountOpenFiles(pid);
                 Progress.Write($"cycle {cycle} open: {n} {noun} in {opened:F1} s, backend dialled {dialledThisCycle} times, RSS {open:N0} KiB, {threadsWhenOpen} threads, {fdsOpen} fds; closing them");
+                if (options.Hold is { } hold)
+                {
+                    // Time to look inside the server with all open (dotnet-gcdump, /proc/<pid>/smaps).
+                    Progress.Write($"holding them open for {hold.TotalSeconds:0} s (server pid {pid})");
+                    await Task.Delay(hold, cancellationToken).ConfigureAwait(false);
+                }
 
                 clock.Restart();
                 int trimsBefore = CountLines(server.Process, MemoryReturnedLine);
