@@ -7,8 +7,9 @@ namespace Mtt.Tests.Interop;
 
 /// <summary>
 /// A returning browser or Node client resumes its TLS 1.3 session (a shorter handshake for it and for the server) on
-/// either engine, while the OpenSSL engine sends one ticket per full handshake, not OpenSSL's default two: mtt-client
-/// never resumes, so every ticket is work done for nothing on its path.
+/// either engine, while each full handshake sends one session ticket, not OpenSSL's default two: mtt-client never
+/// resumes, so every ticket is work done for nothing on its path. (SslStream's first handshake on a certificate still
+/// sends two: the count is set on its context once a handshake has made it.)
 /// </summary>
 public sealed class NodeTlsResumptionTests
 {
@@ -16,7 +17,7 @@ public sealed class NodeTlsResumptionTests
 
     [Theory]
     [MemberData(nameof(TlsEngines.Both), MemberType = typeof(TlsEngines))]
-    public async Task ReturningNodeClient_ResumesItsTls13Session_AndIsUpgradedAgain(TlsEngine engine)
+    public async Task ReturningNodeClient_ResumesItsTls13Session_AndEachFullHandshakeSendsOneTicket(TlsEngine engine)
     {
         await using var backend = new EchoBackend();
         await using var server = TestServer.StartWithUser("/node", backend.Address, tls: true, engine: engine);
@@ -28,13 +29,15 @@ public sealed class NodeTlsResumptionTests
         Assert.Equal("TLSv1.3", first.GetProperty("version").GetString());
         Assert.False(first.GetProperty("reused").GetBoolean(), run.Output);
         Assert.Equal("101", first.GetProperty("status").GetString());
-        int tickets = first.GetProperty("tickets").GetInt32();
-        if (engine == TlsEngine.OpenSsl) Assert.Equal(1, tickets);
-        else Assert.True(tickets >= 1, run.Output);
+        if (engine == TlsEngine.OpenSsl) Assert.Equal(1, first.GetProperty("tickets").GetInt32());
 
-        var second = run.Result.GetProperty("second");
-        Assert.Equal(JsonValueKind.Object, second.ValueKind);
-        Assert.True(second.GetProperty("reused").GetBoolean(), $"the server did not resume the session: {run.Output}");
-        Assert.Equal("101", second.GetProperty("status").GetString());
+        var again = run.Result.GetProperty("again");
+        Assert.False(again.GetProperty("reused").GetBoolean(), run.Output);
+        Assert.Equal(1, again.GetProperty("tickets").GetInt32());
+
+        var resumed = run.Result.GetProperty("resumed");
+        Assert.Equal(JsonValueKind.Object, resumed.ValueKind);
+        Assert.True(resumed.GetProperty("reused").GetBoolean(), $"the server did not resume the session: {run.Output}");
+        Assert.Equal("101", resumed.GetProperty("status").GetString());
     }
 }

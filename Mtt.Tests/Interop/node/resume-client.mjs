@@ -1,7 +1,8 @@
 // Node's tls as a returning client (run by Mtt.Tests/Interop/NodeTlsResumptionTests.cs): a browser or Node that keeps
 // its TLS sessions comes back with one. One argument, a JSON object: { port, path }
-// Connects, sends the WebSocket upgrade request, counts the TLS 1.3 session tickets that arrived before the 101, closes;
-// then connects again offering the last ticket, and reports whether the server resumed and answered 101 again.
+// Connects twice with a full handshake (first, again), each time sending the WebSocket upgrade request and counting
+// the TLS 1.3 session tickets that arrived before the 101; then connects a third time offering the last ticket
+// (resumed), and reports whether the server resumed and answered 101 again.
 // Prints one line, "RESULT <json>", and exits 0 (the test judges the result) or 1 on a broken run.
 import tls from 'node:tls';
 
@@ -42,9 +43,10 @@ function visit(session) {
 
 async function run() {
   const first = await visit(undefined);
-  if (first.last === undefined) return { ok: true, first: first.result, second: null };
-  const second = await visit(first.last);
-  return { ok: true, first: first.result, second: second.result };
+  const again = await visit(undefined);
+  if (again.last === undefined) return { ok: true, first: first.result, again: again.result, resumed: null };
+  const resumed = await visit(again.last);
+  return { ok: true, first: first.result, again: again.result, resumed: resumed.result };
 }
 
 run().then((result) => finish(result), (error) => finish({ ok: false, error: String(error?.stack ?? error) }, 1));
