@@ -18,7 +18,7 @@ internal sealed unsafe class OpenSslContext
 
     // TLS 1.3 session tickets sent after each full handshake (OpenSSL's default is 2). One lets a browser or Node
     // resume; mtt-client keeps no session cache and never does, so every ticket is work for nothing on its path:
-    // each costs ~0.04 ms of ~0.4 ms of libssl's handshake here (docs/benchmarks.md, "Churn and idle memory").
+    // each costs ~0.04 ms of ~0.4 ms of libssl's handshake here (docs/benchmarks.md, "Churn and idle memory per connection").
     private const nuint TicketsPerHandshake = 1;
 
     private static readonly ConditionalWeakTable<SslStreamCertificateContext, OpenSslContext> s_contexts = new();
