@@ -21,19 +21,19 @@ public class LogBenchmarks
 
     [Benchmark]
     public void DebugEventOff() =>
-        RelayLog.TunnelClosed(_quiet, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", 12.5, 1000, 2000);
+        RelayLog.TunnelClosed(_quiet, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", "", 12.5, 1000, 2000);
 
     [Benchmark(Baseline = true)]
     public void TextLine() =>
-        RelayLog.TunnelClosed(_text, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", 12.5, 1000, 2000);
+        RelayLog.TunnelClosed(_text, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", "", 12.5, 1000, 2000);
 
     [Benchmark]
     public void JournalLine() =>
-        RelayLog.TunnelClosed(_journal, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", 12.5, 1000, 2000);
+        RelayLog.TunnelClosed(_journal, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", "", 12.5, 1000, 2000);
 
     [Benchmark]
     public void JsonLine() =>
-        RelayLog.TunnelClosed(_json, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", 12.5, 1000, 2000);
+        RelayLog.TunnelClosed(_json, "203.0.113.7:51234", "acct-1001", TunnelEndReason.ClientClosed, "", "", 12.5, 1000, 2000);
 
     [Benchmark]
     public void BackendFailedTextLine() =>

@@ -26,6 +26,7 @@ internal sealed class ClusterKeys
         TrafficFrom = prefix + "traffic_from";
         TrafficTo = prefix + "traffic_to";
         LastActivity = prefix + "last_activity";
+        QuotaUsed = prefix + "quota_used";
     }
 
     public string Prefix { get; }
@@ -68,6 +69,12 @@ internal sealed class ClusterKeys
     /// <summary>Hash: path to the Unix time in milliseconds of the user's last activity on any instance.</summary>
     public RedisKey LastActivity { get; }
 
-    /// <summary>Users, version, then the seven per-user counter hashes: what a change touches.</summary>
-    public RedisKey[] ChangeKeys => [Users, Version, BytesFrom, BytesTo, TunnelsOpened, StreamsOpened, TrafficFrom, TrafficTo, LastActivity];
+    /// <summary>
+    /// Hash: path to the bytes (both ways) the whole cluster has moved since the user's quota started its count;
+    /// only for users with a quota. The flush adds to it; a new quota (opt 1) starts it again.
+    /// </summary>
+    public RedisKey QuotaUsed { get; }
+
+    /// <summary>Users, version, then the eight per-user counter hashes: what a change touches (the quota's count last).</summary>
+    public RedisKey[] ChangeKeys => [Users, Version, BytesFrom, BytesTo, TunnelsOpened, StreamsOpened, TrafficFrom, TrafficTo, LastActivity, QuotaUsed];
 }

@@ -39,4 +39,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(7011, LogLevel.Information, "state file {file} saved again")]
     public static partial void StateSavedAgain(ILogger logger, string file);
+
+    [LoggerMessage(7012, LogLevel.Information, "the quota of {user} is spent across the cluster: its {tunnels} tunnels here close with 1008, new ones get 403")]
+    public static partial void QuotaSpent(ILogger logger, string user, long tunnels);
 }

@@ -9,7 +9,10 @@ namespace Mtt.Core.Cluster;
 /// <summary>opt 4, 5 and 6 answers built from what the scripts return: the cluster's counters, not this instance's.</summary>
 internal static class ClusterReports
 {
-    /// <summary>opt 4: this instance's users (its table, sorted by path) with the counters every instance flushed.</summary>
+    /// <summary>
+    /// opt 4: this instance's users (its table, sorted by path) with the counters every instance flushed, and what is
+    /// left of each quota after the whole cluster's traffic.
+    /// </summary>
     public static CommandOutcome List(RouteTable table, RedisResult[] counters, int entryCount, DateTimeOffset at)
     {
         var bytesFrom = Map((RedisResult[])counters[0]!);
@@ -20,6 +23,7 @@ internal static class ClusterReports
         var open = new Dictionary<string, (long Tunnels, long Streams)>(StringComparer.Ordinal);
         var flat = (RedisResult[])counters[5]!;
         for (int i = 0; i + 2 < flat.Length; i += 3) open[(string)flat[i]!] = ((long)flat[i + 1], (long)flat[i + 2]);
+        var quotaUsed = Map((RedisResult[])counters[6]!);
 
         var users = new List<UserReport>(table.Count);
         foreach (var route in Sorted(table))
@@ -40,6 +44,12 @@ internal static class ClusterReports
                 LastActivity = last.TryGetValue(path, out long ms) && ms > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime : null,
             });
             UserListing.AddLimits(users[^1], route, at);
+            if (route.Limits.Quota is { } quota)
+            {
+                // The caller flushed first, so the count holds this instance's bytes too; a quota cut here is spent.
+                users[^1].QuotaLeft = route.State.Limiter.CutReason == Limits.LimitRefusal.Quota ? 0
+                    : Math.Clamp(quota - quotaUsed.GetValueOrDefault(path), 0, quota);
+            }
         }
         return new CommandOutcome(new ControllerReply { Res = ControllerReply.Success, Users = users },
             CommandProcessor.OptList, entryCount, $"listed {users.Count} users (cluster counters)");

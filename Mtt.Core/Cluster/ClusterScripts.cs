@@ -7,10 +7,12 @@ namespace Mtt.Core.Cluster;
 internal static class ClusterScripts
 {
     /// <summary>
-    /// opt 1/2/3. KEYS: <see cref="ClusterKeys.ChangeKeys"/>. ARGV: deadline (Unix ms), opt, channel, then
-    /// opt 1: path, dst, record per user; opt 2: paths. Returns the new version, -1 past the deadline, or -2 when Redis
-    /// holds no table (restarted empty and not written back yet: a change now would become the whole table).
-    /// A user deleted, or given another dst, loses its counters, as the local table's does.
+    /// opt 1/2/3. KEYS: <see cref="ClusterKeys.ChangeKeys"/> (KEYS[10] is the quota's count). ARGV: deadline (Unix ms),
+    /// opt, channel, then opt 1: path, dst, quota ('' for none), record per user; opt 2: paths. Returns the new
+    /// version, -1 past the deadline, or -2 when Redis holds no table (restarted empty and not written back yet: a
+    /// change now would become the whole table). A user deleted, or given another dst, loses its counters, as the
+    /// local table's does. The quota's count starts again, in the same step as the change's version, when the quota
+    /// is new or changed or was spent (docs/protocol.md §5.7: the same quota sent again keeps counting).
     /// </summary>
     public const string Change = """
         local t = redis.call('TIME')
@@ -22,11 +24,19 @@ internal static class ClusterScripts
           for k = 3, #KEYS do redis.call('HDEL', KEYS[k], path) end
         end
         if op == '1' then
-          for i = 4, #ARGV, 3 do
-            local old = redis.call('HGET', KEYS[1], ARGV[i])
-            if old and cjson.decode(old).dst ~= ARGV[i + 1] then forget(ARGV[i]) end
-            redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
-            lines[#lines + 1] = ARGV[i + 2]
+          for i = 4, #ARGV, 4 do
+            local path = ARGV[i]
+            local old = redis.call('HGET', KEYS[1], path)
+            local was = old and cjson.decode(old)
+            if was and was.dst ~= ARGV[i + 1] then forget(path) end
+            local q = tonumber(ARGV[i + 2])
+            if q then
+              if not was or was.quota ~= q or tonumber(redis.call('HGET', KEYS[10], path) or '0') >= q then redis.call('HDEL', KEYS[10], path) end
+            elseif was and was.quota then
+              redis.call('HDEL', KEYS[10], path)
+            end
+            redis.call('HSET', KEYS[1], path, ARGV[i + 3])
+            lines[#lines + 1] = ARGV[i + 3]
           end
         elseif op == '2' then
           for i = 4, #ARGV do
@@ -41,9 +51,12 @@ internal static class ClusterScripts
         return v
         """;
 
-    /// <summary>KEYS: users, version. Returns {version or nil, records}: the whole table at one version.</summary>
+    /// <summary>
+    /// KEYS: users, version, quota_used. Returns {version or nil, records, quota counts as path, bytes...}: the whole
+    /// table at one version, with what the cluster has spent of each quota at that version.
+    /// </summary>
     public const string Snapshot = """
-        return {redis.call('GET', KEYS[2]), redis.call('HVALS', KEYS[1])}
+        return {redis.call('GET', KEYS[2]), redis.call('HVALS', KEYS[1]), redis.call('HGETALL', KEYS[3])}
         """;
 
     /// <summary>
@@ -60,19 +73,25 @@ internal static class ClusterScripts
 
     /// <summary>
     /// The tick: counter deltas, heartbeat, and the version. KEYS: users, version, bytes_from, bytes_to,
-    /// tunnels_opened, streams_opened, traffic_from, traffic_to, last_activity, nodes, node, active, flushed.
-    /// ARGV: node id, sequence, heartbeat, lifetime ms, key prefix, then per user nine values: path, bytes from,
-    /// bytes to, tunnels opened, streams opened, last activity ms, tunnels open, streams open, whether the two
-    /// open counts changed. A sequence already applied adds nothing (a retried flush is counted once), and bytes
-    /// of a user no longer in the table are dropped. Returns {version or nil, live instances}.
+    /// tunnels_opened, streams_opened, traffic_from, traffic_to, last_activity, nodes, node, active, flushed,
+    /// quota_used. ARGV: node id, sequence, heartbeat, lifetime ms, key prefix, then per user ten values: path, bytes
+    /// from, bytes to, tunnels opened, streams opened, last activity ms, tunnels open, streams open, whether the two
+    /// open counts changed, the quota in force on the instance (0 for none). A sequence already applied adds nothing
+    /// (a retried flush is counted once), and bytes of a user no longer in the table are dropped. A user's bytes
+    /// both ways go to its quota's count in the same step; the flush that crosses the quota publishes
+    /// <c>spent\nversion\npath</c> on the changes channel, so every instance closes the user's tunnels at once.
+    /// Returns {version or nil, live instances, the quota's count for each user sent with a quota (-1: not in the
+    /// table), in their order}.
     /// </summary>
     public const string Tick = """
         local seq = tonumber(ARGV[2])
         local ttl = tonumber(ARGV[4])
         local fresh = seq > tonumber(redis.call('GET', KEYS[13]) or '0')
-        for i = 6, #ARGV, 9 do
+        local used = {}
+        for i = 6, #ARGV, 10 do
           local path = ARGV[i]
-          if fresh and redis.call('HEXISTS', KEYS[1], path) == 1 then
+          local known = redis.call('HEXISTS', KEYS[1], path) == 1
+          if fresh and known then
             for k = 1, 4 do
               local d = ARGV[i + k]
               if d ~= '0' then
@@ -86,6 +105,22 @@ internal static class ClusterScripts
             if ARGV[i + 6] == '0' and ARGV[i + 7] == '0' then redis.call('HDEL', KEYS[12], path)
             else redis.call('HSET', KEYS[12], path, ARGV[i + 6] .. ' ' .. ARGV[i + 7]) end
           end
+          local q = tonumber(ARGV[i + 9])
+          if q > 0 then
+            local u = -1
+            if known then
+              local d = fresh and tonumber(ARGV[i + 1]) + tonumber(ARGV[i + 2]) or 0
+              if d > 0 then
+                u = redis.call('HINCRBY', KEYS[14], path, d)
+                if u >= q and u - d < q then
+                  redis.call('PUBLISH', ARGV[5] .. 'changes', 'spent\n' .. (redis.call('GET', KEYS[2]) or '0') .. '\n' .. path)
+                end
+              else
+                u = tonumber(redis.call('HGET', KEYS[14], path) or '0')
+              end
+            end
+            used[#used + 1] = u
+          end
         end
         if fresh then redis.call('SET', KEYS[13], seq, 'PX', 86400000) end
         redis.call('SET', KEYS[11], ARGV[3], 'PX', ttl)
@@ -95,12 +130,13 @@ internal static class ClusterScripts
         for _, id in ipairs(redis.call('SMEMBERS', KEYS[10])) do
           if redis.call('EXISTS', ARGV[5] .. 'node:' .. id) == 1 then alive = alive + 1 else redis.call('SREM', KEYS[10], id) end
         end
-        return {redis.call('GET', KEYS[2]), alive}
+        return {redis.call('GET', KEYS[2]), alive, used}
         """;
 
     /// <summary>
-    /// opt 4's counters. KEYS: bytes_from, bytes_to, tunnels_opened, streams_opened, last_activity, nodes. ARGV: prefix.
-    /// Returns the five hashes as flat arrays, then path, tunnels, streams open summed over the live instances.
+    /// opt 4's counters. KEYS: bytes_from, bytes_to, tunnels_opened, streams_opened, last_activity, nodes, quota_used.
+    /// ARGV: prefix. Returns the five hashes as flat arrays, then path, tunnels, streams open summed over the live
+    /// instances, then the quota counts (path, bytes).
     /// </summary>
     public const string Counters = """
         local out = {}
@@ -125,6 +161,7 @@ internal static class ClusterScripts
           active[#active + 1] = e[2]
         end
         out[6] = active
+        out[7] = redis.call('HGETALL', KEYS[7])
         return out
         """;
 

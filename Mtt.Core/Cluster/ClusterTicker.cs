@@ -130,7 +130,13 @@ internal sealed class ClusterTicker : IAsyncDisposable
 
     private async Task OnMessageAsync(ChannelMessage message)
     {
-        if (!ChangeMessage.TryParse((string)message.Message!, out long version, out var change, out string? reason))
+        string text = (string)message.Message!;
+        if (ClusterQuota.IsSpent(text))
+        {
+            ClusterQuota.Spent(text, _table.Current, _table.Version, _table.Log);
+            return;
+        }
+        if (!ChangeMessage.TryParse(text, out long version, out var change, out string? reason))
         {
             ClusterLog.MessageUnreadable(_table.Log, reason);
             RequestResync("gap");
@@ -163,7 +169,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
         args[4] = keys.Prefix;
         batch.Values.CopyTo(args, 5);
         RedisKey[] tickKeys = [keys.Users, keys.Version, keys.BytesFrom, keys.BytesTo, keys.TunnelsOpened, keys.StreamsOpened,
-            keys.TrafficFrom, keys.TrafficTo, keys.LastActivity, keys.Nodes, keys.Node, keys.Active, keys.Flushed];
+            keys.TrafficFrom, keys.TrafficTo, keys.LastActivity, keys.Nodes, keys.Node, keys.Active, keys.Flushed, keys.QuotaUsed];
         // What this instance served before asking: a message applied while the answer travels is not Redis going back.
         long localBefore = _table.Version;
         RedisResult[] result;
@@ -177,6 +183,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
             throw;
         }
         _flusher.Confirm(batch);
+        ClusterQuota.Flushed(batch, (RedisResult[])result[2]!);
         Metrics.NodesAlive = (int)result[1];
         Recovered();
 
@@ -216,7 +223,7 @@ internal sealed class ClusterTicker : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         long before = _table.Version;
         var keys = _table.Keys;
-        var result = (RedisResult[])(await _table.Database.ScriptEvaluateAsync(ClusterScripts.Snapshot, [keys.Users, keys.Version])
+        var result = (RedisResult[])(await _table.Database.ScriptEvaluateAsync(ClusterScripts.Snapshot, [keys.Users, keys.Version, keys.QuotaUsed])
             .WaitAsync(_table.Options.ResyncTimeout).ConfigureAwait(false))!;
         if (result[0].IsNull)
         {
@@ -234,7 +241,9 @@ internal sealed class ClusterTicker : IAsyncDisposable
         }
         // Older than what was served before asking: Redis went back (a restart, a failover), and its table is the
         // truth. Older only than what messages brought meanwhile: those are newer, and the snapshot is dropped.
-        if (!_table.Replica.ApplySnapshot(version, users, force: version < before, out long kicked)) return;
+        var quotaCounts = (RedisResult[])result[2]!;
+        if (!_table.Replica.ApplySnapshot(version, users, force: version < before, out long kicked,
+            table => ClusterQuota.Loaded(table, quotaCounts, _flusher.FlushedBytes))) return;
         _seenVersion = version;
         Metrics.Resynced(reason);
         ClusterLog.Resynced(_table.Log, reason, users.Count, version, clock.ElapsedMilliseconds,

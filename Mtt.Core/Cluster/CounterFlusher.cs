@@ -13,8 +13,9 @@ namespace Mtt.Core.Cluster;
 /// </summary>
 internal sealed class CounterFlusher
 {
-    // Per user in a batch: path, four deltas, last activity, tunnels and streams open, whether those changed.
-    public const int ValuesPerUser = 9;
+    // Per user in a batch: path, four deltas, last activity, tunnels and streams open, whether those changed, and
+    // the quota in force here (0 for none): the script counts the user's bytes against the cluster's quota only with one.
+    public const int ValuesPerUser = 10;
 
     // Marks per user state: the counts Redis has from this instance. Users with nothing counted have none.
     private Dictionary<UserState, Marks> _marks = new(ReferenceEqualityComparer.Instance);
@@ -27,10 +28,14 @@ internal sealed class CounterFlusher
     {
         if (_pending is { } pending) return pending;
         var values = new List<RedisValue>();
+        var quotaUsers = new List<QuotaUser>();
         var next = new Dictionary<UserState, Marks>(ReferenceEqualityComparer.Instance);
         foreach (var route in table.Routes)
         {
             var state = route.State;
+            // Read before the counts: a quota that starts a new count after this makes the cluster's answer stale.
+            long quota = state.Limiter.Applied.Quota ?? 0;
+            int generation = quota > 0 ? state.Limiter.QuotaGeneration : 0;
             var counts = state.Counts;
             _marks.TryGetValue(state, out var old);
             if (counts == default && old.Counts == default) continue;
@@ -48,11 +53,13 @@ internal sealed class CounterFlusher
                 values.Add(counts.TunnelsActive);
                 values.Add(counts.StreamsActive);
                 values.Add(openChanged ? "1" : "0");
+                values.Add(quota);
+                if (quota > 0) quotaUsers.Add(new QuotaUser(state, quota, generation, counts.FromClient + counts.ToClient));
             }
             next[state] = new Marks(counts, Math.Max(lastMs, old.LastMs));
         }
         _resendOpen = false;
-        var batch = new Batch(++_sequence, values.ToArray(), next);
+        var batch = new Batch(++_sequence, values.ToArray(), next, quotaUsers.ToArray());
         _pending = batch;
         return batch;
     }
@@ -65,6 +72,10 @@ internal sealed class CounterFlusher
         _pending = null;
     }
 
+    /// <summary>This instance's bytes (both ways) of <paramref name="state"/> that Redis has: the marks of the last confirmed batch.</summary>
+    public long FlushedBytes(UserState state) =>
+        _marks.TryGetValue(state, out var marks) ? marks.Counts.FromClient + marks.Counts.ToClient : 0;
+
     /// <summary>After Redis came back (possibly empty): the open counts of every user go in the next new batch.</summary>
     public void ResendOpenCounts() => _resendOpen = true;
 
@@ -72,5 +83,8 @@ internal sealed class CounterFlusher
 
     internal readonly record struct Marks(UserCounts Counts, long LastMs);
 
-    internal sealed record Batch(long Sequence, RedisValue[] Values, Dictionary<UserState, Marks> NextMarks);
+    /// <summary>A user of the batch with a quota in force: the script answers with the cluster's count of it, in this order.</summary>
+    internal readonly record struct QuotaUser(UserState State, long Quota, int Generation, long FlushedBytes);
+
+    internal sealed record Batch(long Sequence, RedisValue[] Values, Dictionary<UserState, Marks> NextMarks, QuotaUser[] QuotaUsers);
 }

@@ -82,7 +82,7 @@ public sealed class RedisUserTable : IUserTable, IMeterSource, IAsyncDisposable
 
     public async ValueTask<CommandOutcome> ChangeAsync(UserChange change)
     {
-        var args = new List<RedisValue>(3 + change.Added.Count * 3 + change.Removed.Count)
+        var args = new List<RedisValue>(3 + change.Added.Count * 4 + change.Removed.Count)
         {
             RedisValue.Null, // the deadline, set once the rest is built
             change.Opt,
@@ -92,6 +92,7 @@ public sealed class RedisUserTable : IUserTable, IMeterSource, IAsyncDisposable
         {
             args.Add(route.Path);
             args.Add(route.Backend.ToString());
+            args.Add(route.Limits.Quota is { } quota ? quota : RedisValue.EmptyString);
             args.Add(UserRecordJson.Serialize(route));
         }
         foreach (string path in change.Removed) args.Add(path);
@@ -133,7 +134,7 @@ public sealed class RedisUserTable : IUserTable, IMeterSource, IAsyncDisposable
         {
             // Flushed first, so this instance's latest counts are in the answer.
             await _ticker.TickAsync().ConfigureAwait(false);
-            RedisKey[] keys = [Keys.BytesFrom, Keys.BytesTo, Keys.TunnelsOpened, Keys.StreamsOpened, Keys.LastActivity, Keys.Nodes];
+            RedisKey[] keys = [Keys.BytesFrom, Keys.BytesTo, Keys.TunnelsOpened, Keys.StreamsOpened, Keys.LastActivity, Keys.Nodes, Keys.QuotaUsed];
             var result = await Database.ScriptEvaluateAsync(ClusterScripts.Counters, keys, [Keys.Prefix]).WaitAsync(_options.CallTimeout).ConfigureAwait(false);
             return ClusterReports.List(Current, (RedisResult[])result!, entryCount, Replica.Routes.Time.GetUtcNow());
         }

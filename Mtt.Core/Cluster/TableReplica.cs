@@ -102,9 +102,10 @@ internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, 
     /// <summary>
     /// Replaces the table by a snapshot at <paramref name="version"/>. Users whose path and dst stay keep their
     /// state (counters, tunnels). An older snapshot is ignored unless <paramref name="force"/> (Redis went back).
-    /// Changes kept for a later version that follow the snapshot are applied after it.
+    /// Changes kept for a later version that follow the snapshot are applied after it; when none did,
+    /// <paramref name="atVersion"/> sees the table at the snapshot's version, under the lock that orders changes.
     /// </summary>
-    public bool ApplySnapshot(long version, IReadOnlyList<Route> users, bool force, out long kicked)
+    public bool ApplySnapshot(long version, IReadOnlyList<Route> users, bool force, out long kicked, Action<RouteTable>? atVersion = null)
     {
         var displaced = new List<UserState>();
         kicked = 0;
@@ -137,6 +138,7 @@ internal sealed class TableReplica(RouteStore routes, UserStateFile? stateFile, 
             Volatile.Write(ref _version, version);
             while (_early.Count > 0 && _early.Keys.First() <= version) _early.Remove(_early.Keys.First());
             table = ApplyEarly(displaced);
+            if (_version == version) atVersion?.Invoke(table);
             Save(table);
             Settle();
         }

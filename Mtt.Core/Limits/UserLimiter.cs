@@ -29,6 +29,8 @@ public sealed class UserLimiter
     private long _pacedTicks;
     // Quota spent before a restart (the state file's quota_used): counted as spent when the quota is first put in force.
     private long _carriedUsed;
+    // One more each time the quota starts a new count (or is lifted): a cluster count taken before it is of the old one.
+    private int _quotaGeneration;
 
     /// <summary>The limits in force: the last ones given to <see cref="Apply"/>.</summary>
     public UserLimits Applied => Volatile.Read(ref _applied);
@@ -90,11 +92,16 @@ public sealed class UserLimiter
                 Volatile.Write(ref _downstream, null);
             }
 
-            if (limits.Quota is not { } quota) Volatile.Write(ref _quotaEnd, long.MaxValue);
+            if (limits.Quota is not { } quota)
+            {
+                if (old.Quota is not null) _quotaGeneration++;
+                Volatile.Write(ref _quotaEnd, long.MaxValue);
+            }
             else if (old.Quota != quota || _cutReason == (int)LimitRefusal.Quota)
             {
                 Volatile.Write(ref _quotaEnd, bytesNow + quota - _carriedUsed);
                 _carriedUsed = 0;
+                _quotaGeneration++;
             }
 
             _expiryTimer?.Dispose();
@@ -176,6 +183,29 @@ public sealed class UserLimiter
         if (Volatile.Read(ref _cutReason) != 0) return;
         CancellationTokenSource? toCancel;
         lock (_lock) toCancel = CutLocked(LimitRefusal.Quota);
+        Cancel(toCancel);
+    }
+
+    /// <summary>Which count of the quota is running: read before a cluster count is asked for, given back to <see cref="SyncClusterQuota"/>.</summary>
+    public int QuotaGeneration => Volatile.Read(ref _quotaGeneration);
+
+    /// <summary>
+    /// Under <c>-redis</c>: the cluster has spent <paramref name="clusterUsed"/> of <paramref name="quota"/>, this
+    /// instance's bytes up to <paramref name="flushedBytes"/> (its both-ways total then) included. The quota now ends
+    /// where what the cluster has left runs out on top of what this instance moved since; crossed already, the
+    /// user's tunnels close. Ignored when the quota started a new count since <paramref name="generation"/> was read
+    /// (the count is of the old one). A sync never lifts a cut: only a new quota (<see cref="Apply"/>) does.
+    /// </summary>
+    public void SyncClusterQuota(long quota, long clusterUsed, long flushedBytes, int generation, long bytesNow)
+    {
+        CancellationTokenSource? toCancel = null;
+        lock (_lock)
+        {
+            if (generation != _quotaGeneration || _applied.Quota != quota) return;
+            long end = flushedBytes + quota - clusterUsed;
+            Volatile.Write(ref _quotaEnd, end);
+            if (bytesNow >= end) toCancel = CutLocked(LimitRefusal.Quota);
+        }
         Cancel(toCancel);
     }
 

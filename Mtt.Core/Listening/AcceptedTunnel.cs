@@ -64,7 +64,7 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         // ClientEnd is built only when the line will be written.
         if (log.IsEnabled(LogLevel.Debug))
         {
-            RelayLog.TunnelClosed(log, peer.Display, route.Label, result.Reason, ClientEnd(transport), options.Time.GetElapsedTime(started).TotalSeconds,
+            RelayLog.TunnelClosed(log, peer.Display, route.Label, result.Reason, ClientEnd(transport), BackendEnd(result), options.Time.GetElapsedTime(started).TotalSeconds,
                 result.BytesFromClient, result.BytesToClient);
         }
     }
@@ -105,4 +105,9 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         TransportShutdownKind.ReadFailed or TransportShutdownKind.WriteFailed => $"; client connection {transport.ShutdownKind}: {transport.ShutdownError}",
         var kind => $"; client connection {kind}",
     };
+
+    // Only a failure: how a healthy backend ended is what the reason says already.
+    private static string BackendEnd(TunnelResult result) => result.BackendEnd is TransportShutdownKind.ReadFailed or TransportShutdownKind.WriteFailed
+        ? $"; backend connection {result.BackendEnd}: {result.BackendError}"
+        : "";
 }

@@ -21,6 +21,7 @@ internal static partial class RelayLog
     public static partial void ClientStalled(ILogger logger, string client, double seconds);
 
     /// <param name="clientEnd">What the client's socket reported ("; client connection PeerClosed"), or empty when it reported nothing.</param>
-    [LoggerMessage(4004, LogLevel.Debug, "{client}: tunnel closed for user {user} ({reason}{clientEnd}) after {seconds:0.0} s, {bytesFromClient} bytes from the client, {bytesToClient} bytes to it")]
-    public static partial void TunnelClosed(ILogger logger, string client, string user, TunnelEndReason reason, string clientEnd, double seconds, long bytesFromClient, long bytesToClient);
+    /// <param name="backendEnd">A failure the backend's socket reported ("; backend connection ReadFailed: ConnectionReset"), else empty.</param>
+    [LoggerMessage(4004, LogLevel.Debug, "{client}: tunnel closed for user {user} ({reason}{clientEnd}{backendEnd}) after {seconds:0.0} s, {bytesFromClient} bytes from the client, {bytesToClient} bytes to it")]
+    public static partial void TunnelClosed(ILogger logger, string client, string user, TunnelEndReason reason, string clientEnd, string backendEnd, double seconds, long bytesFromClient, long bytesToClient);
 }

@@ -78,7 +78,7 @@ internal sealed class WebSocketTunnel
         _upstreamPacer?.Dispose();
         _downstreamPacer?.Dispose();
         _lifetime.Dispose();
-        return new TunnelResult(reason, _bytesFromClient, _bytesToClient);
+        return new TunnelResult(reason, _bytesFromClient, _bytesToClient, _backend.ShutdownKind, _backend.ShutdownError);
     }
 
     private async Task CopyClientToBackendAsync()

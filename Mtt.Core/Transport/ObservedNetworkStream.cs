@@ -22,14 +22,27 @@ internal sealed class ObservedNetworkStream(Socket socket, ShutdownRecord record
         {
             throw;
         }
-        if (!read.IsCompletedSuccessfully) return AwaitRead(read, buffer.Length);
+        return Observe(read, buffer.Length, record);
+    }
+
+    /// <summary>
+    /// The socket's read as the caller gets it, its end noted in <paramref name="record"/>; <paramref name="read"/> is
+    /// consumed exactly once. A read that completed on another thread just after it was issued is backed by the
+    /// socket's reusable awaitable, which its first GetResult releases for the next operation: taking the result
+    /// and then handing on the same ValueTask made the caller's await fail with an InvalidOperationException (or
+    /// see the next read's result), which cut healthy tunnels under load. The caller gets a fresh one.
+    /// </summary>
+    internal static ValueTask<int> Observe(ValueTask<int> read, int requested, ShutdownRecord record)
+    {
+        if (!read.IsCompletedSuccessfully) return AwaitRead(read, requested, record);
+        int received = read.Result;
         // A zero-byte read (waiting for data) returns 0 without meaning the end.
-        if (read.Result == 0 && !buffer.IsEmpty) record.Ended(TransportShutdownKind.PeerClosed);
-        return read;
+        if (received == 0 && requested > 0) record.Ended(TransportShutdownKind.PeerClosed);
+        return new ValueTask<int>(received);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> AwaitRead(ValueTask<int> read, int requested)
+    private static async ValueTask<int> AwaitRead(ValueTask<int> read, int requested, ShutdownRecord record)
     {
         try
         {

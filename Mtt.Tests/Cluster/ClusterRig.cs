@@ -56,8 +56,9 @@ internal sealed class ClusterRig : IAsyncDisposable
 
     public async Task<string> MetricsAsync(Instance instance) => await _http.GetStringAsync($"http://127.0.0.1:{instance.Controller}/metrics");
 
-    public string AddUser(string path, string? name = null) =>
-        $$"""{"opt":1,"args_bunch":[{"path":"{{path}}","dst":"{{Backend.Address}}"{{(name is null ? "" : $",\"name\":\"{name}\"")}}}]}""";
+    /// <summary>opt 1 of one user of the rig's backend; <paramref name="limits"/> holds more fields (<c>"quota":1000</c>).</summary>
+    public string AddUser(string path, string? name = null, string? limits = null) =>
+        $$"""{"opt":1,"args_bunch":[{"path":"{{path}}","dst":"{{Backend.Address}}"{{(name is null ? "" : $",\"name\":\"{name}\"")}}{{(limits is null ? "" : "," + limits)}}}]}""";
 
     public static string DeleteUser(string path) => $$"""{"opt":2,"args_bunch":[{"path":"{{path}}"}]}""";
 

@@ -309,6 +309,9 @@ public sealed class RawWebSocketClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The code of the server's close frame once <see cref="ReceiveAsync"/> has met it (1005 when it had none); null before.</summary>
+    public ushort? ReceivedCloseCode { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -363,6 +366,7 @@ public sealed class RawWebSocketClient : IAsyncDisposable
                 break;
             case WebSocketOpcode.Close:
                 _closeReceived = true;
+                ReceivedCloseCode = frame.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(_receive.AsSpan(frame.Offset)) : (ushort)1005;
                 if (_closeSent) break;
                 try
                 {

@@ -123,6 +123,7 @@ public sealed class SmuxTestClient : IAsyncDisposable
     {
         var buffer = new byte[256 * 1024];
         int start = 0, end = 0;
+        Exception? cause = null;
         try
         {
             while (true)
@@ -177,15 +178,19 @@ public sealed class SmuxTestClient : IAsyncDisposable
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
+            cause = e;
             _closed.TrySetResult(null);
         }
         catch (Exception e)
         {
+            cause = e;
             _closed.TrySetException(e);
         }
         finally
         {
-            foreach (var stream in _streams.Values) stream.OnSessionEnded();
+            // Said in the streams' end: "the session ended" alone cannot tell a close from a reset or a bad frame.
+            string how = cause is null ? $"closed by the server ({_socket.CloseStatus})" : $"{cause.GetType().Name}: {cause.Message}{(cause.InnerException is { } inner ? $" ({inner.GetType().Name}: {inner.Message})" : "")}";
+            foreach (var stream in _streams.Values) stream.OnSessionEnded(how);
         }
     }
 

@@ -130,9 +130,9 @@ public sealed class SmuxTestStream
         _windowChanged.Release();
     }
 
-    internal void OnSessionEnded()
+    internal void OnSessionEnded(string how)
     {
-        _received.Writer.Complete(new EndOfStreamException("the session ended"));
+        _received.Writer.Complete(new EndOfStreamException($"the session ended: {how}"));
         _windowChanged.Release();
     }
 }

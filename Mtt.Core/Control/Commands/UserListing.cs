@@ -35,8 +35,8 @@ internal static class UserListing
     }
 
     /// <summary>
-    /// A user's limits and what is left of them, as this instance enforces them (with <c>-redis</c> too: each instance
-    /// counts a user's quota on its own traffic).
+    /// A user's limits and what is left of them, as this instance enforces them (with <c>-redis</c>, opt 4 then puts
+    /// the cluster's count of the quota in <c>quota_left</c>).
     /// </summary>
     internal static void AddLimits(UserReport report, Route route, DateTimeOffset now)
     {

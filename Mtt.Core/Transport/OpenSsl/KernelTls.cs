@@ -4,10 +4,10 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// Whether the kernel can take over TLS record encryption (kTLS: the <c>tls</c> TCP upper-layer protocol, Linux
 /// 4.13+). The engine does not hand records to the kernel yet: OpenSSL enables kTLS only when its BIOs are socket
 /// BIOs at the moment the keys are set (SSL_OP_ENABLE_KTLS), while this engine computes the handshake on memory
-/// BIOs (to hold a handshake slot only per whole record) and writes through a memory BIO (OpenSSL cannot wait for a
-/// full socket to drain). The plan where it exists: switch both BIOs to the socket before the last handshake
-/// flight, let SSL_write write the socket directly (a writability wait on WANT_WRITE), and confirm with
-/// BIO_get_ktls_send / BIO_get_ktls_recv. This reports what the machine offers, so the operator knows.
+/// BIOs (to hold a handshake slot only per whole record) and writes through its own BIO into the send buffer
+/// (<see cref="SendBio"/>: OpenSSL cannot wait for a full socket to drain). The plan where it exists: switch both
+/// BIOs to the socket before the last handshake flight, let SSL_write write the socket directly (a writability wait
+/// on WANT_WRITE), and confirm with BIO_get_ktls_send / BIO_get_ktls_recv. This reports what the machine offers, so the operator knows.
 /// </summary>
 internal static class KernelTls
 {

@@ -85,9 +85,6 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Library, EntryPoint = "SSL_set0_rbio")]
     public static partial void SetReadBio(IntPtr ssl, IntPtr readBio);
 
-    [LibraryImport(Library, EntryPoint = "SSL_set0_wbio")]
-    public static partial void SetWriteBio(IntPtr ssl, IntPtr writeBio);
-
     [LibraryImport(Library, EntryPoint = "SSL_do_handshake")]
     public static partial int DoHandshake(IntPtr ssl);
 

@@ -111,19 +111,33 @@ internal sealed unsafe partial class OpenSslSession
             fixed (byte* cipher = ciphertext)
             {
                 int produced = TakeOutput(cipher, ciphertext.Length);
-                while (consumed < plaintext.Length && ciphertext.Length - produced >= RecordRoom)
+                // Older output that did not fit goes first, alone.
+                if (LibCrypto.Pending(_target->Overflow) > 0) return produced;
+                LibCrypto.ErrorClear();
+                _target->Buffer = cipher;
+                _target->Room = ciphertext.Length;
+                _target->Length = produced;
+                try
                 {
-                    LibCrypto.ErrorClear();
-                    int written = LibSsl.Write(_ssl, plain + consumed, Math.Min(plaintext.Length - consumed, MaxPlaintextRecord));
-                    if (written <= 0)
+                    // SSL_write encrypts one record straight into the buffer (SendBio); RecordRoom left means it fits.
+                    while (consumed < plaintext.Length && _target->Buffer != null && _target->Room - _target->Length >= RecordRoom)
                     {
-                        error = LibCrypto.TakeErrors() ?? $"SSL_write failed ({LibSsl.GetError(_ssl, written)})";
-                        return -1;
+                        int written = LibSsl.Write(_ssl, plain + consumed, Math.Min(plaintext.Length - consumed, MaxPlaintextRecord));
+                        if (written <= 0)
+                        {
+                            error = LibCrypto.TakeErrors() ?? $"SSL_write failed ({LibSsl.GetError(_ssl, written)})";
+                            return -1;
+                        }
+                        consumed += written;
                     }
-                    consumed += written;
-                    produced += TakeOutput(cipher + produced, ciphertext.Length - produced);
+                    return _target->Length;
                 }
-                return produced;
+                finally
+                {
+                    _target->Buffer = null;
+                    _target->Room = 0;
+                    _target->Length = 0;
+                }
             }
         }
     }

@@ -12,9 +12,9 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// The read BIO is a memory BIO during the handshake, fed whole records by <see cref="OpenSslHandshake"/> (so a
 /// handshake slot is held only while there is something to compute); once it is empty after the handshake it is
 /// replaced by a socket BIO on the connection's descriptor, and OpenSSL's read-ahead takes all that is waiting (many
-/// records) in one recv, decrypting straight into the reader's buffer. The write BIO is a memory BIO: OpenSSL cannot
-/// wait for a full socket to drain, so ciphertext is taken out and sent by the socket's own async send, which is the
-/// backpressure.
+/// records) in one recv, decrypting straight into the reader's buffer. The write BIO (<see cref="SendBio"/>) puts each
+/// record into the buffer the stream sends next: OpenSSL cannot wait for a full socket to drain, so ciphertext is
+/// sent by the socket's own async send, which is the backpressure.
 /// </para>
 /// </summary>
 internal sealed unsafe partial class OpenSslSession : IDisposable
@@ -23,9 +23,10 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
     private readonly SslHandle _handle;
     private readonly IntPtr _ssl;
     private readonly Socket _socket;
-    // Owned by the SSL object; valid while it is, which the lock and _disposed guarantee.
+    // Owned by the SSL object (the read BIO) or by the handle (the target); valid while it is, which the lock and
+    // _disposed guarantee.
     private IntPtr _readBio;
-    private IntPtr _writeBio;
+    private readonly SendBio.SendTarget* _target;
     private bool _readsSocket;
     private bool _disposed;
     private static int s_live;
@@ -38,17 +39,20 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
         _socket = socket;
         _ssl = LibSsl.New(context.Handle);
         if (_ssl == IntPtr.Zero) throw new OutOfMemoryException($"SSL_new failed: {LibCrypto.TakeErrors()}");
-        _handle = new SslHandle(_ssl);
+        _target = (SendBio.SendTarget*)NativeMemory.AllocZeroed((nuint)sizeof(SendBio.SendTarget));
+        // From here the handle frees the SSL, the target and its overflow, whatever fails below.
+        _handle = new SslHandle(_ssl, _target);
+        _target->Overflow = LibCrypto.BioNew(LibCrypto.BioMemoryMethod());
         _readBio = LibCrypto.BioNew(LibCrypto.BioMemoryMethod());
-        _writeBio = LibCrypto.BioNew(LibCrypto.BioMemoryMethod());
-        if (_readBio == IntPtr.Zero || _writeBio == IntPtr.Zero)
+        IntPtr writeBio = _target->Overflow == IntPtr.Zero ? IntPtr.Zero : SendBio.New(_target);
+        if (_readBio == IntPtr.Zero || writeBio == IntPtr.Zero)
         {
             if (_readBio != IntPtr.Zero) LibCrypto.BioFree(_readBio);
-            if (_writeBio != IntPtr.Zero) LibCrypto.BioFree(_writeBio);
+            if (writeBio != IntPtr.Zero) LibCrypto.BioFree(writeBio);
             _handle.Dispose();
             throw new OutOfMemoryException("BIO_new failed");
         }
-        LibSsl.SetBio(_ssl, _readBio, _writeBio);
+        LibSsl.SetBio(_ssl, _readBio, writeBio);
         LibSsl.SetAcceptState(_ssl);
         Interlocked.Increment(ref s_live);
     }
@@ -88,7 +92,7 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
     {
         get
         {
-            lock (_lock) return _disposed ? 0 : LibCrypto.Pending(_writeBio);
+            lock (_lock) return _disposed ? 0 : LibCrypto.Pending(_target->Overflow);
         }
     }
 
@@ -104,9 +108,9 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
 
     private int TakeOutput(byte* destination, int room)
     {
-        int pending = LibCrypto.Pending(_writeBio);
+        int pending = LibCrypto.Pending(_target->Overflow);
         if (pending == 0 || room == 0) return 0;
-        return Math.Max(0, LibCrypto.BioRead(_writeBio, destination, Math.Min(pending, room)));
+        return Math.Max(0, LibCrypto.BioRead(_target->Overflow, destination, Math.Min(pending, room)));
     }
 
     /// <summary>The negotiated protocol version (0x0303 TLS 1.2, 0x0304 TLS 1.3).</summary>
@@ -135,7 +139,7 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
     }
 
     /// <summary>
-    /// Frees the connection's record buffers and the write BIO's, when nothing is pending in them: an idle
+    /// Frees the connection's record buffers and the overflow BIO's, when nothing is pending in them: an idle
     /// connection then holds only the SSL object. OpenSSL allocates them again at the next record.
     /// </summary>
     public bool ReleaseBuffers()
@@ -144,14 +148,14 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
         {
             if (_disposed) return false;
             if (!_readsSocket && LibCrypto.Pending(_readBio) == 0) SwitchToSocket();
-            if (LibCrypto.Pending(_writeBio) == 0)
+            if (LibCrypto.Pending(_target->Overflow) == 0)
             {
+                // The handshake's flights grew the overflow's buffer; a fresh BIO holds none.
                 IntPtr fresh = LibCrypto.BioNew(LibCrypto.BioMemoryMethod());
                 if (fresh != IntPtr.Zero)
                 {
-                    // SSL_set0_wbio frees the old BIO and its grown buffer.
-                    LibSsl.SetWriteBio(_ssl, fresh);
-                    _writeBio = fresh;
+                    LibCrypto.BioFree(_target->Overflow);
+                    _target->Overflow = fresh;
                 }
             }
             return LibSsl.FreeBuffers(_ssl) == 1;

@@ -101,7 +101,8 @@ internal sealed class OpenSslStream : Stream
         try
         {
             int offset = 0;
-            while (offset < source.Length)
+            // Until the input is encrypted and nothing is left behind in the session's overflow (SendBio).
+            while (offset < source.Length || _session.PendingOutput > 0)
             {
                 int length = _session.Encrypt(source.Span[offset..], buffer, out int consumed, out string? error);
                 if (length < 0) throw new IOException(error);

@@ -22,12 +22,17 @@ internal sealed class FaultyNetwork : IAsyncDisposable
     private readonly List<Bystander> _bystanders = [];
     private readonly List<IAsyncDisposable> _clients = [];
     private SmuxTestClient? _bystanderSession;
+    private readonly StringWriter _logText = new();
+    // Synchronized locks on itself: reading the text under the same lock sees whole lines.
+    private readonly TextWriter _log;
 
     private FaultyNetwork(TunnelServerOptions options)
     {
+        _log = TextWriter.Synchronized(_logText);
         Time = options.Time as FakeTimeProvider;
         Metrics = new ServerMetrics();
-        Listener = new TunnelListener(options, Routes, ServerLog.Silent, Metrics);
+        // Verbose: when a bystander fails, the server's own account of why its tunnel ended goes with the failure.
+        Listener = new TunnelListener(options, Routes, new ServerLog(_log, verbose: true), Metrics);
         Listener.Start();
         AddUser(BystanderPath, Backend.Address);
     }
@@ -132,12 +137,33 @@ internal sealed class FaultyNetwork : IAsyncDisposable
     }
 
     /// <summary>Every bystander echoed a few more rounds byte-exact from now: it flows while the fault happens.</summary>
-    public Task BystandersAdvancedAsync(int rounds = 3) => Task.WhenAll(_bystanders.Select(b => b.AdvancedAsync(rounds, Bound)));
+    public Task BystandersAdvancedAsync(int rounds = 3) => WithServerLogAsync(Task.WhenAll(_bystanders.Select(b => b.AdvancedAsync(rounds, Bound))));
+
+    /// <summary>What the server logged so far (verbose: every tunnel's and stream's end, with its reason).</summary>
+    public string ServerLogText
+    {
+        get { lock (_log) return _logText.ToString(); }
+    }
+
+    /// <summary>A bystander's failure, with the server's log appended: it says which side ended the tunnel, and why.</summary>
+    private async Task WithServerLogAsync(Task bystanders)
+    {
+        try
+        {
+            await bystanders;
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\nthe server's log:\n{ServerLogText}", e);
+        }
+    }
 
     /// <summary>Stops the bystanders and asserts each lost nothing and closed cleanly, their own smux session included.</summary>
     public async Task StopBystandersAsync()
     {
-        var totals = await Task.WhenAll(_bystanders.Select(b => b.StopAsync(Bound)));
+        var stopping = Task.WhenAll(_bystanders.Select(b => b.StopAsync(Bound)));
+        await WithServerLogAsync(stopping);
+        var totals = await stopping;
         Assert.All(totals, total => Assert.True(total >= 3 * Bystander.RoundBytes));
         _bystanders.Clear();
         if (_bystanderSession is not null) await CloseSessionAsync(_bystanderSession);
