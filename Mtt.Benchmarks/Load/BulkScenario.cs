@@ -24,7 +24,7 @@ internal static class BulkScenario
                 }
                 if (!withFloor) continue;
                 Progress.Write($"starting relay-floor ({(tls ? "TLS" : "plain")})");
-                targets.Add(await RelayFloorTarget.StartAsync(tls, backend).ConfigureAwait(false));
+                targets.Add(await RelayFloorTarget.StartAsync(tls, backend, options.TlsEngine == Mtt.Core.Transport.TlsEngine.OpenSsl).ConfigureAwait(false));
                 if (options.Anchor) targets.Add(await GoAnchorTarget.StartRelayAsync(tls, backend, cancellationToken).ConfigureAwait(false));
             }
             foreach (var target in targets)

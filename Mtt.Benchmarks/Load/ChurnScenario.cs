@@ -43,7 +43,7 @@ internal static class ChurnScenario
             if (!options.NoFloor)
             {
                 Progress.Write($"starting relay-floor ({(tls ? "TLS" : "plain")})");
-                var relay = await RelayFloorTarget.StartAsync(tls, backend).ConfigureAwait(false);
+                var relay = await RelayFloorTarget.StartAsync(tls, backend, options.TlsEngine == Mtt.Core.Transport.TlsEngine.OpenSsl).ConfigureAwait(false);
                 processes.Add(relay);
                 targets.Add(LeanTarget.Floor(relay));
                 if (options.Anchor)

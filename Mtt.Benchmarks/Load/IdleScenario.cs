@@ -18,6 +18,7 @@ internal static class IdleScenario
     // this; "after closing" is read once that line has come. The server defers a trim within 30 s of the last
     // one (and waits for the closing to settle), so a wait for the line is bounded a little beyond that.
     private const string MemoryReturnedLine = "memory returned: ";
+    private const string AllClosedTrim = "memory returned: 0 connections open";
     private static readonly TimeSpan MemoryReturnedWait = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan SampleGap = TimeSpan.FromMilliseconds(250);
 
@@ -92,6 +93,12 @@ internal static class IdleScenario
                 var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
                 int fdsOpen = ProcFs.CountOpenFiles(pid);
                 Progress.Write($"cycle {cycle} open: {n} {noun} in {opened:F1} s, backend dialled {dialledThisCycle} times, RSS {open:N0} KiB, {threadsWhenOpen} threads, {fdsOpen} fds; closing them");
+                if (options.Hold is { } hold)
+                {
+                    // Time to look inside the server with all open (dotnet-gcdump, /proc/<pid>/smaps).
+                    Progress.Write($"holding them open for {hold.TotalSeconds:0} s (server pid {pid})");
+                    await Task.Delay(hold, cancellationToken).ConfigureAwait(false);
+                }
 
                 clock.Restart();
                 int trimsBefore = CountLines(server.Process, MemoryReturnedLine);
@@ -100,7 +107,9 @@ internal static class IdleScenario
                 double closed = clock.Elapsed.TotalSeconds;
                 if (n >= MemoryReturner.MinimumPeak)
                 {
-                    string trim = await WaitForLineAsync(server.Process, MemoryReturnedLine, trimsBefore, MemoryReturnedWait, cancellationToken).ConfigureAwait(false)
+                    // A trim that ran while closes were still coming in (a busy machine) is followed by another, at most
+                    // 30 s later, once the rest have closed: the figure after closing is the one after that.
+                    string trim = await WaitForLineAsync(server.Process, MemoryReturnedLine, AllClosedTrim, trimsBefore, MemoryReturnedWait, cancellationToken).ConfigureAwait(false)
                         ?? $"no '{MemoryReturnedLine}' line from the server within {MemoryReturnedWait.TotalSeconds:0} s";
                     Progress.Write($"cycle {cycle} server: {trim}");
                 }
@@ -181,21 +190,25 @@ internal static class IdleScenario
         return count;
     }
 
-    /// <summary>The last line holding <paramref name="text"/> once there are more than <paramref name="seenBefore"/>, or null after <paramref name="timeout"/>.</summary>
-    private static async Task<string?> WaitForLineAsync(ChildProcess process, string text, int seenBefore, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// The last line holding <paramref name="text"/> once there are more than <paramref name="seenBefore"/> and the last
+    /// of them also holds <paramref name="final"/>; after <paramref name="timeout"/>, the last new one, or null.
+    /// </summary>
+    private static async Task<string?> WaitForLineAsync(ChildProcess process, string text, string final, int seenBefore, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (CountLines(process, text) <= seenBefore)
+        while (true)
         {
-            if (DateTime.UtcNow >= deadline) return null;
+            string? last = null;
+            foreach (string line in process.Lines)
+            {
+                if (line.Contains(text, StringComparison.Ordinal)) last = line;
+            }
+            bool seen = CountLines(process, text) > seenBefore;
+            if (seen && last!.Contains(final, StringComparison.Ordinal)) return last;
+            if (DateTime.UtcNow >= deadline) return seen ? last : null;
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
-        string? last = null;
-        foreach (string line in process.Lines)
-        {
-            if (line.Contains(text, StringComparison.Ordinal)) last = line;
-        }
-        return last;
     }
 
     /// <summary>Waits <see cref="Settle"/>, then the least RSS of a few samples (a transient buffer is not the steady state) and the thread count.</summary>

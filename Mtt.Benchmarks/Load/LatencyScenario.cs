@@ -37,7 +37,7 @@ internal static class LatencyScenario
             var server = await TunnelServerTarget.StartAsync(options, tls, backend, cancellationToken).ConfigureAwait(false);
             processes.Add(server);
             Progress.Write($"starting relay-floor ({(tls ? "TLS" : "plain")})");
-            var relay = await RelayFloorTarget.StartAsync(tls, backend).ConfigureAwait(false);
+            var relay = await RelayFloorTarget.StartAsync(tls, backend, options.TlsEngine == Mtt.Core.Transport.TlsEngine.OpenSsl).ConfigureAwait(false);
             processes.Add(relay);
             report.ServerOpenFilesLimit = ProcFs.ReadOpenFilesLimit(server.Process.Pid.ToString(CultureInfo.InvariantCulture));
             LeanTarget[] targets = [LeanTarget.Tunnel(server), LeanTarget.Floor(relay), LeanTarget.Smux(server, options.SmuxVersion)];

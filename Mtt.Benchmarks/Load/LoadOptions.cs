@@ -50,11 +50,13 @@ internal sealed class LoadOptions
                                  turns; every tunnel and relay is reported as a ratio to the Go target of its kind
           --no-floor             churn: the server alone, without the relay floor
           --cycles n             idle: open and close them n times, to tell reused memory from a leak (default 1)
+          --hold d               idle: keep them open d after measuring, to look inside the server (dotnet-gcdump, smaps)
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
           --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
           --verbose-server       pass -verbose to the server
           --server-env K=V       an environment variable for the server process (repeatable), e.g. DOTNET_GCgen0size=0x400000
-          --server-arg flag      a flag for the server process (repeatable), e.g. --server-arg -tls-engine=openssl
+          --server-arg flag      a flag for the server process (repeatable), e.g. --server-arg -timeout=1m0s
+          --tls-engine e         sslstream (default) or openssl: the server's -tls-engine, and the TLS relay floor on the same engine
           --json                 write the results as JSON on stdout instead of the table (progress stays on stderr)
         """;
 
@@ -102,6 +104,9 @@ internal sealed class LoadOptions
 
     public int Cycles { get; private set; } = 1;
 
+    /// <summary>idle: how long to keep every connection open after measuring, for a look inside the server.</summary>
+    public TimeSpan? Hold { get; private set; }
+
     public VerifyMode Verify { get; private set; } = VerifyMode.Compare;
 
     public string ServerTimeout { get; private set; } = "10m0s";
@@ -112,6 +117,9 @@ internal sealed class LoadOptions
 
     /// <summary>--server-arg: flags appended to the server's command line (e.g. -tls-engine=openssl).</summary>
     public List<string> ServerArguments { get; } = [];
+
+    /// <summary>--tls-engine: the server's TLS engine, and the engine of the TLS relay floor beside it (its churn floor).</summary>
+    public Mtt.Core.Transport.TlsEngine TlsEngine { get; private set; } = Mtt.Core.Transport.TlsEngine.SslStream;
 
     public bool Json { get; private set; }
 
@@ -194,6 +202,7 @@ internal sealed class LoadOptions
                 case "--no-floor": options.NoFloor = true; break;
                 case "--anchor": options.Anchor = true; break;
                 case "--cycles": options.Cycles = PositiveInt(name, Value()); break;
+                case "--hold": options.Hold = ParseDuration(Value()); break;
                 case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
                 case "--server-timeout": options.ServerTimeout = Value(); break;
                 case "--verbose-server": options.VerboseServer = true; break;
@@ -204,6 +213,16 @@ internal sealed class LoadOptions
                     options.ServerEnvironment[pair[..equals]] = pair[(equals + 1)..];
                     break;
                 case "--server-arg": options.ServerArguments.Add(Value()); break;
+                case "--tls-engine":
+                    string engine = Value();
+                    options.TlsEngine = engine switch
+                    {
+                        "sslstream" => Mtt.Core.Transport.TlsEngine.SslStream,
+                        "openssl" => Mtt.Core.Transport.TlsEngine.OpenSsl,
+                        _ => throw new ArgumentException($"--tls-engine is sslstream or openssl, not {engine}"),
+                    };
+                    options.ServerArguments.Add($"-tls-engine={engine}");
+                    break;
                 case "--json": options.Json = true; break;
                 default: throw new ArgumentException($"unknown option {name}");
             }

@@ -9,9 +9,10 @@ using Mtt.Core.Listening;
 namespace Mtt.Benchmarks.Load;
 
 /// <summary>
-/// The hidden mode `load relay-floor [--tls] --listen host:port --target host:port`: the least a relay
-/// must do (accept, optionally terminate TLS with SslStream, dial, copy both ways) with no WebSocket and
-/// no routing. The harness runs it as its own process so its CPU is read from /proc like the server's.
+/// The hidden mode `load relay-floor [--tls [--openssl]] --listen host:port --target host:port`: the least a relay
+/// must do (accept, optionally terminate TLS with SslStream, or with libssl called directly as the server's
+/// <c>-tls-engine openssl</c> does, dial, copy both ways) with no WebSocket and no routing. The harness runs it as
+/// its own process so its CPU is read from /proc like the server's.
 /// </summary>
 internal static class RelayFloor
 {
@@ -24,7 +25,7 @@ internal static class RelayFloor
     public static async Task<int> RunAsync(string[] args)
     {
         string? listen = null, target = null;
-        bool tls = false;
+        bool tls = false, openSsl = false;
         int bufferSize = DefaultBufferSize;
         for (int i = 0; i < args.Length; i++)
         {
@@ -33,6 +34,7 @@ internal static class RelayFloor
                 case "--listen": listen = args[++i]; break;
                 case "--target": target = args[++i]; break;
                 case "--tls": tls = true; break;
+                case "--openssl": openSsl = true; break;
                 case "--buffer": bufferSize = (int)LoadOptions.ParseSize(args[++i]); break;
                 default:
                     Console.Error.WriteLine($"relay-floor: unknown argument {args[i]}");
@@ -41,7 +43,7 @@ internal static class RelayFloor
         }
         if (listen is null || target is null || !IPEndPoint.TryParse(listen, out var listenAt) || !IPEndPoint.TryParse(target, out var targetAt))
         {
-            Console.Error.WriteLine("usage: load relay-floor [--tls] [--buffer size] --listen ip:port --target ip:port");
+            Console.Error.WriteLine("usage: load relay-floor [--tls [--openssl]] [--buffer size] --listen ip:port --target ip:port");
             return 2;
         }
 
@@ -66,7 +68,7 @@ internal static class RelayFloor
             while (true)
             {
                 var client = await listener.AcceptAsync(stop.Token).ConfigureAwait(false);
-                _ = RelayAsync(client, targetAt, certificate, bufferSize, stop.Token);
+                _ = RelayAsync(client, targetAt, certificate, openSsl, bufferSize, stop.Token);
             }
         }
         catch (OperationCanceledException)
@@ -75,15 +77,20 @@ internal static class RelayFloor
         return 0;
     }
 
-    private static async Task RelayAsync(Socket client, IPEndPoint target, SslStreamCertificateContext? certificate, int bufferSize, CancellationToken stop)
+    private static async Task RelayAsync(Socket client, IPEndPoint target, SslStreamCertificateContext? certificate, bool openSsl, int bufferSize, CancellationToken stop)
     {
         client.NoDelay = true;
         using var backend = new Socket(target.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? clientStream = null;
         try
         {
-            clientStream = new NetworkStream(client, ownsSocket: false);
-            if (certificate is not null)
+            if (certificate is not null && openSsl)
+            {
+                // The engine the server runs with -tls-engine openssl, with nothing of the tunnel above it.
+                clientStream = await Mtt.Core.Transport.OpenSsl.OpenSslHandshake.AcceptAsync(client, certificate, null, new Mtt.Core.Transport.ShutdownRecord(), stop).ConfigureAwait(false);
+            }
+            else clientStream = new NetworkStream(client, ownsSocket: false);
+            if (certificate is not null && !openSsl)
             {
                 var ssl = new SslStream(clientStream, leaveInnerStreamOpen: false);
                 clientStream = ssl;

@@ -76,6 +76,7 @@ internal sealed partial class MemoryReturner
 
     private async Task TrimWhenSettledAsync()
     {
+        int openAtTrim = 0;
         try
         {
             long lastTrim = Volatile.Read(ref _lastTrimTimestamp);
@@ -94,6 +95,10 @@ internal sealed partial class MemoryReturner
             }
             // A trim deferred by the interval may find the server busy again: then it is not worth the pause.
             if (previous <= Volatile.Read(ref _peak) / PeakToActiveRatio) Trim();
+            // What was open as it ran is the next peak: if those end too (on a busy machine the closing of a burst
+            // can stall for a poll, and the trim then runs with hundreds still open), their memory is returned by
+            // the next trim, one interval later.
+            openAtTrim = previous;
         }
         catch (Exception e)
         {
@@ -101,10 +106,12 @@ internal sealed partial class MemoryReturner
         }
         finally
         {
-            Volatile.Write(ref _peak, _activeConnections());
+            Volatile.Write(ref _peak, Math.Max(openAtTrim, _activeConnections()));
             Volatile.Write(ref _lastTrimTimestamp, _time.GetTimestamp());
             Volatile.Write(ref _scheduled, 0);
         }
+        // Connections that ended while this ran found a trim scheduled and were not looked at: look now.
+        ConnectionEnded(_activeConnections());
     }
 
     private void Trim()

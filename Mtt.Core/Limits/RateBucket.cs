@@ -3,8 +3,8 @@ namespace Mtt.Core.Limits;
 /// <summary>
 /// A token bucket for one direction of one user's traffic, shared by all its tunnels and smux streams: it fills
 /// at <c>rate</c> bytes a second up to one second's worth (the burst), and a reader takes tokens before it reads.
-/// Grants are cut to a slice of the rate, so the tunnels of a user that wait take turns instead of one taking
-/// the whole second. Time comes from a <see cref="TimeProvider"/>, so tests can drive it.
+/// Grants are cut to a slice of the rate and reserved in the order asked, so the tunnels and streams of a user
+/// that wait take turns instead of one taking the whole second. Time comes from a <see cref="TimeProvider"/>, so tests can drive it.
 /// </summary>
 internal sealed class RateBucket
 {
@@ -44,8 +44,11 @@ internal sealed class RateBucket
     }
 
     /// <summary>
-    /// Takes up to <paramref name="want"/> bytes' worth: the bytes granted, or 0 and when (a
-    /// <see cref="TimeProvider.GetTimestamp"/>) a slice will be there.
+    /// Reserves up to <paramref name="want"/> bytes' worth, at most one slice: the bytes reserved, and when (a
+    /// <see cref="TimeProvider.GetTimestamp"/>) the reader may read them, or 0 for now. A reservation is taken
+    /// whether or not the tokens are there yet (the bucket goes into debt), so readers are served in the order
+    /// they asked: one that wants a whole slice is never starved by one that keeps taking small reads as soon as
+    /// a few bytes trickle in, and no reader spins on crumbs. The debt is at most one slice per waiting reader.
     /// </summary>
     public long Take(long want, out long readyAt)
     {
@@ -55,22 +58,14 @@ internal sealed class RateBucket
             if (_rate == 0) return want;
             Refill();
             long slice = Math.Clamp(_rate / SlicesPerSecond, Math.Min(MinSlice, _rate), MaxSlice);
-            // Whole slices only (or all a small read wants): granting the few bytes that trickle in between two
-            // reads would have every paced loop spin on crumbs, at the cost of every other user's CPU.
             long grant = Math.Min(want, slice);
-            if (_tokens >= grant)
-            {
-                _tokens -= grant;
-                return grant;
-            }
-            // Wait for as much as this reader would take, so that waking up is worth it.
-            double missing = grant - _tokens;
-            readyAt = _filledAt + (long)Math.Ceiling(missing / _rate * _time.TimestampFrequency);
-            return 0;
+            _tokens -= grant;
+            if (_tokens < 0) readyAt = _filledAt + (long)Math.Ceiling(-_tokens / _rate * _time.TimestampFrequency);
+            return grant;
         }
     }
 
-    /// <summary>Gives back what a grant did not use (a read that brought less than it was allowed).</summary>
+    /// <summary>Gives back what a grant did not use (a read that brought less than it was allowed, or a reader that stopped waiting).</summary>
     public void Return(long unused)
     {
         if (unused <= 0) return;

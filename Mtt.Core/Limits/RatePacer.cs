@@ -29,19 +29,20 @@ internal sealed class RatePacer : IValueTaskSource, IDisposable
         _cancelled = token.UnsafeRegister(static state => ((RatePacer)state!).Wake(), this);
     }
 
-    /// <summary>Waits until <paramref name="bucket"/> grants; the bytes granted (at most <paramref name="want"/>), or 0 once the loop is stopping.</summary>
+    /// <summary>Reserves from <paramref name="bucket"/> and waits until the reservation is due; the bytes granted (at most <paramref name="want"/>), or 0 once the loop is stopping.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> AcquireAsync(RateBucket bucket, int want)
     {
-        while (true)
-        {
-            if (_token.IsCancellationRequested) return 0;
-            long granted = bucket.Take(want, out long readyAt);
-            if (granted > 0) return (int)granted;
-            long started = _time.GetTimestamp();
-            await Delay(readyAt).ConfigureAwait(false);
-            _user.AddPaced(_time.GetTimestamp() - started, _time.TimestampFrequency);
-        }
+        if (_token.IsCancellationRequested) return 0;
+        long granted = bucket.Take(want, out long readyAt);
+        if (readyAt == 0) return (int)granted;
+        long started = _time.GetTimestamp();
+        await Delay(readyAt).ConfigureAwait(false);
+        _user.AddPaced(_time.GetTimestamp() - started, _time.TimestampFrequency);
+        if (!_token.IsCancellationRequested) return (int)granted;
+        // Stopping: the reservation goes back to the user's other tunnels.
+        bucket.Return(granted);
+        return 0;
     }
 
     public void Dispose()

@@ -50,9 +50,10 @@ internal sealed class TunnelConnection
         SocketTransport? transport = null;
         try
         {
-            // On the options' clock, so that tests can drive it.
-            using var handshakeDeadline = new CancellationTokenSource(_options.HandshakeTimeout, _options.Time);
-            using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, handshakeDeadline.Token);
+            // On the options' clock, so that tests can drive it. Disposed as the handshake ends, not with the tunnel: an
+            // idle tunnel would otherwise keep a timer, two sources and a registration on serverStopping for its life.
+            var handshakeDeadline = new CancellationTokenSource(_options.HandshakeTimeout, _options.Time);
+            var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, handshakeDeadline.Token);
 
             (UpgradeRequest Request, Route Route)? accepted;
             try
@@ -95,6 +96,8 @@ internal sealed class TunnelConnection
             {
                 // A tunnel from here on, or closing: either way no longer in its handshake.
                 LeavePending();
+                handshakeTimeout.Dispose();
+                handshakeDeadline.Dispose();
             }
 
             if (accepted is not { } upgrade) return;

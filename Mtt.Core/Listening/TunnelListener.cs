@@ -261,8 +261,9 @@ public sealed class TunnelListener : IAsyncDisposable
     /// </summary>
     private void RefuseOverLimit(Socket client)
     {
-        client.Dispose();
+        // Counted before the close: a client that saw its end finds the refusal in the metrics already.
         _metrics.HandshakeRefused(HandshakeRefusal.MaxConnections);
+        client.Dispose();
         if (_atConnectionLimit) return;
         _atConnectionLimit = true;
         ListeningLog.ConnectionLimitReached(_log, _options.MaxConnections);

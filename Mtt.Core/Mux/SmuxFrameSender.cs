@@ -26,12 +26,14 @@ internal sealed class SmuxFrameSender
     private bool _stopped;
     private byte _version;
 
-    public SmuxFrameSender(WebSocketConnection client, int maxStreams, TunnelLifetime<SmuxEndReason> lifetime)
+    public SmuxFrameSender(WebSocketConnection client, TunnelLifetime<SmuxEndReason> lifetime)
     {
         _client = client;
         _lifetime = lifetime;
-        _dataReady = new Queue<SmuxStream>(maxStreams);
-        _updatesDue = new Queue<SmuxStream>(maxStreams);
+        // Grown to the streams that have queued at once (at most the session's stream limit, a few resizes per session, never per
+        // frame), not sized for that limit up front: an idle session would hold that room for its life.
+        _dataReady = new Queue<SmuxStream>();
+        _updatesDue = new Queue<SmuxStream>();
     }
 
     /// <summary>Set once the client's first frame fixed the version; frames in another version would end the client's session.</summary>

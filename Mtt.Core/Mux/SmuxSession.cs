@@ -58,7 +58,7 @@ internal sealed class SmuxSession : ITunnelWatch
         _lifetime = new TunnelLifetime<SmuxEndReason>(options.Time, options.IdleTimeout, options.CloseHandshakeTimeout,
             SmuxEndReason.IdleTimeout, SmuxEndReason.ClientStalled, this);
         _keepAlive = new SmuxKeepAlive(_lifetime.Now, _lifetime.ToTicks(options.KeepAliveInterval), _lifetime.ToTicks(options.KeepAliveTimeout));
-        Sender = new SmuxFrameSender(client, options.MaxStreams, _lifetime);
+        Sender = new SmuxFrameSender(client, _lifetime);
         _dispatcher = new SmuxDispatcher(this, client, _streams, _keepAlive, options, log, clientName);
     }
 

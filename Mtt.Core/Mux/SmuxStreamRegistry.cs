@@ -16,7 +16,9 @@ internal sealed class SmuxStreamRegistry
     public SmuxStreamRegistry(int maxStreams)
     {
         _maxStreams = maxStreams;
-        _streams = new Dictionary<uint, SmuxStream>(maxStreams);
+        // Grown as streams open, not sized for the most a session may have: most sessions carry one or two
+        // streams, and an idle session would otherwise hold room for maxStreams (~0.5 KiB at 16) for its life.
+        _streams = [];
     }
 
     /// <summary>Streams registered: open, or ended and still finishing.</summary>

@@ -76,6 +76,8 @@ internal sealed class SocketTransport : IAsyncDisposable
             };
             await ssl.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);
             gate?.EndHandshake();
+            // Nothing reads or writes the stream yet: the one safe moment to reach its SSL object.
+            SslStreamTickets.TryLimit(ssl);
         }
         catch
         {

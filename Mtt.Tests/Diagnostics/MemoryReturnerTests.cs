@@ -35,6 +35,72 @@ public sealed class MemoryReturnerTests
     }
 
     [Fact]
+    public async Task ConnectionsEndingWhileATrimRuns_AreTrimmedAgainOneIntervalLater()
+    {
+        int active = 0;
+        MemoryReturner? returner = null;
+        // The last quarter of the connections ends while the first trim runs (as its line is written), as the tail of a
+        // burst of closes does on a busy machine.
+        var output = new ActionOnFirstWrite(() =>
+        {
+            for (int i = MemoryReturner.MinimumPeak - 1; i >= 0; i--)
+            {
+                Volatile.Write(ref active, i);
+                returner!.ConnectionEnded(i);
+            }
+        });
+        var time = new FakeTimeProvider();
+        returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time);
+        for (int i = 1; i <= 4 * MemoryReturner.MinimumPeak; i++) returner.ConnectionOpened(i);
+        for (int i = 4 * MemoryReturner.MinimumPeak - 1; i >= MemoryReturner.MinimumPeak; i--)
+        {
+            Volatile.Write(ref active, i);
+            returner.ConnectionEnded(i);
+        }
+        var first = returner.LastTrim;
+        await FakeClock.AdvanceUntilAsync(time, first, TimeSpan.FromMilliseconds(250));
+
+        var second = returner.LastTrim;
+        Assert.NotSame(first, second);
+        await FakeClock.AdvanceUntilAsync(time, second, TimeSpan.FromSeconds(1), limit: MemoryReturner.MinimumInterval + TimeSpan.FromSeconds(15));
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains($"memory returned: {MemoryReturner.MinimumPeak} connections open (peak {4 * MemoryReturner.MinimumPeak})", lines[0]);
+        Assert.Contains($"memory returned: 0 connections open (peak {MemoryReturner.MinimumPeak})", lines[1]);
+    }
+
+    /// <summary>A StringWriter that runs an action once, when the first text is written to it.</summary>
+    private sealed class ActionOnFirstWrite(Action action) : StringWriter
+    {
+        private Action? _action = action;
+
+        public override void Write(char value)
+        {
+            Interlocked.Exchange(ref _action, null)?.Invoke();
+            base.Write(value);
+        }
+
+        public override void Write(string? value)
+        {
+            Interlocked.Exchange(ref _action, null)?.Invoke();
+            base.Write(value);
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            Interlocked.Exchange(ref _action, null)?.Invoke();
+            base.Write(buffer, index, count);
+        }
+
+        public override void Write(ReadOnlySpan<char> buffer)
+        {
+            Interlocked.Exchange(ref _action, null)?.Invoke();
+            base.Write(buffer);
+        }
+    }
+
+    [Fact]
     public async Task WhileTheCountStaysAboveAQuarterOfThePeak_NothingIsTrimmed()
     {
         var output = new StringWriter();

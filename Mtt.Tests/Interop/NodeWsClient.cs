@@ -12,7 +12,10 @@ public static class NodeWsClient
     private const string ResultPrefix = "RESULT ";
 
     /// <summary>Starts the client before returning, so a test can act (on a backend, say) while it runs.</summary>
-    public static Task<NodeWsRun> RunAsync(JsonObject options)
+    public static Task<NodeWsRun> RunAsync(JsonObject options) => RunScriptAsync("echo-client.mjs", options);
+
+    /// <summary>Runs another script of Mtt.Tests/Interop/node that prints the same RESULT line.</summary>
+    public static Task<NodeWsRun> RunScriptAsync(string script, JsonObject options)
     {
         string node = InteropAssets.RequireNodeWithWs();
         var start = new ProcessStartInfo(node)
@@ -22,7 +25,7 @@ public static class NodeWsClient
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add("echo-client.mjs");
+        start.ArgumentList.Add(script);
         start.ArgumentList.Add(options.ToJsonString());
         var process = Process.Start(start)!;
         return CompleteAsync(process);

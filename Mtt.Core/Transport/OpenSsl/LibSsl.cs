@@ -55,6 +55,9 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Library, EntryPoint = "SSL_CTX_set_default_read_buffer_len")]
     public static partial void ContextSetDefaultReadBufferLength(IntPtr context, nuint length);
 
+    [LibraryImport(Library, EntryPoint = "SSL_CTX_set_num_tickets")]
+    public static partial int ContextSetNumTickets(IntPtr context, nuint tickets);
+
     [LibraryImport(Library, EntryPoint = "SSL_CTX_use_certificate")]
     public static partial int ContextUseCertificate(IntPtr context, IntPtr x509);
 

@@ -16,6 +16,11 @@ internal sealed unsafe class OpenSslContext
     // With read-ahead, one recv takes up to this much: several records of a bulk transfer per system call.
     private const int ReadAheadBufferLength = 64 * 1024;
 
+    // TLS 1.3 session tickets sent after each full handshake (OpenSSL's default is 2). One lets a browser or Node
+    // resume; mtt-client keeps no session cache and never does, so every ticket is work for nothing on its path:
+    // each costs ~0.04 ms of ~0.4 ms of libssl's handshake here (docs/benchmarks.md, "Churn and idle memory per connection").
+    private const nuint TicketsPerHandshake = 1;
+
     private static readonly ConditionalWeakTable<SslStreamCertificateContext, OpenSslContext> s_contexts = new();
 
     private OpenSslContext(SslContextHandle handle) => Handle = handle;
@@ -45,6 +50,7 @@ internal sealed unsafe class OpenSslContext
             // Tickets stay (stateless, so resumption costs no memory here); the per-context session cache, which
             // would hold every session of the process's life up to 20480, goes.
             LibSsl.ContextControl(context, LibSsl.CtrlSetSessionCacheMode, LibSsl.SessionCacheOff, IntPtr.Zero);
+            LibSsl.ContextSetNumTickets(context, TicketsPerHandshake);
             UseCertificate(context, certificate);
             AlpnSelection.Install(context);
             return new OpenSslContext(handle);
