@@ -37,6 +37,6 @@ internal static partial class MuxLog
     [LoggerMessage(3009, LogLevel.Debug, "{client}: the client took nothing of a write for {seconds} s; session cut without a close frame")]
     public static partial void SessionClientStalled(ILogger logger, string client, double seconds);
 
-    [LoggerMessage(3010, LogLevel.Warning, "{client}: smux session ended by an unexpected {exception} in the server, counted as a client disconnect; please report it with this line")]
-    public static partial void UnexpectedFault(ILogger logger, string client, string exception, Exception fault);
+    [LoggerMessage(3010, LogLevel.Warning, "{client}: smux session ended by an unexpected {faultType} in the server, counted as a client disconnect; please report it with this line")]
+    public static partial void SessionFault(ILogger logger, string client, string faultType, Exception fault);
 }

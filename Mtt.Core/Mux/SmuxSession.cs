@@ -98,7 +98,7 @@ internal sealed class SmuxSession : ITunnelWatch
         {
             // A reset or a TLS failure on the client's connection; an InvalidOperationException is the server's own
             // fault, ending the session the same way, and the log says so.
-            if (!ConnectionFault.IsConnectionFailure(e)) MuxLog.UnexpectedFault(_log, _clientName, e.GetType().Name, e);
+            if (!ConnectionFault.IsConnectionFailure(e)) MuxLog.SessionFault(_log, _clientName, e.GetType().Name, e);
             reason = SmuxEndReason.ClientDisconnected;
         }
 
