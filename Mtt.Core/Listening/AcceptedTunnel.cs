@@ -59,6 +59,7 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         var tunnel = new WebSocketTunnel(webSocket, backend, options.IdleTimeout, options.CloseHandshakeTimeout, meter, options.Time);
         var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
         if (result.Reason == TunnelEndReason.ClientStalled) RelayLog.ClientStalled(log, peer.Display, options.IdleTimeout.TotalSeconds);
+        if (result.Fault is { } fault) RelayLog.TunnelFault(log, peer.Display, fault.GetType().Name, fault);
         // After a backend's end the tunnel has already given the client its moment to answer our close.
         if (result.Reason != TunnelEndReason.BackendClosed) await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, options.Time).ConfigureAwait(false);
         // ClientEnd is built only when the line will be written.

@@ -36,4 +36,7 @@ internal static partial class MuxLog
 
     [LoggerMessage(3009, LogLevel.Debug, "{client}: the client took nothing of a write for {seconds} s; session cut without a close frame")]
     public static partial void SessionClientStalled(ILogger logger, string client, double seconds);
+
+    [LoggerMessage(3010, LogLevel.Warning, "{client}: smux session ended by an unexpected {faultType} in the server, counted as a client disconnect; please report it with this line")]
+    public static partial void SessionFault(ILogger logger, string client, string faultType, Exception fault);
 }

@@ -96,7 +96,9 @@ internal sealed class SmuxSession : ITunnelWatch
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // A reset or a TLS failure on the client's connection.
+            // A reset or a TLS failure on the client's connection; an InvalidOperationException is the server's own
+            // fault, ending the session the same way, and the log says so.
+            if (!ConnectionFault.IsConnectionFailure(e)) MuxLog.SessionFault(_log, _clientName, e.GetType().Name, e);
             reason = SmuxEndReason.ClientDisconnected;
         }
 

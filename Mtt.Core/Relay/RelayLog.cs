@@ -20,6 +20,9 @@ internal static partial class RelayLog
     [LoggerMessage(4003, LogLevel.Debug, "{client}: the client took nothing of a write for {seconds} s; tunnel cut without a close frame")]
     public static partial void ClientStalled(ILogger logger, string client, double seconds);
 
+    [LoggerMessage(4005, LogLevel.Warning, "{client}: tunnel ended by an unexpected {faultType} in the server, counted as a client disconnect; please report it with this line")]
+    public static partial void TunnelFault(ILogger logger, string client, string faultType, Exception fault);
+
     /// <param name="clientEnd">What the client's socket reported ("; client connection PeerClosed"), or empty when it reported nothing.</param>
     /// <param name="backendEnd">A failure the backend's socket reported ("; backend connection ReadFailed: ConnectionReset"), else empty.</param>
     [LoggerMessage(4004, LogLevel.Debug, "{client}: tunnel closed for user {user} ({reason}{clientEnd}{backendEnd}) after {seconds:0.0} s, {bytesFromClient} bytes from the client, {bytesToClient} bytes to it")]

@@ -24,6 +24,8 @@ internal sealed class WebSocketTunnel
     private readonly TunnelMeter _meter;
     // Written by the upstream loop only and read after both have ended: no atomics needed on the hot path.
     private long _bytesFromClient;
+    // Written by the upstream loop before it ends the lifetime, read after both loops are done.
+    private Exception? _fault;
     // Made the first time the user is rate limited; disposed once both loops have ended.
     private RatePacer? _upstreamPacer;
 
@@ -75,7 +77,7 @@ internal sealed class WebSocketTunnel
         await _backend.DisposeAsync().ConfigureAwait(false);
         _upstreamPacer?.Dispose();
         _lifetime.Dispose();
-        return new TunnelResult(reason, _bytesFromClient, bytesToClient, _backend.ShutdownKind, _backend.ShutdownError);
+        return new TunnelResult(reason, _bytesFromClient, bytesToClient, _backend.ShutdownKind, _backend.ShutdownError, _fault);
     }
 
     private async Task CopyClientToBackendAsync()
@@ -129,9 +131,11 @@ internal sealed class WebSocketTunnel
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            // A reset or a TLS failure on the client's connection: the tunnel is over either way.
+            // A reset or a TLS failure on the client's connection: the tunnel is over either way. Anything else is
+            // the server's own fault: it ends the tunnel the same way, and the end says so.
+            if (!ConnectionFault.IsConnectionFailure(e)) _fault = e;
             _lifetime.End(TunnelEndReason.ClientDisconnected);
         }
         finally
