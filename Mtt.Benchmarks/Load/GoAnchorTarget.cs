@@ -80,21 +80,8 @@ internal sealed class GoAnchorTarget : IEchoTarget
             : await _clients.OpenAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>One connection per tunnel to the relay; the tunnel server's channels as <see cref="TunnelClients"/> opens them.</summary>
-    public async Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken)
-    {
-        if (_clients is not null) return await _clients.OpenChannelsAsync(tunnels, cancellationToken).ConfigureAwait(false);
-        var channels = new List<EchoChannel>(tunnels);
-        try
-        {
-            for (int i = 0; i < tunnels; i++) channels.Add(await OpenAsync(cancellationToken).ConfigureAwait(false));
-            return channels;
-        }
-        catch
-        {
-            foreach (var channel in channels) await channel.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken) =>
+        _clients is not null ? _clients.OpenChannelsAsync(tunnels, cancellationToken) : IEchoTarget.OpenEachAsync(this, tunnels, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -15,12 +15,15 @@ internal interface IEchoTarget : IAsyncDisposable
     Task<EchoChannel> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>The channels of <paramref name="tunnels"/> connections: one each, or a session's streams each with smux.</summary>
-    async Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken)
+    Task<List<EchoChannel>> OpenChannelsAsync(int tunnels, CancellationToken cancellationToken) => OpenEachAsync(this, tunnels, cancellationToken);
+
+    /// <summary>One channel per connection, <paramref name="tunnels"/> of them from <paramref name="target"/>; all closed again if one fails.</summary>
+    static async Task<List<EchoChannel>> OpenEachAsync(IEchoTarget target, int tunnels, CancellationToken cancellationToken)
     {
         var channels = new List<EchoChannel>(tunnels);
         try
         {
-            for (int i = 0; i < tunnels; i++) channels.Add(await OpenAsync(cancellationToken).ConfigureAwait(false));
+            for (int i = 0; i < tunnels; i++) channels.Add(await target.OpenAsync(cancellationToken).ConfigureAwait(false));
             return channels;
         }
         catch
