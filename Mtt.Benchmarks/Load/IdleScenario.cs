@@ -20,6 +20,11 @@ internal static class IdleScenario
     private const string MemoryReturnedLine = "memory returned: ";
     private const string AllClosedTrim = "memory returned: 0 connections open";
     private static readonly TimeSpan MemoryReturnedWait = TimeSpan.FromSeconds(45);
+
+    // Then a second malloc_trim once the thread pool has retired the threads it grew (MemoryReturner.PoolThreadsLimit at
+    // the latest): "after closing" is read after it.
+    private const string PoolThreadsTrimLine = "memory returned as pool threads ended: ";
+    private static readonly TimeSpan PoolThreadsTrimWait = MemoryReturner.PoolThreadsLimit + TimeSpan.FromSeconds(15);
     private static readonly TimeSpan SampleGap = TimeSpan.FromMilliseconds(250);
 
     // The server tears a tunnel down when the client's close arrives; a few seconds covers 1000 on a busy machine.
@@ -66,7 +71,7 @@ internal static class IdleScenario
                 await warm.CloseAsync().ConfigureAwait(false);
             }
             await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
-            var (before, threadsBefore) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+            var (before, threadsBefore) = await SettledAsync(pid, options.SmapsDirectory, "before", cancellationToken).ConfigureAwait(false);
             int fdsBefore = ProcFs.CountOpenFiles(pid);
             Progress.Write($"before: RSS {before:N0} KiB, {threadsBefore} threads, {fdsBefore} fds; opening {n} idle {noun}");
 
@@ -90,7 +95,7 @@ internal static class IdleScenario
                     throw new TimeoutException($"the server dialled only {backend.Active} of {n} backends");
                 double opened = clock.Elapsed.TotalSeconds;
                 int dialledThisCycle = backend.Accepted - acceptedBefore;
-                var (open, threadsWhenOpen) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+                var (open, threadsWhenOpen) = await SettledAsync(pid, options.SmapsDirectory, $"open-{cycle}", cancellationToken).ConfigureAwait(false);
                 int fdsOpen = ProcFs.CountOpenFiles(pid);
                 Progress.Write($"cycle {cycle} open: {n} {noun} in {opened:F1} s, backend dialled {dialledThisCycle} times, RSS {open:N0} KiB, {threadsWhenOpen} threads, {fdsOpen} fds; closing them");
                 if (options.Hold is { } hold)
@@ -112,10 +117,20 @@ internal static class IdleScenario
                     string trim = await WaitForLineAsync(server.Process, MemoryReturnedLine, AllClosedTrim, trimsBefore, MemoryReturnedWait, cancellationToken).ConfigureAwait(false)
                         ?? $"no '{MemoryReturnedLine}' line from the server within {MemoryReturnedWait.TotalSeconds:0} s";
                     Progress.Write($"cycle {cycle} server: {trim}");
+                    // The trim that logged that line logs its second one after it (an earlier trim's came before it).
+                    int lateTrimsBefore = CountLines(server.Process, PoolThreadsTrimLine);
+                    string late = await WaitForLineAsync(server.Process, PoolThreadsTrimLine, PoolThreadsTrimLine, lateTrimsBefore, PoolThreadsTrimWait, cancellationToken).ConfigureAwait(false)
+                        ?? $"no '{PoolThreadsTrimLine}' line from the server within {PoolThreadsTrimWait.TotalSeconds:0} s";
+                    Progress.Write($"cycle {cycle} server: {late}");
                 }
-                var (after, threadsWhenClosed) = await SettledAsync(pid, cancellationToken).ConfigureAwait(false);
+                var (after, threadsWhenClosed) = await SettledAsync(pid, options.SmapsDirectory, $"after-{cycle}", cancellationToken).ConfigureAwait(false);
                 int fdsAfter = ProcFs.CountOpenFiles(pid);
                 Progress.Write($"cycle {cycle} after: closed in {closed:F1} s (server closed all backends: {allClosed}), RSS {after:N0} KiB, {threadsWhenClosed} threads, {fdsAfter} fds");
+                if (options.HoldClosed is { } holdClosed)
+                {
+                    Progress.Write($"holding the server for {holdClosed.TotalSeconds:0} s with every connection closed (server pid {pid})");
+                    await Task.Delay(holdClosed, cancellationToken).ConfigureAwait(false);
+                }
                 foreach (var tunnel in tunnels) await tunnel.DisposeAsync().ConfigureAwait(false);
                 Array.Clear(tunnels);
                 openByCycle.Add(open);
@@ -211,8 +226,9 @@ internal static class IdleScenario
         }
     }
 
-    /// <summary>Waits <see cref="Settle"/>, then the least RSS of a few samples (a transient buffer is not the steady state) and the thread count.</summary>
-    private static async Task<(long RssKiB, long Threads)> SettledAsync(int pid, CancellationToken cancellationToken)
+    /// <summary>Waits <see cref="Settle"/>, then the least RSS of a few samples (a transient buffer is not the steady state) and the thread count;
+    /// with <paramref name="smapsDirectory"/>, a copy of the server's smaps named <paramref name="label"/>.</summary>
+    private static async Task<(long RssKiB, long Threads)> SettledAsync(int pid, string? smapsDirectory, string label, CancellationToken cancellationToken)
     {
         await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
         long least = long.MaxValue;
@@ -220,6 +236,12 @@ internal static class IdleScenario
         {
             if (i > 0) await Task.Delay(SampleGap, cancellationToken).ConfigureAwait(false);
             least = Math.Min(least, ProcFs.ReadRssKiB(pid));
+        }
+        if (smapsDirectory is not null)
+        {
+            Directory.CreateDirectory(smapsDirectory);
+            // /proc files report a size of 0, so read them rather than copy them.
+            File.WriteAllText(Path.Combine(smapsDirectory, label + ".smaps"), File.ReadAllText($"/proc/{pid}/smaps"));
         }
         return (least, ProcFs.ReadStatusNumber(pid, "Threads:"));
     }

@@ -51,6 +51,8 @@ internal sealed class LoadOptions
           --no-floor             churn: the server alone, without the relay floor
           --cycles n             idle: open and close them n times, to tell reused memory from a leak (default 1)
           --hold d               idle: keep them open d after measuring, to look inside the server (dotnet-gcdump, smaps)
+          --hold-closed d        idle: keep the server running d after each cycle's figure after closing, to look inside it
+          --smaps dir            idle: copy the server's /proc/<pid>/smaps into dir as each RSS figure is read (before, open-N, after-N)
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
           --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
           --verbose-server       pass -verbose to the server
@@ -106,6 +108,12 @@ internal sealed class LoadOptions
 
     /// <summary>idle: how long to keep every connection open after measuring, for a look inside the server.</summary>
     public TimeSpan? Hold { get; private set; }
+
+    /// <summary>idle: how long to keep the server running after each cycle's figure after closing, for a look inside it.</summary>
+    public TimeSpan? HoldClosed { get; private set; }
+
+    /// <summary>idle: where to copy the server's /proc/&lt;pid&gt;/smaps at each figure, to see which mappings hold what.</summary>
+    public string? SmapsDirectory { get; private set; }
 
     public VerifyMode Verify { get; private set; } = VerifyMode.Compare;
 
@@ -203,6 +211,8 @@ internal sealed class LoadOptions
                 case "--anchor": options.Anchor = true; break;
                 case "--cycles": options.Cycles = PositiveInt(name, Value()); break;
                 case "--hold": options.Hold = ParseDuration(Value()); break;
+                case "--hold-closed": options.HoldClosed = ParseDuration(Value()); break;
+                case "--smaps": options.SmapsDirectory = Value(); break;
                 case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
                 case "--server-timeout": options.ServerTimeout = Value(); break;
                 case "--verbose-server": options.VerboseServer = true; break;

@@ -11,8 +11,9 @@ namespace Mtt.Core.Diagnostics;
 /// peak (3.3–3.5× the starting RSS after 5,000 idle TLS tunnels close; docs/benchmarks.md). Once the count
 /// of open connections has fallen to a quarter of its peak, a background task waits for the closing to
 /// settle, then runs one aggressive compacting collection (which decommits the freed heap) and glibc's
-/// <c>malloc_trim(0)</c>, and logs the RSS before and after. Rate-limited; never on an accept or I/O path:
-/// a connection's end costs two reads and a comparison.
+/// <c>malloc_trim(0)</c>, and logs the RSS before and after. Once the thread pool has retired the threads it grew for
+/// the burst, a second <c>malloc_trim(0)</c> returns what their caches held (issue 14). Rate-limited; never on an
+/// accept or I/O path: a connection's end costs two reads and a comparison.
 /// </summary>
 internal sealed partial class MemoryReturner
 {
@@ -31,9 +32,18 @@ internal sealed partial class MemoryReturner
     private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(250);
     private const int MaxSettlePolls = 40;
 
+    // glibc gives each thread a cache of freed chunks (tcache: up to 7 per size class) and each busy thread an arena:
+    // while a pool thread lives, its cached chunks sit scattered over arena pages that malloc_trim cannot give back
+    // (after 5,000 tunnels closed, ~9 MiB of pages held by ~4 MiB of chunks; docs/benchmarks.md, "Idle memory after
+    // close"). The pool retires a thread after 20 s without work (its ThreadTimeoutMs default), which hands the cache
+    // back: trim again once the pool's count has fallen and held for a poll, or at the limit.
+    internal static readonly TimeSpan PoolThreadPoll = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan PoolThreadsLimit = TimeSpan.FromSeconds(30);
+
     private readonly ILogger _log;
     private readonly Func<int> _activeConnections;
     private readonly TimeProvider _time;
+    private readonly Func<int> _poolThreads;
     private int _peak;
     private int _scheduled;
     // The time provider's timestamp of the last trim's end; NoTrimYet before the first.
@@ -43,11 +53,13 @@ internal sealed partial class MemoryReturner
     private static int s_mallocTrimMissing = OperatingSystem.IsLinux() ? 0 : 1;
 
     /// <param name="time">The clock of the interval and the settle polls; tests pass a fake one.</param>
-    public MemoryReturner(ILogger log, Func<int> activeConnections, TimeProvider? time = null)
+    /// <param name="poolThreads">The thread pool's thread count (<see cref="ThreadPool.ThreadCount"/>); tests pass their own.</param>
+    public MemoryReturner(ILogger log, Func<int> activeConnections, TimeProvider? time = null, Func<int>? poolThreads = null)
     {
         _log = log;
         _activeConnections = activeConnections;
         _time = time ?? TimeProvider.System;
+        _poolThreads = poolThreads ?? (static () => ThreadPool.ThreadCount);
     }
 
     /// <summary>Completes when the trim under way (if any) has logged its line; for tests.</summary>
@@ -94,7 +106,12 @@ internal sealed partial class MemoryReturner
                 previous = now;
             }
             // A trim deferred by the interval may find the server busy again: then it is not worth the pause.
-            if (previous <= Volatile.Read(ref _peak) / PeakToActiveRatio) Trim();
+            if (previous <= Volatile.Read(ref _peak) / PeakToActiveRatio)
+            {
+                int poolThreads = _poolThreads();
+                Trim();
+                await TrimWhenPoolThreadsEndedAsync(poolThreads).ConfigureAwait(false);
+            }
             // What was open as it ran is the next peak: if those end too (on a busy machine the closing of a burst
             // can stall for a poll, and the trim then runs with hundreds still open), their memory is returned by
             // the next trim, one interval later.
@@ -128,6 +145,26 @@ internal sealed partial class MemoryReturner
         bool trimmed = TryMallocTrim();
         long after = ResidentBytes();
         DiagnosticsLog.MemoryReturned(_log, _activeConnections(), peak, Mib(before), Mib(after), (long)_time.GetElapsedTime(started).TotalMilliseconds, trimmed);
+    }
+
+    /// <summary>The second trim: after the pool's count has fallen below <paramref name="poolThreadsAtTrim"/> and held for a
+    /// poll, or at <see cref="PoolThreadsLimit"/>; skipped if the server has become busy again meanwhile.</summary>
+    private async Task TrimWhenPoolThreadsEndedAsync(int poolThreadsAtTrim)
+    {
+        long started = _time.GetTimestamp();
+        int previous = poolThreadsAtTrim;
+        while (_time.GetElapsedTime(started) < PoolThreadsLimit)
+        {
+            await Task.Delay(PoolThreadPoll, _time).ConfigureAwait(false);
+            int now = _poolThreads();
+            if (now == previous && now < poolThreadsAtTrim) break;
+            previous = now;
+        }
+        int open = _activeConnections();
+        if (open > Volatile.Read(ref _peak) / PeakToActiveRatio) return;
+        long before = ResidentBytes();
+        bool trimmed = TryMallocTrim();
+        DiagnosticsLog.MemoryReturnedAfterPoolThreads(_log, poolThreadsAtTrim, previous, open, Mib(before), Mib(ResidentBytes()), trimmed);
     }
 
     private static double Mib(long bytes) => bytes / (1024.0 * 1024.0);

@@ -24,14 +24,65 @@ public sealed class MemoryReturnerTests
         var output = new StringWriter();
         int active = 0;
         var time = new FakeTimeProvider();
-        var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time);
+        // A pool that never retires a thread: the second trim comes at the limit.
+        var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time, () => 4);
         PeakThenFallToZero(returner, i => Volatile.Write(ref active, i));
-        await FakeClock.AdvanceUntilAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
+        var moved = await FakeClock.AdvanceUntilAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
 
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var line = Assert.Single(lines);
-        Assert.Contains($"INFO memory returned: 0 connections open (peak {MemoryReturner.MinimumPeak}); RSS ", line);
-        Assert.Matches(@"RSS \d+\.\d -> \d+\.\d MiB", line);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains($"INFO memory returned: 0 connections open (peak {MemoryReturner.MinimumPeak}); RSS ", lines[0]);
+        Assert.Matches(@"RSS \d+\.\d -> \d+\.\d MiB", lines[0]);
+        Assert.Contains("INFO memory returned as pool threads ended: 4 -> 4 pool threads, 0 connections open; RSS ", lines[1]);
+        Assert.Matches(@"RSS \d+\.\d -> \d+\.\d MiB \(malloc_trim: True\)", lines[1]);
+        Assert.True(moved >= MemoryReturner.PoolThreadsLimit, $"the second trim came {moved} after the closes, before the limit");
+    }
+
+    [Fact]
+    public async Task AfterTheTrim_WhenThePoolRetiresItsBurstThreads_TrimsAgainWithoutWaitingForTheLimit()
+    {
+        var output = new StringWriter();
+        int active = 0;
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        // The pool grew to 12 threads for the burst and retires 7 of them 20 s after it (its idle timeout).
+        int PoolThreads() => time.GetUtcNow() - start < TimeSpan.FromSeconds(20) ? 12 : 5;
+        var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time, PoolThreads);
+        PeakThenFallToZero(returner, i => Volatile.Write(ref active, i));
+        var moved = await FakeClock.AdvanceUntilAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("memory returned as pool threads ended: 12 -> 5 pool threads, 0 connections open; RSS ", lines[1]);
+        Assert.InRange(moved, TimeSpan.FromSeconds(20), MemoryReturner.PoolThreadsLimit - TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task AfterTheTrim_IfTheServerIsBusyAgainWhenThePoolThreadsEnd_DoesNotTrimAgain()
+    {
+        var output = new StringWriter();
+        int active = 0;
+        var time = new FakeTimeProvider();
+        var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time, () => 4);
+        PeakThenFallToZero(returner, i => Volatile.Write(ref active, i));
+        // The first trim has run once its line is written; then a new burst of clients arrives.
+        var firstLine = WaitForTextAsync(output, "memory returned: 0 connections open");
+        await FakeClock.AdvanceUntilAsync(time, firstLine, TimeSpan.FromMilliseconds(250));
+        Volatile.Write(ref active, MemoryReturner.MinimumPeak);
+        await FakeClock.AdvanceUntilAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
+
+        var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("memory returned: 0 connections open", line);
+    }
+
+    private static async Task WaitForTextAsync(StringWriter output, string text)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!output.ToString().Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no '{text}' in the log");
+            await Task.Delay(5);
+        }
     }
 
     [Fact]
@@ -50,7 +101,7 @@ public sealed class MemoryReturnerTests
             }
         });
         var time = new FakeTimeProvider();
-        returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time);
+        returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time, () => 4);
         for (int i = 1; i <= 4 * MemoryReturner.MinimumPeak; i++) returner.ConnectionOpened(i);
         for (int i = 4 * MemoryReturner.MinimumPeak - 1; i >= MemoryReturner.MinimumPeak; i--)
         {
@@ -62,9 +113,10 @@ public sealed class MemoryReturnerTests
 
         var second = returner.LastTrim;
         Assert.NotSame(first, second);
-        await FakeClock.AdvanceUntilAsync(time, second, TimeSpan.FromSeconds(1), limit: MemoryReturner.MinimumInterval + TimeSpan.FromSeconds(15));
+        await FakeClock.AdvanceUntilAsync(time, second, TimeSpan.FromSeconds(1), limit: MemoryReturner.MinimumInterval + MemoryReturner.PoolThreadsLimit + TimeSpan.FromSeconds(15));
 
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Each full trim is followed by its second, glibc-only one (the pool here never retires a thread).
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("memory returned: ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, lines.Length);
         Assert.Contains($"memory returned: {MemoryReturner.MinimumPeak} connections open (peak {4 * MemoryReturner.MinimumPeak})", lines[0]);
         Assert.Contains($"memory returned: 0 connections open (peak {MemoryReturner.MinimumPeak})", lines[1]);
