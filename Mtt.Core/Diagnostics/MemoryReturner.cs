@@ -36,7 +36,9 @@ internal sealed partial class MemoryReturner
     // while a pool thread lives, its cached chunks sit scattered over arena pages that malloc_trim cannot give back
     // (after 5,000 tunnels closed, ~9 MiB of pages held by ~4 MiB of chunks; docs/benchmarks.md, "Idle memory after
     // close"). The pool retires a thread after 20 s without work (its ThreadTimeoutMs default), which hands the cache
-    // back: trim again once the pool's count has fallen and held for a poll, or at the limit.
+    // back: the threads that worked in the burst go 20 s after it, and some that idled through it earlier, so trim
+    // again once that time has passed and the pool's count has held for a poll, or at the limit.
+    internal static readonly TimeSpan PoolThreadTimeout = TimeSpan.FromSeconds(20);
     internal static readonly TimeSpan PoolThreadPoll = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan PoolThreadsLimit = TimeSpan.FromSeconds(30);
 
@@ -147,17 +149,18 @@ internal sealed partial class MemoryReturner
         DiagnosticsLog.MemoryReturned(_log, _activeConnections(), peak, Mib(before), Mib(after), (long)_time.GetElapsedTime(started).TotalMilliseconds, trimmed);
     }
 
-    /// <summary>The second trim: after the pool's count has fallen below <paramref name="poolThreadsAtTrim"/> and held for a
-    /// poll, or at <see cref="PoolThreadsLimit"/>; skipped if the server has become busy again meanwhile.</summary>
+    /// <summary>The second trim: once the pool's idle threads have had <see cref="PoolThreadTimeout"/> to end and its count
+    /// has held for a poll, or at <see cref="PoolThreadsLimit"/>; skipped if the server has become busy again meanwhile.</summary>
     private async Task TrimWhenPoolThreadsEndedAsync(int poolThreadsAtTrim)
     {
         long started = _time.GetTimestamp();
-        int previous = poolThreadsAtTrim;
+        await Task.Delay(PoolThreadTimeout, _time).ConfigureAwait(false);
+        int previous = _poolThreads();
         while (_time.GetElapsedTime(started) < PoolThreadsLimit)
         {
             await Task.Delay(PoolThreadPoll, _time).ConfigureAwait(false);
             int now = _poolThreads();
-            if (now == previous && now < poolThreadsAtTrim) break;
+            if (now == previous) break;
             previous = now;
         }
         int open = _activeConnections();

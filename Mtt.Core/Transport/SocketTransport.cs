@@ -22,6 +22,11 @@ internal sealed class SocketTransport : IAsyncDisposable
     private const int MinimumReadSize = 8 * 1024;
     private const int MinimumWriteBuffer = 64 * 1024;
 
+    // Immutable, so every connection shares one of each rather than holding its own two (issue 14: what an idle
+    // tunnel holds).
+    private static readonly StreamPipeReaderOptions s_readerOptions = new(bufferSize: ReadBufferSize, minimumReadSize: MinimumReadSize, leaveOpen: true, useZeroByteReads: true);
+    private static readonly StreamPipeWriterOptions s_writerOptions = new(minimumBufferSize: MinimumWriteBuffer, leaveOpen: true);
+
     private readonly Socket _socket;
     private readonly Stream _stream;
     private readonly ShutdownRecord _shutdown;
@@ -32,8 +37,8 @@ internal sealed class SocketTransport : IAsyncDisposable
         _stream = stream;
         _shutdown = shutdown;
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
-        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: ReadBufferSize, minimumReadSize: MinimumReadSize, leaveOpen: true, useZeroByteReads: true));
-        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: MinimumWriteBuffer, leaveOpen: true));
+        Input = PipeReader.Create(stream, s_readerOptions);
+        Output = PipeWriter.Create(stream, s_writerOptions);
     }
 
     public PipeReader Input { get; }

@@ -24,7 +24,7 @@ public sealed class MemoryReturnerTests
         var output = new StringWriter();
         int active = 0;
         var time = new FakeTimeProvider();
-        // A pool that never retires a thread: the second trim comes at the limit.
+        // A pool that retires no thread: the second trim comes once the pool's idle timeout has passed.
         var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time, () => 4);
         PeakThenFallToZero(returner, i => Volatile.Write(ref active, i));
         var moved = await FakeClock.AdvanceUntilAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
@@ -35,7 +35,7 @@ public sealed class MemoryReturnerTests
         Assert.Matches(@"RSS \d+\.\d -> \d+\.\d MiB", lines[0]);
         Assert.Contains("INFO memory returned as pool threads ended: 4 -> 4 pool threads, 0 connections open; RSS ", lines[1]);
         Assert.Matches(@"RSS \d+\.\d -> \d+\.\d MiB \(malloc_trim: True\)", lines[1]);
-        Assert.True(moved >= MemoryReturner.PoolThreadsLimit, $"the second trim came {moved} after the closes, before the limit");
+        Assert.True(moved >= MemoryReturner.PoolThreadTimeout, $"the second trim came {moved} after the closes, before the pool's idle threads could end");
     }
 
     [Fact]
@@ -45,16 +45,21 @@ public sealed class MemoryReturnerTests
         int active = 0;
         var time = new FakeTimeProvider();
         var start = time.GetUtcNow();
-        // The pool grew to 12 threads for the burst and retires 7 of them 20 s after it (its idle timeout).
-        int PoolThreads() => time.GetUtcNow() - start < TimeSpan.FromSeconds(20) ? 12 : 5;
+        // The pool grew to 12 threads: 2 that idled through the closing retire 3 s after it, 5 that worked in it 21 s after
+        // it (the pool's idle timeout), and one more each second after that until 25 s.
+        int PoolThreads()
+        {
+            var elapsed = time.GetUtcNow() - start;
+            return elapsed < TimeSpan.FromSeconds(3) ? 12 : elapsed < TimeSpan.FromSeconds(21) ? 10 : Math.Max(1, 5 - (int)(elapsed - TimeSpan.FromSeconds(21)).TotalSeconds);
+        }
         var returner = new MemoryReturner(new ServerLog(TextWriter.Synchronized(output), verbose: false), () => Volatile.Read(ref active), time, PoolThreads);
         PeakThenFallToZero(returner, i => Volatile.Write(ref active, i));
         var moved = await FakeClock.AdvanceUntilAsync(time, returner.LastTrim, TimeSpan.FromMilliseconds(250));
 
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
-        Assert.Contains("memory returned as pool threads ended: 12 -> 5 pool threads, 0 connections open; RSS ", lines[1]);
-        Assert.InRange(moved, TimeSpan.FromSeconds(20), MemoryReturner.PoolThreadsLimit - TimeSpan.FromSeconds(5));
+        Assert.Contains("memory returned as pool threads ended: 12 -> 1 pool threads, 0 connections open; RSS ", lines[1]);
+        Assert.InRange(moved, TimeSpan.FromSeconds(25), MemoryReturner.PoolThreadsLimit - TimeSpan.FromSeconds(2));
     }
 
     [Fact]
