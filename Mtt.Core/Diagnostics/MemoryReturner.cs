@@ -64,7 +64,7 @@ internal sealed partial class MemoryReturner
         _poolThreads = poolThreads ?? (static () => ThreadPool.ThreadCount);
     }
 
-    /// <summary>Completes when the trim under way (if any) has logged its line; for tests.</summary>
+    /// <summary>Completes when the trim under way (if any) has logged its lines (the second one 20–30 s after the first); for tests.</summary>
     internal Task LastTrim { get; private set; } = Task.CompletedTask;
 
     /// <summary>A connection was accepted and <paramref name="active"/> are now open: raises the peak.</summary>
