@@ -22,8 +22,9 @@ internal static class HostileClient
     // A masked binary frame of 5 bytes (RFC 6455 §5.2), mask key 0: the echo backend gets "hello".
     private static readonly byte[] Frame = [0x82, 0x85, 0, 0, 0, 0, (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o'];
 
-    public static async Task<Outcome> RunAsync(int port, HostileKind kind, byte[] clientHello, Random random, TimeSpan closeBound, CancellationToken cancellationToken)
+    public static async Task<(Outcome Outcome, string Detail)> RunAsync(int port, HostileKind kind, byte[] clientHello, Random random, TimeSpan closeBound, CancellationToken cancellationToken)
     {
+        string detail = kind.ToString();
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
         try
@@ -32,7 +33,11 @@ internal static class HostileClient
             {
                 case HostileKind.SabotagedHandshake:
                 case HostileKind.DribbledSabotage:
-                    await SabotagedAsync(socket, kind == HostileKind.DribbledSabotage, random, cancellationToken).ConfigureAwait(false);
+                    var sabotage = (Sabotage)random.Next(Enum.GetValues<Sabotage>().Length);
+                    var stream = new SabotageStream(socket, random.Next(1, 6), sabotage, kind == HostileKind.DribbledSabotage, random);
+                    detail = $"{kind} {sabotage} at write {stream.WriteIndex}";
+                    await SabotagedAsync(stream, random, cancellationToken).ConfigureAwait(false);
+                    if (!stream.Fired) detail += " (not reached: the tunnel was valid)";
                     break;
                 case HostileKind.GarbageFirst:
                     for (int i = random.Next(1, 4); i > 0; i--) await SendAsync(socket, HostileRecords.Garbage(random), cancellationToken).ConfigureAwait(false);
@@ -59,15 +64,13 @@ internal static class HostileClient
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             // The server refused or dropped the connection: what it should do.
-            return Outcome.Closed;
+            return (Outcome.Closed, detail);
         }
-        return await WaitForCloseAsync(socket, closeBound, cancellationToken).ConfigureAwait(false);
+        return (await WaitForCloseAsync(socket, closeBound, cancellationToken).ConfigureAwait(false), detail);
     }
 
-    private static async Task SabotagedAsync(Socket socket, bool dribble, Random random, CancellationToken cancellationToken)
+    private static async Task SabotagedAsync(SabotageStream stream, Random random, CancellationToken cancellationToken)
     {
-        var sabotage = (Sabotage)random.Next(Enum.GetValues<Sabotage>().Length);
-        var stream = new SabotageStream(socket, random.Next(1, 6), sabotage, dribble, random);
         await using var ssl = new SslStream(stream, leaveInnerStreamOpen: true);
         var options = new SslClientAuthenticationOptions
         {

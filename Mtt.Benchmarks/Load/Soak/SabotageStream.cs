@@ -15,6 +15,8 @@ internal sealed class SabotageStream(Socket socket, int writeIndex, Sabotage sab
 
     public bool Fired => _broken;
 
+    public int WriteIndex => writeIndex;
+
     public override bool CanRead => true;
     public override bool CanWrite => true;
     public override bool CanSeek => false;

@@ -155,9 +155,9 @@ internal static class SoakScenario
             var kind = kinds[random.Next(kinds.Length)];
             try
             {
-                var outcome = await HostileClient.RunAsync(port, kind, hello, random, CloseBound, stop).ConfigureAwait(false);
+                var (outcome, detail) = await HostileClient.RunAsync(port, kind, hello, random, CloseBound, stop).ConfigureAwait(false);
                 tally.Add($"hostile {outcome.ToString().ToLowerInvariant()}");
-                if (outcome == HostileClient.Outcome.Lingered) tally.Add($"hostile lingered: {kind}");
+                if (outcome == HostileClient.Outcome.Lingered) tally.Add($"hostile lingered: {detail}");
                 tally.Add($"hostile {kind}");
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
