@@ -14,7 +14,7 @@
 # node is installed at all.
 set -eu
 cd "$(dirname "$0")/.."
-packages="golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium prometheus redis-server"
+packages="openssl golang-go golang-github-gorilla-websocket-dev golang-github-xtaci-smux-dev chromium prometheus redis-server"
 # zlib1g-dev with its architecture: once the arm64 one is installed too, dpkg -s of the bare name is ambiguous.
 packages="$packages clang lld zlib1g-dev:$(dpkg --print-architecture) qemu-user-static systemd dpkg-dev"
 # arm64 multiarch: what the NativeAOT cross-link needs (libc, libgcc and libstdc++ -dev, zlib) and what the

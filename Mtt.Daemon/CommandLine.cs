@@ -49,6 +49,7 @@ public static class CommandLine
 
         // Like -h: asked-for output on stdout, whatever else the line says.
         if (flags.Version) return new CommandLineResult { ExitCode = 0, Output = BuildVersion.Text + "\n" };
+        flags.TlsEngineGiven = syntax.Values!.ContainsKey("tls-engine");
         return Validate(flags, environment);
     }
 
@@ -158,6 +159,7 @@ public static class CommandLine
                 BindText = flags.Bind,
                 ControllerText = flags.Controller,
                 CertPath = cert,
+                TlsEngineGiven = flags.TlsEngineGiven,
                 KeyPath = key,
                 ForceTls = flags.ForceTls,
                 ServerName = flags.ServerName,

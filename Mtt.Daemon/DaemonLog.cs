@@ -83,6 +83,9 @@ internal static partial class DaemonLog
     [LoggerMessage(1025, LogLevel.Error, "{error}")]
     public static partial void TlsEngineUnusable(ILogger logger, string error);
 
+    [LoggerMessage(1026, LogLevel.Warning, "{error}; serving TLS with -tls-engine sslstream instead (give -tls-engine sslstream to say so, or install libssl3)")]
+    public static partial void TlsEngineFallback(ILogger logger, string error);
+
     [LoggerMessage(1030, LogLevel.Warning, "{error}: the quota spent since the last change is lost")]
     public static partial void QuotaSpentNotSaved(ILogger logger, string error);
 }

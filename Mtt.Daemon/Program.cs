@@ -67,12 +67,21 @@ public static class Program
 
         if (certificate is not null && options.Tunnel.TlsEngine == TlsEngine.OpenSsl)
         {
-            if (!OpenSslEngine.TryPrepare(certificate.Current, out string engine))
+            if (OpenSslEngine.TryPrepare(certificate.Current, options.OpenSslLibrary, out string engine))
+            {
+                DaemonLog.TlsEngineReady(log, engine);
+            }
+            else if (options.TlsEngineGiven)
             {
                 DaemonLog.TlsEngineUnusable(log, engine);
                 return StartFailedExitCode;
             }
-            DaemonLog.TlsEngineReady(log, engine);
+            else
+            {
+                // The default engine: a host without libssl.so.3 (only 1.1) still serves, through SslStream.
+                DaemonLog.TlsEngineFallback(log, engine);
+                options = options with { Tunnel = options.Tunnel with { TlsEngine = TlsEngine.SslStream } };
+            }
         }
 
         EndPoint bind;

@@ -24,7 +24,7 @@ internal sealed class ServerFlags
     public const string DefaultMaxHandshakes = "1000";
     public const string DefaultMaxPendingPerIp = "64";
     public const string DefaultDrainTimeout = "10s";
-    public const string DefaultTlsEngine = "sslstream";
+    public const string DefaultTlsEngine = "openssl";
     public const string DefaultLogFormat = "text";
 
     [Option('b', Default = DefaultBind, MetaValue = "string",
@@ -69,8 +69,11 @@ internal sealed class ServerFlags
     public string DrainTimeout { get; set; } = DefaultDrainTimeout;
 
     [Option("tls-engine", Default = DefaultTlsEngine, MetaValue = "string",
-        HelpText = "what computes TLS: sslstream (.NET's SslStream) or openssl (libssl called directly, less CPU per byte; see the README)")]
+        HelpText = "what computes TLS: openssl (libssl.so.3 called directly: less CPU per byte and memory per connection; without that library the default falls back to sslstream with a warning) or sslstream (.NET's SslStream); see the README")]
     public string TlsEngine { get; set; } = DefaultTlsEngine;
+
+    /// <summary>-tls-engine was on the command line (not a flag of its own: set by the parser).</summary>
+    public bool TlsEngineGiven { get; set; }
 
     [Option("verbose", HelpText = "log each connection, route miss and error")]
     public bool Verbose { get; set; }

@@ -1,3 +1,4 @@
+using Mtt.Core.Transport.OpenSsl;
 using System.Net.Sockets;
 using Mtt.Core.Control.Http;
 using Mtt.Core.Diagnostics;
@@ -75,6 +76,15 @@ public sealed record ServerOptions
 
     /// <summary><c>-redis-prefix</c>: the prefix of every key and channel of this cluster.</summary>
     public string RedisPrefix { get; init; } = Mtt.Core.Cluster.ClusterOptions.DefaultPrefix;
+
+    /// <summary>
+    /// <c>-tls-engine</c> was on the command line. An engine given there that cannot run stops the start; the default
+    /// one (openssl) falls back to sslstream with a warning, so a host without libssl.so.3 still serves.
+    /// </summary>
+    public bool TlsEngineGiven { get; init; }
+
+    /// <summary>The libssl the openssl engine needs; tests name one that is not there to see the fallback.</summary>
+    internal string OpenSslLibrary { get; init; } = OpenSslEngine.Library;
 
     public bool UseTls => CertPath is not null || ForceTls;
 

@@ -23,7 +23,7 @@ internal static class LoadCommand
         LoadOptions options;
         try
         {
-            if (args[1] is not ("bulk" or "idle" or "floor" or "churn" or "latency" or "attack")) throw new ArgumentException($"unknown scenario {args[1]}");
+            if (args[1] is not ("bulk" or "idle" or "floor" or "churn" or "latency" or "attack" or Soak.SoakScenario.Mode)) throw new ArgumentException($"unknown scenario {args[1]}");
             options = LoadOptions.Parse(args[1], args[2..]);
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException)
@@ -54,6 +54,8 @@ internal static class LoadCommand
             Progress.Write($"server: {options.ServerPath}");
             switch (options.Scenario)
             {
+                case Soak.SoakScenario.Mode:
+                    return await Soak.SoakScenario.RunAsync(options, cancel.Token).ConfigureAwait(false);
                 case "idle":
                     report.Idle = await IdleScenario.RunAsync(options, report, cancel.Token).ConfigureAwait(false);
                     break;

@@ -20,6 +20,10 @@ internal sealed class LoadOptions
                   flood the server, in turns; p50/p99 and ratios
           latency round-trip times of --message bytes, one in flight per connection, through a TLS tunnel,
                   the TLS relay floor and a TLS smux stream in turns; p50/p90/p99/p99.9/max and their ratios
+          soak    --duration (default 20m) of hostile TLS clients (--concurrency workers: broken records at every
+                  handshake stage, resets, oversize records, s_client renegotiation and KeyUpdate storms, data after
+                  close_notify, half-closes) while valid tunnels and smux sessions echo byte-exact; exits 1 if the
+                  server dies, logs WARN/ERROR, keeps descriptors, or a valid client fails
 
         options:
           --server path          mtt-mu-server.dll (run with dotnet) or an executable; default: this solution's Release build

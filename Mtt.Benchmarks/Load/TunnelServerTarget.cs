@@ -30,6 +30,9 @@ internal sealed class TunnelServerTarget : IEchoTarget
 
     public string Kind => "tunnel";
 
+    /// <summary>The harness's clients of this server, as opened by <see cref="OpenAsync"/>.</summary>
+    public TunnelClients Clients => _clients;
+
     public bool Tls { get; }
 
     public ChildProcess Process { get; }

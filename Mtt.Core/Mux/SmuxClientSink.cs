@@ -9,8 +9,8 @@ namespace Mtt.Core.Mux;
 /// </summary>
 internal readonly struct SmuxClientSink(SmuxStream stream) : IClientSink
 {
-    // A chunk is at most one frame already.
-    public int MaxPacedChunk => SmuxStream.MaxFrameData;
+    // A chunk is at most one turn's frames already.
+    public int MaxPacedChunk => SmuxStream.MaxDataPerTurn;
 
     public ValueTask<int> RoomAsync(long available) => stream.RoomAsync(available);
 
@@ -23,7 +23,10 @@ internal readonly struct SmuxClientSink(SmuxStream stream) : IClientSink
     {
     }
 
-    public void Drained() => stream.BackendDrained();
+    // The data was the backend's own read buffer: nothing of ours to give back.
+    public void Drained()
+    {
+    }
 
     public ValueTask EndAsync(BackendEnd end) => stream.BackendEndedAsync(end);
 }

@@ -6,11 +6,11 @@ using Mtt.Core.WebSockets;
 namespace Mtt.Core.Mux;
 
 /// <summary>
-/// The one writer of a session's frames to the client. Each stream hands over at most one frame at a
-/// time and waits for it to go out, and ready streams are served in arrival order, so streams take
-/// turns frame by frame: a bulk stream delays a small reply on another stream by at most one frame per
-/// busy stream. Window updates and keepalives go ahead of data. Each frame is one binary message,
-/// header and data together, as xtaci/smux writes them.
+/// The one writer of a session's frames to the client. Each stream hands over one turn at a time (at
+/// most <see cref="SmuxStream.MaxFramesPerTurn"/> frames, written in one flush) and waits for it to go
+/// out, and ready streams are served in arrival order: a bulk stream delays a small reply on another
+/// stream by at most one turn per busy stream. Window updates and keepalives go ahead of data. Each
+/// frame is one binary message, header and data together, as xtaci/smux writes them.
 /// </summary>
 internal sealed class SmuxFrameSender
 {
@@ -122,9 +122,15 @@ internal sealed class SmuxFrameSender
                         SmuxFrameHeader.WriteUpdate(_controlFrame, Version, stream.Id, consumed, window);
                         sent = await SendAsync(_controlFrame, _controlFrame.Length, cancellationToken).ConfigureAwait(false);
                     }
+                    else if (stream!.PendingData.IsEmpty)
+                    {
+                        new SmuxFrameHeader(stream.Version, SmuxCommand.Fin, 0, stream.Id).Write(_controlFrame);
+                        sent = await SendAsync(_controlFrame, SmuxFrameHeader.Size, cancellationToken).ConfigureAwait(false);
+                        stream.OnFrameSent(sent);
+                    }
                     else
                     {
-                        sent = await SendAsync(stream!.FrameBuffer, stream.FrameLength, cancellationToken).ConfigureAwait(false);
+                        sent = await SendDataAsync(stream.PendingData, stream.DataPrefix, cancellationToken).ConfigureAwait(false);
                         stream.OnFrameSent(sent);
                     }
                     if (!sent) return false;
@@ -153,13 +159,21 @@ internal sealed class SmuxFrameSender
         foreach (var stream in waiting) stream.OnFrameSent(false);
     }
 
+    private ValueTask<bool> SendAsync(byte[] frame, int length, CancellationToken cancellationToken) =>
+        SendAsync(new ReadOnlySequence<byte>(frame, 0, length), SmuxFrameHeader.Size + SmuxFrameHeader.UpdateDataLength, default(NoPrefix), cancellationToken);
+
+    // One stream's turn: its data as PSH frames of at most MaxFrameData each, framed as they are copied, one flush.
+    private ValueTask<bool> SendDataAsync(ReadOnlySequence<byte> data, SmuxDataPrefix prefix, CancellationToken cancellationToken) =>
+        SendAsync(data, SmuxStream.MaxFrameData, prefix, cancellationToken);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> SendAsync(byte[] frame, int length, CancellationToken cancellationToken)
+    private async ValueTask<bool> SendAsync<TPrefix>(ReadOnlySequence<byte> data, int maxDataPerMessage, TPrefix prefix, CancellationToken cancellationToken)
+        where TPrefix : struct, IMessagePrefix
     {
         _lifetime.ClientWriteStarted();
         try
         {
-            return await _client.SendAsync(new ReadOnlySequence<byte>(frame, 0, length), cancellationToken).ConfigureAwait(false);
+            return await _client.SendAsync(data, maxDataPerMessage, prefix, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {

@@ -20,6 +20,16 @@ internal sealed class SmuxStream
     /// </summary>
     public const int MaxFrameData = 16 * 1024 - SmuxFrameHeader.Size - 4;
 
+    /// <summary>
+    /// Frames a stream hands the sender at once: one backend read of up to 64 KiB leaves in one turn and one
+    /// flush (one send), not four, each with two thread-pool hops. Another busy stream of the session waits
+    /// for at most this many frames per turn.
+    /// </summary>
+    public const int MaxFramesPerTurn = 4;
+
+    /// <summary>Data a stream hands the sender at once, in frames of at most <see cref="MaxFrameData"/>.</summary>
+    public const int MaxDataPerTurn = MaxFramesPerTurn * MaxFrameData;
+
     /// <summary>Version 2: the window we grant each stream (<see cref="SmuxFlowWindow.ReceiveWindow"/>).</summary>
     public const int ReceiveWindow = SmuxFlowWindow.ReceiveWindow;
 
@@ -56,12 +66,16 @@ internal sealed class SmuxStream
     public uint Id { get; }
 
     /// <summary>
-    /// The frame this stream has handed to the sender: header and data, <see cref="FrameLength"/> bytes.
-    /// Rented only while the backend has data for the client, so an idle stream holds none.
+    /// The data this stream has handed to the sender, as PSH frames: a slice of the backend's read buffer,
+    /// which the copy loop holds until the sender answers, so nothing is copied before the transport's buffer.
+    /// Empty for our FIN.
     /// </summary>
-    public byte[] FrameBuffer { get; private set; } = [];
+    public ReadOnlySequence<byte> PendingData { get; private set; }
 
-    public int FrameLength { get; private set; }
+    /// <summary>How the sender frames <see cref="PendingData"/>.</summary>
+    public SmuxDataPrefix DataPrefix => new(_version, Id);
+
+    public byte Version => _version;
 
     /// <summary>Client bytes queued toward the backend and not yet written to it.</summary>
     public int QueuedBytes => _input.QueuedBytes;
@@ -93,8 +107,8 @@ internal sealed class SmuxStream
     public void Abort()
     {
         try { _stop.Cancel(); } catch (ObjectDisposedException) { }
-        // Not _frameSent: the sender answers every frame it was handed exactly once, and the frame
-        // buffer must not go back to the pool while a send may still read it.
+        // Not _frameSent: the sender answers every frame it was handed exactly once, and the backend's
+        // read buffer must not be released while a send may still read it.
         _windowChanged.Set();
     }
 
@@ -142,7 +156,6 @@ internal sealed class SmuxStream
             ReleasePlace();
             if (backend is not null) await backend.DisposeAsync().ConfigureAwait(false);
             await _input.Reader.CompleteAsync().ConfigureAwait(false);
-            ReleaseFrameBuffer();
             _session.OnStreamEnded(this, outcome, _input.BytesFromClient, Interlocked.Read(ref _bytesToClient));
             _stop.Dispose();
         }
@@ -194,11 +207,11 @@ internal sealed class SmuxStream
     /// <summary>The bytes the client can take now in one frame, at most <paramref name="available"/>; 0 when it takes no more.</summary>
     internal ValueTask<int> RoomAsync(long available)
     {
-        int length = (int)Math.Min(available, MaxFrameData);
+        int length = (int)Math.Min(available, MaxDataPerTurn);
         return _version == SmuxFrameHeader.Version2 ? WaitForWindowAsync(length) : new ValueTask<int>(length);
     }
 
-    /// <summary>Hands one PSH frame of <paramref name="chunk"/> to the sender; true once it went out.</summary>
+    /// <summary>Hands <paramref name="chunk"/> to the sender, to go out as PSH frames in one turn; true once it went out.</summary>
     /// <remarks>
     /// Not an async method: the copy loop awaits the signal itself, so the hot path has no state machine per
     /// frame. A pooled one was still allocated now and then: its box is rented on the thread that sends and
@@ -206,11 +219,7 @@ internal sealed class SmuxStream
     /// </remarks>
     internal ValueTask<bool> SendDataAsync(in ReadOnlySequence<byte> chunk)
     {
-        RentFrameBuffer();
-        int length = (int)chunk.Length;
-        new SmuxFrameHeader(_version, SmuxCommand.Psh, (ushort)length, Id).Write(FrameBuffer);
-        chunk.CopyTo(FrameBuffer.AsSpan(SmuxFrameHeader.Size));
-        FrameLength = SmuxFrameHeader.Size + length;
+        PendingData = chunk;
         _session.Sender.EnqueueFrame(this);
         return _frameSent.WaitForResultAsync();
     }
@@ -225,9 +234,6 @@ internal sealed class SmuxStream
         _session.Touch();
         return true;
     }
-
-    /// <summary>Every frame of a read has been sent: the buffer goes back while the backend is quiet.</summary>
-    internal void BackendDrained() => ReleaseFrameBuffer();
 
     /// <summary>The backend ended, failed, or the client takes no more: our FIN.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -245,7 +251,7 @@ internal sealed class SmuxStream
         while (true)
         {
             if (_stop.IsCancellationRequested) return 0;
-            int available = _window.Available(MaxFrameData);
+            int available = _window.Available(MaxDataPerTurn);
             if (available != 0) return Math.Clamp(available, 0, want);
             // After its FIN the client no longer reads this stream, so its window will never open again.
             if (_clientFinished) return 0;
@@ -257,11 +263,11 @@ internal sealed class SmuxStream
     private async ValueTask SendFinAsync(CancellationToken token)
     {
         if (token.IsCancellationRequested) return;
-        RentFrameBuffer();
-        new SmuxFrameHeader(_version, SmuxCommand.Fin, 0, Id).Write(FrameBuffer);
+        PendingData = default;
         // Before the FIN can reach the client: once it has, the client may count the stream gone.
         HalfEnded(ServerHalf);
-        await SendFrameAsync(SmuxFrameHeader.Size).ConfigureAwait(false);
+        _session.Sender.EnqueueFrame(this);
+        await _frameSent.WaitAsync().ConfigureAwait(false);
     }
 
     private void HalfEnded(int half)
@@ -273,28 +279,6 @@ internal sealed class SmuxStream
     private void ReleasePlace()
     {
         if (Interlocked.Exchange(ref _placeReleased, 1) == 0) _session.OnStreamEndedBothWays();
-    }
-
-    /// <summary>Hands our frame (the FIN) to the sender; the returned wait completes once it went out or never will.</summary>
-    private ValueTask SendFrameAsync(int length)
-    {
-        FrameLength = length;
-        _session.Sender.EnqueueFrame(this);
-        return _frameSent.WaitAsync();
-    }
-
-    private void RentFrameBuffer()
-    {
-        if (FrameBuffer.Length == 0) FrameBuffer = ArrayPool<byte>.Shared.Rent(SmuxFrameHeader.Size + MaxFrameData);
-    }
-
-    // Only while no frame of this stream is with the sender: every send is awaited before this is called.
-    private void ReleaseFrameBuffer()
-    {
-        var buffer = FrameBuffer;
-        if (buffer.Length == 0) return;
-        FrameBuffer = [];
-        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>Client bytes reached the backend: they leave the session's budget, and in version 2 the client may hear of it.</summary>

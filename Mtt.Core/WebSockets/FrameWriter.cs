@@ -73,7 +73,8 @@ public static class FrameWriter
         output.Advance(total);
     }
 
-    private static int HeaderLength(long payloadLength) =>
+    /// <summary>The bytes of the shortest header for <paramref name="payloadLength"/> (2, 4 or 10).</summary>
+    public static int HeaderLength(long payloadLength) =>
         payloadLength <= MaxLength7 ? MinHeaderBytes
         : payloadLength <= ushort.MaxValue ? MinHeaderBytes + Length16Bytes
         : MinHeaderBytes + Length64Bytes;

@@ -129,29 +129,48 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>Sends <paramref name="payload"/> as binary frames; false when the client can take no more (gone or closing).</summary>
+    public ValueTask<bool> SendAsync(ReadOnlySequence<byte> payload, CancellationToken cancellationToken) =>
+        SendAsync(payload, MaxOutgoingFramePayload, default(NoPrefix), cancellationToken);
+
+    /// <summary>
+    /// Sends <paramref name="data"/> as binary messages of at most <paramref name="maxDataPerMessage"/> bytes of
+    /// it each, every message's payload <paramref name="prefix"/> then its data, all in one flush: the data is
+    /// copied once, straight into the transport's buffer. False when the client can take no more (gone or closing).
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> SendAsync(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    public async ValueTask<bool> SendAsync<TPrefix>(ReadOnlySequence<byte> data, int maxDataPerMessage, TPrefix prefix, CancellationToken cancellationToken)
+        where TPrefix : struct, IMessagePrefix
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_closeSent || _writeFailed) return false;
-            while (!payload.IsEmpty)
-            {
-                int length = (int)Math.Min(payload.Length, MaxOutgoingFramePayload);
-                // Header and payload contiguous in one buffer: they leave in one write.
-                var span = _output.GetSpan(FrameWriter.MaxHeaderLength + length);
-                int headerLength = FrameWriter.WriteHeader(span, WebSocketOpcode.Binary, fin: true, length);
-                payload.Slice(0, length).CopyTo(span[headerLength..]);
-                _output.Advance(headerLength + length);
-                payload = payload.Slice(length);
-            }
+            WriteMessages(data, Math.Min(maxDataPerMessage, MaxOutgoingFramePayload - prefix.Length), prefix);
             var flush = await FlushAsync(cancellationToken).ConfigureAwait(false);
             return !flush.IsCompleted && !flush.IsCanceled;
         }
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    // Called with the write lock held. Each message asks for exactly its own size, so messages that fill TLS
+    // records exactly (an smux frame of 16 KiB with its headers) also fill the transport's buffers exactly.
+    private void WriteMessages<TPrefix>(ReadOnlySequence<byte> data, int maxDataPerMessage, TPrefix prefix)
+        where TPrefix : struct, IMessagePrefix
+    {
+        while (!data.IsEmpty)
+        {
+            int length = (int)Math.Min(data.Length, maxDataPerMessage);
+            int payloadLength = prefix.Length + length;
+            int headerLength = FrameWriter.HeaderLength(payloadLength);
+            var span = _output.GetSpan(headerLength + payloadLength);
+            FrameWriter.WriteHeader(span, WebSocketOpcode.Binary, fin: true, payloadLength);
+            prefix.Write(span[headerLength..], length);
+            data.Slice(0, length).CopyTo(span[(headerLength + prefix.Length)..]);
+            _output.Advance(headerLength + payloadLength);
+            data = data.Slice(length);
         }
     }
 

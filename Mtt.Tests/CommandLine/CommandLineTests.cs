@@ -546,11 +546,16 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void TlsEngine_IsSslStreamByDefault_AndOpenSslOnRequest()
+    public void TlsEngine_IsOpenSslByDefault_AndSslStreamOnRequest_AndSaysWhetherItWasGiven()
     {
-        Assert.Equal(Mtt.Core.Transport.TlsEngine.SslStream, Parsed("-force-tls").Tunnel.TlsEngine);
-        Assert.Equal(Mtt.Core.Transport.TlsEngine.OpenSsl, Parsed("-force-tls", "-tls-engine", "openssl").Tunnel.TlsEngine);
+        var byDefault = Parsed("-force-tls");
+        Assert.Equal(Mtt.Core.Transport.TlsEngine.OpenSsl, byDefault.Tunnel.TlsEngine);
+        Assert.False(byDefault.TlsEngineGiven);
+        var named = Parsed("-force-tls", "-tls-engine", "openssl");
+        Assert.Equal(Mtt.Core.Transport.TlsEngine.OpenSsl, named.Tunnel.TlsEngine);
+        Assert.True(named.TlsEngineGiven);
         Assert.Equal(Mtt.Core.Transport.TlsEngine.SslStream, Parsed("-tls-engine=sslstream").Tunnel.TlsEngine);
+        Assert.True(Parsed("-tls-engine=sslstream").TlsEngineGiven);
     }
 
     [Fact]

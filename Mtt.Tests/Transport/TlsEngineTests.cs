@@ -21,16 +21,6 @@ public sealed class TlsEngineTests
         { TlsEngine.OpenSsl, SslProtocols.Tls13 },
     };
 
-    private static SslClientAuthenticationOptions Pinned(X509Certificate2 certificate, SslProtocols protocols = SslProtocols.None,
-        List<SslApplicationProtocol>? alpn = null) => new()
-    {
-        TargetHost = "localhost",
-        EnabledSslProtocols = protocols,
-        ApplicationProtocols = alpn,
-        RemoteCertificateValidationCallback = (_, presented, _, _) =>
-            presented is not null && presented.GetRawCertData().AsSpan().SequenceEqual(certificate.RawData),
-    };
-
     private static async Task<RawWebSocketClient> OpenAsync(TestServer server, SslClientAuthenticationOptions tls)
     {
         using var cancel = new CancellationTokenSource(Bound);
@@ -53,7 +43,7 @@ public sealed class TlsEngineTests
         await using var _ = server;
         await using var __ = backend;
 
-        await using var client = await OpenAsync(server, Pinned(server.Certificate!, version));
+        await using var client = await OpenAsync(server, TlsClients.Pinned(server.Certificate!, version));
 
         Assert.Equal(version, ((SslStream)client.Stream).SslProtocol);
         await client.AssertEchoesThenClosesAsync($"over {version}", Bound);
@@ -67,7 +57,7 @@ public sealed class TlsEngineTests
         await using var _ = server;
         await using var __ = backend;
 
-        await using var client = await OpenAsync(server, Pinned(server.Certificate!, alpn: [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11]));
+        await using var client = await OpenAsync(server, TlsClients.Pinned(server.Certificate!, alpn: [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11]));
 
         Assert.Equal(SslApplicationProtocol.Http11, ((SslStream)client.Stream).NegotiatedApplicationProtocol);
         await client.AssertEchoesThenClosesAsync("after ALPN", Bound);
@@ -81,7 +71,7 @@ public sealed class TlsEngineTests
         await using var _ = server;
         await using var __ = backend;
 
-        await using var client = await OpenAsync(server, Pinned(server.Certificate!));
+        await using var client = await OpenAsync(server, TlsClients.Pinned(server.Certificate!));
 
         Assert.Equal(default, ((SslStream)client.Stream).NegotiatedApplicationProtocol);
         await client.AssertEchoesThenClosesAsync("without ALPN", Bound);
@@ -97,10 +87,10 @@ public sealed class TlsEngineTests
 
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
-            await using var refused = await OpenAsync(server, Pinned(server.Certificate!, alpn: [SslApplicationProtocol.Http2]));
+            await using var refused = await OpenAsync(server, TlsClients.Pinned(server.Certificate!, alpn: [SslApplicationProtocol.Http2]));
         });
 
-        await using var client = await OpenAsync(server, Pinned(server.Certificate!));
+        await using var client = await OpenAsync(server, TlsClients.Pinned(server.Certificate!));
         await client.AssertEchoesThenClosesAsync("after a refused ALPN", Bound);
     }
 
@@ -111,16 +101,16 @@ public sealed class TlsEngineTests
         var (server, backend) = Start(engine);
         await using var _ = server;
         await using var __ = backend;
-        await using var before = await OpenAsync(server, Pinned(server.Certificate!));
+        await using var before = await OpenAsync(server, TlsClients.Pinned(server.Certificate!));
 
         using var next = SelfSignedCertificate.Create("localhost");
         server.ServerCertificate!.Replace(SslStreamCertificateContext.Create(next, additionalCertificates: null, offline: true));
 
         await Assert.ThrowsAnyAsync<AuthenticationException>(async () =>
         {
-            await using var pinnedToOld = await OpenAsync(server, Pinned(server.Certificate!));
+            await using var pinnedToOld = await OpenAsync(server, TlsClients.Pinned(server.Certificate!));
         });
-        await using var after = await OpenAsync(server, Pinned(next));
+        await using var after = await OpenAsync(server, TlsClients.Pinned(next));
         await after.AssertEchoesThenClosesAsync("with the new certificate", Bound);
         await before.AssertEchoesThenClosesAsync("on the tunnel opened before the reload", Bound);
     }

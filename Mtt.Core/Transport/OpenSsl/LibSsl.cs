@@ -8,7 +8,7 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// </summary>
 internal static unsafe partial class LibSsl
 {
-    private const string Library = "libssl.so.3";
+    private const string Library = OpenSslEngine.Library;
 
     // ssl.h, OpenSSL 3.0.
     public const int ErrorNone = 0;

@@ -12,8 +12,24 @@ public static partial class OpenSslEngine
     /// OpenSSL refuses stops the start instead of failing every handshake; <paramref name="description"/> is the line
     /// to log (the library's version and kTLS), or why it cannot run.
     /// </summary>
-    public static bool TryPrepare(SslStreamCertificateContext certificate, out string description)
+    public static bool TryPrepare(SslStreamCertificateContext certificate, out string description) =>
+        TryPrepare(certificate, Library, out description);
+
+    /// <summary>The library every call of the engine binds to (its LibraryImports name it; so does libcrypto's 3).</summary>
+    public const string Library = "libssl.so.3";
+
+    /// <summary>
+    /// As <see cref="TryPrepare(SslStreamCertificateContext, out string)"/>, after checking that <paramref name="library"/>
+    /// loads: the daemon's tests name a library that is not there, as on a host with only libssl 1.1.
+    /// </summary>
+    public static bool TryPrepare(SslStreamCertificateContext certificate, string library, out string description)
     {
+        if (!NativeLibrary.TryLoad(library, out IntPtr handle))
+        {
+            description = $"-tls-engine openssl cannot run: {library} is not installed";
+            return false;
+        }
+        NativeLibrary.Free(handle);
         try
         {
             OpenSslContext.For(certificate);

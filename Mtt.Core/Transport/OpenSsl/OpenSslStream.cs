@@ -18,6 +18,9 @@ internal sealed class OpenSslStream : Stream
     private readonly Socket _socket;
     private readonly OpenSslSession _session;
     private readonly ShutdownRecord _shutdown;
+    // One sender at a time: the writer, or the reader sending what OpenSSL answered to a record it read. Two sends at
+    // once could interleave on the socket, and records out of order are a broken connection.
+    private readonly SemaphoreSlim _sending = new(1, 1);
 
     public OpenSslStream(Socket socket, OpenSslSession session, ShutdownRecord shutdown)
     {
@@ -35,6 +38,7 @@ internal sealed class OpenSslStream : Stream
     public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         var outcome = _session.Read(destination.Span, out int count, out string? error);
+        SendAnswers();
         return outcome switch
         {
             ReadOutcome.Data => ValueTask.FromResult(count),
@@ -79,6 +83,7 @@ internal sealed class OpenSslStream : Stream
                 throw new IOException(e.Message, e);
             }
             var outcome = _session.Read(destination.Span, out int count, out string? error);
+            SendAnswers();
             switch (outcome)
             {
                 case ReadOutcome.Data:
@@ -94,9 +99,47 @@ internal sealed class OpenSslStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
         source.IsEmpty ? default : EncryptAndSendAsync(source, cancellationToken);
 
+    /// <summary>
+    /// Sends what OpenSSL wrote while reading (a KeyUpdate answer, the no_renegotiation alert to a TLS 1.2 client asking
+    /// to renegotiate, which waits for it) unless a write is under way, which sends it with its own records. Not
+    /// awaited: a reader must not wait for the client to make room for its answer.
+    /// </summary>
+    private void SendAnswers()
+    {
+        if (_session.PendingOutput > 0 && _sending.Wait(0)) _ = SendAnswersAsync();
+    }
+
+    private async Task SendAnswersAsync()
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
+        try
+        {
+            int length;
+            while ((length = _session.TakeOutput(buffer)) > 0)
+                await _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The connection is ending; the relay's own read or write reports why.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            Released();
+        }
+    }
+
+    // A reader that found the sender busy left its answer to it: look again once the sender is gone.
+    private void Released()
+    {
+        _sending.Release();
+        SendAnswers();
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask EncryptAndSendAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
     {
+        await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
         try
         {
@@ -122,6 +165,7 @@ internal sealed class OpenSslStream : Stream
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            Released();
         }
     }
 
