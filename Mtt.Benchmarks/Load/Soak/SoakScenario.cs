@@ -35,7 +35,7 @@ internal static class SoakScenario
         try
         {
             using var smux = new TunnelClients(new Uri($"wss://127.0.0.1:{server.TunnelPort}{TunnelServerTarget.UserPath}"), options.ChunkSize, smuxOptions);
-            byte[] hello = await ClientHelloCapture.CaptureAsync().ConfigureAwait(false);
+            byte[] hello = await Mtt.Tests.Support.CapturedClientHello.CaptureAsync().ConfigureAwait(false);
             int pid = server.Process.Pid;
             Progress.Write($"soak of {duration} against mtt-mu-server pid {pid} ({string.Join(' ', options.ServerArguments)}), {options.Concurrency} hostile workers");
             // Settle first, so the descriptor baseline holds the runtime's own descriptors, not a cold start's.
