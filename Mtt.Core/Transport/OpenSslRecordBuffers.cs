@@ -14,7 +14,8 @@ namespace Mtt.Core.Transport;
 /// </summary>
 internal static partial class OpenSslRecordBuffers
 {
-    private const string LibSsl = "libssl.so.3";
+    // The libssl .NET loads too; its name is kept in one place, with the engine.
+    private const string LibSsl = OpenSsl.OpenSslEngine.Library;
 
     // SSL_set_mode and SSL_get_mode are macros over SSL_ctrl (ssl.h).
     private const int CtrlMode = 33;

@@ -12,7 +12,8 @@ namespace Mtt.Core.Transport;
 /// </summary>
 internal static partial class SslStreamTickets
 {
-    private const string LibSsl = "libssl.so.3";
+    // The libssl .NET loads too; its name is kept in one place, with the engine.
+    private const string LibSsl = OpenSsl.OpenSslEngine.Library;
 
     // Same as OpenSsl.OpenSslContext's.
     private const nuint TicketsPerHandshake = 1;

@@ -5,7 +5,8 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// <summary>The libcrypto 3 entry points the OpenSSL engine calls: memory BIOs, DER decoding, the error queue.</summary>
 internal static unsafe partial class LibCrypto
 {
-    private const string Library = "libcrypto.so.3";
+    /// <summary>The libcrypto of <see cref="OpenSslEngine.Library"/>; every libcrypto LibraryImport of the engine names it.</summary>
+    public const string Library = "libcrypto.so.3";
 
     public const int BioControlPending = 10;
 

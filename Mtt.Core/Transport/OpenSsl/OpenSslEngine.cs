@@ -43,6 +43,6 @@ public static partial class OpenSslEngine
         }
     }
 
-    [LibraryImport("libcrypto.so.3", EntryPoint = "OpenSSL_version")]
+    [LibraryImport(LibCrypto.Library, EntryPoint = "OpenSSL_version")]
     private static partial IntPtr Version(int type);
 }

@@ -69,7 +69,7 @@ internal static unsafe partial class SendBio
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static long Control(IntPtr bio, int command, long number, IntPtr pointer) => command == ControlFlush ? 1 : 0;
 
-    private const string Library = "libcrypto.so.3";
+    private const string Library = LibCrypto.Library;
 
     [LibraryImport(Library, EntryPoint = "BIO_get_new_index")]
     private static partial int BioGetNewIndex();
