@@ -5,7 +5,7 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// application traffic secrets, how many records the server already sent under its secret (the session tickets), and
 /// the client's bytes OpenSSL received but did not read. With these the SSL object can go.
 /// </summary>
-internal sealed class HandOff(CipherSuite suite, byte[] clientSecret, byte[] serverSecret, ulong serverSequence, byte[] unread, string applicationProtocol)
+internal sealed class HandOff(CipherSuite suite, byte[] clientSecret, byte[] serverSecret, ulong serverSequence, byte[] unread)
 {
     public CipherSuite Suite { get; } = suite;
 
@@ -16,6 +16,4 @@ internal sealed class HandOff(CipherSuite suite, byte[] clientSecret, byte[] ser
     public ulong ServerSequence { get; } = serverSequence;
 
     public byte[] Unread { get; } = unread;
-
-    public string ApplicationProtocol { get; } = applicationProtocol;
 }

@@ -90,7 +90,7 @@ internal sealed unsafe partial class OpenSslSession
         // What this last step wrote (the session tickets) is all under the server's application secret.
         if (!CountRecords(LibCrypto.MemoryData(_target->Overflow), out ulong sent)) return null;
         var unread = LibCrypto.MemoryData(_readBio).ToArray();
-        return new HandOff(suite, _clientSecret, _serverSecret, sent, unread, ApplicationProtocolUnderLock());
+        return new HandOff(suite, _clientSecret, _serverSecret, sent, unread);
     }
 
     private static bool CountRecords(ReadOnlySpan<byte> output, out ulong records)

@@ -131,16 +131,15 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
     {
         get
         {
-            lock (_lock) return _disposed ? "" : ApplicationProtocolUnderLock();
+            lock (_lock)
+            {
+                if (_disposed) return "";
+                byte* data;
+                uint length;
+                LibSsl.GetAlpnSelected(_ssl, &data, &length);
+                return length == 0 ? "" : System.Text.Encoding.ASCII.GetString(data, (int)length);
+            }
         }
-    }
-
-    private string ApplicationProtocolUnderLock()
-    {
-        byte* data;
-        uint length;
-        LibSsl.GetAlpnSelected(_ssl, &data, &length);
-        return length == 0 ? "" : System.Text.Encoding.ASCII.GetString(data, (int)length);
     }
 
     /// <summary>

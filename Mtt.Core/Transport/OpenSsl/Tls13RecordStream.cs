@@ -37,7 +37,6 @@ internal sealed partial class Tls13RecordStream : Stream
         _socket = socket;
         _shutdown = shutdown;
         _recordsPerKey = recordsPerKey;
-        ApplicationProtocol = handOff.ApplicationProtocol;
         _read = new RecordProtection(handOff.Suite, handOff.ClientSecret, sequence: 0);
         _write = new RecordProtection(handOff.Suite, handOff.ServerSecret, handOff.ServerSequence);
         if (handOff.Unread.Length > 0)
@@ -51,9 +50,6 @@ internal sealed partial class Tls13RecordStream : Stream
 
     /// <summary>Record layers made and not yet disposed, in the whole process; for the test that no connection leaks one.</summary>
     internal static int Live => Volatile.Read(ref s_live);
-
-    /// <summary>The ALPN protocol chosen in the handshake, empty when none.</summary>
-    public string ApplicationProtocol { get; }
 
     public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
@@ -232,10 +228,9 @@ internal sealed partial class Tls13RecordStream : Stream
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             // The keys go now (a read or write still running fails with ObjectDisposedException, reported as the
-            // end); the receive buffer is left to the collector, since a read may still be using it.
+            // end); a receive buffer still held is left to the collector, since a read may still be using it.
             _read.Dispose();
             _write.Dispose();
-            _received = null;
             Interlocked.Decrement(ref s_live);
         }
         base.Dispose(disposing);
