@@ -25,7 +25,7 @@ public sealed class Tls13RecordLayerTests
     [Fact]
     public async Task Tls13Client_GetsTheRecordLayer_AndEveryByteBackWhateverTheWriteSizes()
     {
-        await using var pair = await TlsPair.OpenAsync();
+        await using var pair = await RecordLayerPair.OpenAsync();
         Assert.IsType<Tls13RecordStream>(pair.Server);
         Assert.Equal(SslProtocols.Tls13, pair.Client.SslProtocol);
         var echo = pair.EchoAsync();
@@ -46,9 +46,32 @@ public sealed class Tls13RecordLayerTests
     }
 
     [Fact]
+    public async Task DataArrivingWithTheClientsFinished_IsReadByTheRecordLayer()
+    {
+        // The client's Finished and its first record reach the server in one segment, as a browser's request often
+        // does: OpenSSL received the record but must not have read it, and the record layer starts with it.
+        await using var listener = new RecordLayerListener();
+        using var clientSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await clientSocket.ConnectAsync(IPAddress.Loopback, listener.Port);
+        var serverSide = listener.AcceptAsync();
+        var holding = new HoldingStream(new NetworkStream(clientSocket, ownsSocket: false));
+        await using var client = new SslStream(holding);
+        await client.AuthenticateAsClientAsync(TlsClients.Pinned(listener.Certificate, SslProtocols.Tls13)).WaitAsync(Bound);
+        byte[] sent = "sent with the Finished"u8.ToArray();
+        await client.WriteAsync(sent).AsTask().WaitAsync(Bound);
+        await holding.ReleaseAsync();
+
+        await using var server = await serverSide.WaitAsync(Bound);
+        Assert.IsType<Tls13RecordStream>(server);
+        byte[] received = new byte[sent.Length];
+        await server.ReadExactlyAsync(received).AsTask().WaitAsync(Bound);
+        Assert.Equal(sent, received);
+    }
+
+    [Fact]
     public async Task Tls12Client_StaysWithOpenSslsRecordLayer()
     {
-        await using var pair = await TlsPair.OpenAsync(SslProtocols.Tls12);
+        await using var pair = await RecordLayerPair.OpenAsync(SslProtocols.Tls12);
         Assert.IsType<OpenSslStream>(pair.Server);
         var echo = pair.EchoAsync();
         byte[] sent = "over TLS 1.2"u8.ToArray();
@@ -62,7 +85,7 @@ public sealed class Tls13RecordLayerTests
     public async Task ServerKey_ProtectsOnlyItsShareOfRecords_ThenTheClientReadsOnUnderTheNext()
     {
         // Three records per key: 40 records of echo cross a dozen KeyUpdates the client must follow.
-        await using var pair = await TlsPair.OpenAsync(recordsPerKey: 3);
+        await using var pair = await RecordLayerPair.OpenAsync(recordsPerKey: 3);
         var echo = pair.EchoAsync();
         byte[] sent = new byte[40 * 16 * 1024];
         new Random(3).NextBytes(sent);
@@ -80,7 +103,7 @@ public sealed class Tls13RecordLayerTests
     public async Task ClientKeyUpdate_IsFollowed_AndAnsweredWhenAskedFor(string command, bool requested)
     {
         // OpenSSL's own client: its k command updates its key, K also asks the server to update its own.
-        await using var server = await TlsPair.ListenAsync();
+        await using var server = await RecordLayerPair.ListenAsync();
         var info = new ProcessStartInfo("openssl")
         {
             RedirectStandardInput = true,
@@ -105,7 +128,7 @@ public sealed class Tls13RecordLayerTests
             client.BeginErrorReadLine();
             await using var accepted = await server.AcceptAsync().WaitAsync(Bound);
             Assert.IsType<Tls13RecordStream>(accepted);
-            var echo = TlsPair.Echo(accepted);
+            var echo = RecordLayerPair.Echo(accepted);
 
             await client.StandardInput.WriteLineAsync("before the update");
             await lines.WaitForAsync("before the update").WaitAsync(Bound);
@@ -128,7 +151,7 @@ public sealed class Tls13RecordLayerTests
     [Fact]
     public async Task ForgedRecord_EndsTheConnection_WithBadRecordMac()
     {
-        await using var pair = await TlsPair.OpenAsync();
+        await using var pair = await RecordLayerPair.OpenAsync();
         var echo = pair.EchoAsync();
         // A record whose tag cannot match: the header of a 40-byte record, then 40 bytes of noise.
         byte[] forged = new byte[5 + 40];
@@ -150,131 +173,12 @@ public sealed class Tls13RecordLayerTests
     [InlineData(23, 16, "a record of 16 bytes")]
     public async Task MalformedRecordHeader_EndsTheConnection_BeforeAnythingIsBuffered(byte type, int length, string reason)
     {
-        await using var pair = await TlsPair.OpenAsync();
+        await using var pair = await RecordLayerPair.OpenAsync();
         var echo = pair.EchoAsync();
         byte[] header = [type, 3, 3, (byte)(length >> 8), (byte)length];
         await pair.ClientSocket.SendAsync(header);
 
         var failure = await Assert.ThrowsAsync<IOException>(() => echo.WaitAsync(Bound));
         Assert.Contains(reason, failure.Message);
-    }
-
-    /// <summary>A loopback listener whose connections get the engine's server end.</summary>
-    private sealed class TlsListener : IAsyncDisposable
-    {
-        private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-
-        public TlsListener()
-        {
-            Certificate = SelfSignedCertificate.Create("localhost");
-            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            _listener.Listen();
-        }
-
-        public X509Certificate2 Certificate { get; }
-
-        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
-
-        public async Task<Stream> AcceptAsync(ulong recordsPerKey = Tls13RecordStream.DefaultRecordsPerKey)
-        {
-            var context = SslStreamCertificateContext.Create(Certificate, additionalCertificates: null, offline: true);
-            var accepted = await _listener.AcceptAsync();
-            return await OpenSslHandshake.AcceptAsync(accepted, context, handshakeSlots: null, new ShutdownRecord(), CancellationToken.None, recordsPerKey);
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            _listener.Dispose();
-            Certificate.Dispose();
-            return default;
-        }
-    }
-
-    /// <summary>An SslStream client on loopback, and the engine's server end of the same connection.</summary>
-    private sealed class TlsPair : IAsyncDisposable
-    {
-        private readonly TlsListener _listener;
-
-        private TlsPair(TlsListener listener, Socket clientSocket, SslStream client, Stream server)
-        {
-            _listener = listener;
-            ClientSocket = clientSocket;
-            Client = client;
-            Server = server;
-        }
-
-        public Socket ClientSocket { get; }
-
-        public SslStream Client { get; }
-
-        public Stream Server { get; }
-
-        public static Task<TlsListener> ListenAsync() => Task.FromResult(new TlsListener());
-
-        public static async Task<TlsPair> OpenAsync(SslProtocols protocols = SslProtocols.None, ulong recordsPerKey = Tls13RecordStream.DefaultRecordsPerKey)
-        {
-            var listener = new TlsListener();
-            var clientSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await clientSocket.ConnectAsync(IPAddress.Loopback, listener.Port);
-            var serverSide = listener.AcceptAsync(recordsPerKey);
-            var client = new SslStream(new NetworkStream(clientSocket, ownsSocket: false));
-            await client.AuthenticateAsClientAsync(TlsClients.Pinned(listener.Certificate, protocols)).WaitAsync(Bound);
-            return new TlsPair(listener, clientSocket, client, await serverSide.WaitAsync(Bound));
-        }
-
-        /// <summary>The server writes back what it reads until the client's end; the bytes echoed.</summary>
-        public Task<long> EchoAsync() => Echo(Server);
-
-        public static Task<long> Echo(Stream server) => Task.Run(async () =>
-        {
-            byte[] buffer = new byte[64 * 1024];
-            long total = 0;
-            while (true)
-            {
-                // As the pipes read: a zero-byte read first, then one with a buffer.
-                _ = await server.ReadAsync(Memory<byte>.Empty);
-                int read = await server.ReadAsync(buffer);
-                if (read == 0) return total;
-                await server.WriteAsync(buffer.AsMemory(0, read));
-                total += read;
-            }
-        });
-
-        public async ValueTask DisposeAsync()
-        {
-            await Server.DisposeAsync();
-            await Client.DisposeAsync();
-            ClientSocket.Dispose();
-            await _listener.DisposeAsync();
-        }
-    }
-
-    /// <summary>Lines a process prints, awaited by their text.</summary>
-    private sealed class LineWaiter
-    {
-        private readonly Lock _lock = new();
-        private readonly List<string> _seen = [];
-        private readonly List<(string Text, TaskCompletionSource Seen)> _waiting = [];
-
-        public void Add(string? line)
-        {
-            if (line is null) return;
-            lock (_lock)
-            {
-                _seen.Add(line);
-                foreach (var waiter in _waiting.Where(w => w.Text == line)) waiter.Seen.TrySetResult();
-            }
-        }
-
-        public Task WaitForAsync(string text)
-        {
-            lock (_lock)
-            {
-                if (_seen.Contains(text)) return Task.CompletedTask;
-                var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _waiting.Add((text, seen));
-                return seen.Task;
-            }
-        }
     }
 }
