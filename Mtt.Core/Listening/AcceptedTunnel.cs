@@ -26,7 +26,7 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         };
         HandshakeResponse.WriteAccept(transport.Output, request.WebSocketKey!, request.OfferedSubprotocol);
         // The 101 is flushed by the tunnel's or the session's own method: an idle tunnel holds the state machine of
-        // every async method on its way for its life, so one method here, not two (~170 B per tunnel).
+        // every async method on its way for its life, so one method here, not two (~150 B per tunnel).
         return mux ? RunSmuxSessionAsync(transport, route, serverStopping) : RunPlainTunnelAsync(transport, route, serverStopping);
     }
 

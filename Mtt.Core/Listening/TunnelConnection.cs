@@ -61,7 +61,7 @@ internal sealed class TunnelConnection
             // On the options' clock, so that tests can drive it. Disposed as the handshake ends, not with the tunnel: an
             // idle tunnel would otherwise keep a timer, two sources and a registration on serverStopping for its life.
             // Dropped then too: this method's state machine lives as long as the tunnel, and a disposed source it still
-            // referenced would keep its timer, its registrations and their nodes (~0.5 KiB) for the tunnel's life.
+            // referenced would keep its timer, its registrations and their nodes (~0.4 KiB) for the tunnel's life.
             CancellationTokenSource? handshakeDeadline = new(_options.HandshakeTimeout, _options.Time);
             CancellationTokenSource? handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, handshakeDeadline.Token);
 

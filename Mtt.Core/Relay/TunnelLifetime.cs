@@ -29,8 +29,9 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     // client is let finish for the grace period: cut short, it would leave half a frame on the wire and no
     // close frame could follow it.
     private readonly CancellationTokenSource _stop = new();
-    // Made without a clock: a source made on a TimeProvider makes its timer at once (it has nowhere else to keep the
-    // clock), and an idle tunnel would hold it for its life. The grace's timer is made when the tunnel stops.
+    // Made without a clock: a source made on a TimeProvider other than the system's makes its timer at once (it has
+    // nowhere else to keep the clock), and an idle tunnel would hold it for its life. The grace's timer is made when
+    // the tunnel stops, on the lifetime's clock, whichever it is.
     private readonly CancellationTokenSource _abortClientWrites = new();
     private ITimer? _timer;
     private ITimer? _graceTimer;
