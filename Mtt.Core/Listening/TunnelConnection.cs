@@ -24,16 +24,21 @@ internal sealed class TunnelConnection
     private readonly SemaphoreSlim? _handshakeSlots;
     private readonly PendingConnections? _pending;
     private readonly ConnectionPeer _peer;
-    private readonly UpgradeAdmission _admission;
+    private readonly RouteStore _routes;
+    // The listener's count of connections, told once this one has ended.
+    private readonly Action? _ended;
     // What this connection counts against in _pending while it is in its handshake; null once it no longer does.
     private IPAddress? _pendingKey;
 
     /// <param name="handshakeSlots">Shared by the listener's connections: one slot per TLS handshake being computed (<see cref="TunnelServerOptions.MaxHandshakes"/>).</param>
     /// <param name="pending">Shared by the listener's connections: <see cref="TunnelServerOptions.MaxPendingPerAddress"/>.</param>
     /// <param name="pendingKey">Where the listener counted this connection in <paramref name="pending"/> at accept, if it did.</param>
+    /// <param name="ended">Called once, as the connection has ended and its socket is closed.</param>
     public TunnelConnection(Socket socket, TunnelServerOptions options, RouteStore routes, ILogger log, ServerMetrics metrics,
-        SemaphoreSlim? handshakeSlots = null, PendingConnections? pending = null, IPAddress? pendingKey = null)
+        SemaphoreSlim? handshakeSlots = null, PendingConnections? pending = null, IPAddress? pendingKey = null, Action? ended = null)
     {
+        _ended = ended;
+        _routes = routes;
         _handshakeSlots = handshakeSlots;
         _pending = pending;
         _pendingKey = pendingKey;
@@ -42,18 +47,23 @@ internal sealed class TunnelConnection
         _options = options;
         _log = log;
         _peer = new ConnectionPeer(socket, log);
-        _admission = new UpgradeAdmission(options, routes, log, metrics);
     }
 
+    /// <summary>Runs the connection to its end; returns at its first wait, so the accept loop that calls it is free at once.</summary>
     public async Task RunAsync(CancellationToken serverStopping)
     {
         SocketTransport? transport = null;
         try
         {
+            // Off the accept loop at once: whatever this connection does next, the loop is free. Here, not in a method of
+            // the listener's around this one: an idle tunnel holds the state machine of each async method on its way.
+            await Task.Yield();
             // On the options' clock, so that tests can drive it. Disposed as the handshake ends, not with the tunnel: an
             // idle tunnel would otherwise keep a timer, two sources and a registration on serverStopping for its life.
-            var handshakeDeadline = new CancellationTokenSource(_options.HandshakeTimeout, _options.Time);
-            var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, handshakeDeadline.Token);
+            // Dropped then too: this method's state machine lives as long as the tunnel, and a disposed source it still
+            // referenced would keep its timer, its registrations and their nodes (~0.4 KiB) for the tunnel's life.
+            CancellationTokenSource? handshakeDeadline = new(_options.HandshakeTimeout, _options.Time);
+            CancellationTokenSource? handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, handshakeDeadline.Token);
 
             (UpgradeRequest Request, Route Route)? accepted;
             try
@@ -73,7 +83,8 @@ internal sealed class TunnelConnection
                     : _options.TlsEngine == TlsEngine.OpenSsl
                         ? await SocketTransport.CreateOpenSslAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false)
                         : await SocketTransport.CreateTlsAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false);
-                accepted = await _admission.ReadAsync(transport, _peer, handshakeTimeout.Token).ConfigureAwait(false);
+                // Made for the handshake alone: an idle tunnel does not keep it.
+                accepted = await new UpgradeAdmission(_options, _routes, _log, _metrics).ReadAsync(transport, _peer, handshakeTimeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !serverStopping.IsCancellationRequested)
             {
@@ -98,18 +109,25 @@ internal sealed class TunnelConnection
                 LeavePending();
                 handshakeTimeout.Dispose();
                 handshakeDeadline.Dispose();
+                handshakeTimeout = null;
+                handshakeDeadline = null;
             }
 
             if (accepted is not { } upgrade) return;
+            // The request is needed for the 101 only: the tunnel's life keeps the route, not the request's strings.
+            accepted = null;
+            var route = upgrade.Route;
             // Admitted against the user's limits with this address: it leaves with the same one.
             var admittedAs = _peer.Client?.Address;
             try
             {
-                await new AcceptedTunnel(_options, _log, _metrics, _peer).RunAsync(transport, upgrade.Request, upgrade.Route, serverStopping).ConfigureAwait(false);
+                var run = new AcceptedTunnel(_options, _log, _metrics, _peer).RunAsync(transport, upgrade.Request, route, serverStopping);
+                upgrade = default;
+                await run.ConfigureAwait(false);
             }
             finally
             {
-                upgrade.Route.State.Limiter.Leave(admittedAs);
+                route.State.Limiter.Leave(admittedAs);
             }
         }
         catch (OperationCanceledException) when (serverStopping.IsCancellationRequested)
@@ -128,9 +146,16 @@ internal sealed class TunnelConnection
         }
         finally
         {
-            LeavePending();
-            if (transport is not null) await transport.DisposeAsync().ConfigureAwait(false);
-            else _socket.Dispose();
+            try
+            {
+                LeavePending();
+                if (transport is not null) await transport.DisposeAsync().ConfigureAwait(false);
+                else _socket.Dispose();
+            }
+            finally
+            {
+                _ended?.Invoke();
+            }
         }
     }
 
