@@ -56,7 +56,8 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
                 return;
             }
 
-            RelayLog.TunnelOpened(log, peer.Display, route.Label, route.Backend);
+            // Guarded: the client's address would be formatted for a line that is not written (debug only).
+            if (log.IsEnabled(LogLevel.Debug)) RelayLog.TunnelOpened(log, peer.Display, route.Label, route.Backend);
             long started = options.Time.GetTimestamp();
             var tunnel = new WebSocketTunnel(webSocket, backend, options.IdleTimeout, options.CloseHandshakeTimeout, meter, options.Time);
             var result = await tunnel.RunAsync(serverStopping).ConfigureAwait(false);
@@ -99,7 +100,7 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
             // One header for the session: every stream comes from the same client connection.
             var proxyHeader = ProxyHeaderWriter.Create(options.SendProxy, peer.Client, peer.Local);
             var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(backend, proxyHeader, dialTimeout, time, token), sessionOptions, log, peer.Display, backend.ToString(), meter);
-            MuxLog.SessionOpened(log, peer.Display, route.Label, route.Backend);
+            if (log.IsEnabled(LogLevel.Debug)) MuxLog.SessionOpened(log, peer.Display, route.Label, route.Backend);
             long started = time.GetTimestamp();
             var result = await session.RunAsync(serverStopping).ConfigureAwait(false);
             await webSocket.DrainUntilCloseAsync(options.CloseHandshakeTimeout, time).ConfigureAwait(false);

@@ -58,38 +58,51 @@ internal sealed class TunnelConnection
             // Off the accept loop at once: whatever this connection does next, the loop is free. Here, not in a method of
             // the listener's around this one: an idle tunnel holds the state machine of each async method on its way.
             await Task.Yield();
-            // On the options' clock, so that tests can drive it. Disposed as the handshake ends, not with the tunnel: an
-            // idle tunnel would otherwise keep a timer, two sources and a registration on serverStopping for its life.
-            // Dropped then too: this method's state machine lives as long as the tunnel, and a disposed source it still
-            // referenced would keep its timer, its registrations and their nodes (~0.4 KiB) for the tunnel's life.
-            CancellationTokenSource? handshakeDeadline = new(_options.HandshakeTimeout, _options.Time);
-            CancellationTokenSource? handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(serverStopping, handshakeDeadline.Token);
+            // One deadline for the whole opening, on the options' clock (tests drive it): the first-byte timeout while no
+            // byte has come, then what is left of the handshake timeout. One source, one timer and one registration on the
+            // server's stop per connection, where a source per timeout, each linked with the stop, cost four sources, two
+            // timers and four registrations. Disposed as the handshake ends, not with the tunnel: an idle tunnel would otherwise keep them;
+            // and dropped then, since this method's state machine lives as long as the tunnel and a disposed source it still
+            // referenced would keep its timer and registrations (~0.4 KiB) for the tunnel's life.
+            var time = _options.Time;
+            long opened = time.GetTimestamp();
+            bool firstByteFirst = _options.FirstByteTimeout < _options.HandshakeTimeout;
+            CancellationTokenSource? deadline = new(firstByteFirst ? _options.FirstByteTimeout : _options.HandshakeTimeout, time);
+            var stopping = serverStopping.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), deadline);
+            bool awaitingFirstByte = true;
 
             (UpgradeRequest Request, Route Route)? accepted;
             try
             {
-                if (!await FirstByte.WaitAsync(_socket, _options.FirstByteTimeout, _options.Time, handshakeTimeout.Token).ConfigureAwait(false))
-                {
-                    _metrics.HandshakeRefused(HandshakeRefusal.FirstByteTimeout);
-                    ListeningLog.FirstByteTimedOut(_log, _peer.Display, _options.FirstByteTimeout.TotalSeconds);
-                    return;
-                }
+                await FirstByte.WaitAsync(_socket, deadline.Token).ConfigureAwait(false);
+                // Fired between the byte's arrival and here: it came at the deadline, which counts as not in time.
+                deadline.Token.ThrowIfCancellationRequested();
+                awaitingFirstByte = false;
+                if (firstByteFirst) deadline.CancelAfter(RemainingOf(_options.HandshakeTimeout, time.GetElapsedTime(opened)));
                 // Section 2 of the PROXY protocol spec: nothing of the connection is processed before a whole valid header.
-                if (_options.RequireProxyHeader && !await ReadProxyHeaderAsync(handshakeTimeout.Token).ConfigureAwait(false)) return;
+                if (_options.RequireProxyHeader && !await ReadProxyHeaderAsync(deadline.Token).ConfigureAwait(false)) return;
                 // A slot is held only while TLS records are being computed on, never while waiting for the client; waiting
                 // for one counts against the handshake timeout. A plain head takes none: its parse is synchronous and
                 // bounded (8 KiB), so no more of them run at once than there are threads, and a slot would only add a wait.
                 transport = _options.Certificate is not { } certificate ? SocketTransport.CreatePlain(_socket)
                     : _options.TlsEngine == TlsEngine.OpenSsl
-                        ? await SocketTransport.CreateOpenSslAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false)
-                        : await SocketTransport.CreateTlsAsync(_socket, certificate.Current, _handshakeSlots, handshakeTimeout.Token).ConfigureAwait(false);
+                        ? await SocketTransport.CreateOpenSslAsync(_socket, certificate.Current, _handshakeSlots, deadline.Token).ConfigureAwait(false)
+                        : await SocketTransport.CreateTlsAsync(_socket, certificate.Current, _handshakeSlots, deadline.Token).ConfigureAwait(false);
                 // Made for the handshake alone: an idle tunnel does not keep it.
-                accepted = await new UpgradeAdmission(_options, _routes, _log, _metrics).ReadAsync(transport, _peer, handshakeTimeout.Token).ConfigureAwait(false);
+                accepted = await new UpgradeAdmission(_options, _routes, _log, _metrics).ReadAsync(transport, _peer, deadline.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (handshakeTimeout.IsCancellationRequested && !serverStopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !serverStopping.IsCancellationRequested)
             {
-                _metrics.HandshakeRefused(HandshakeRefusal.Timeout);
-                ListeningLog.HandshakeTimedOut(_log, _peer.Display, _options.HandshakeTimeout.TotalSeconds);
+                if (awaitingFirstByte && firstByteFirst)
+                {
+                    _metrics.HandshakeRefused(HandshakeRefusal.FirstByteTimeout);
+                    ListeningLog.FirstByteTimedOut(_log, _peer.Display, _options.FirstByteTimeout.TotalSeconds);
+                }
+                else
+                {
+                    _metrics.HandshakeRefused(HandshakeRefusal.Timeout);
+                    ListeningLog.HandshakeTimedOut(_log, _peer.Display, _options.HandshakeTimeout.TotalSeconds);
+                }
                 return;
             }
             catch (AuthenticationException e)
@@ -107,10 +120,11 @@ internal sealed class TunnelConnection
             {
                 // A tunnel from here on, or closing: either way no longer in its handshake.
                 LeavePending();
-                handshakeTimeout.Dispose();
-                handshakeDeadline.Dispose();
-                handshakeTimeout = null;
-                handshakeDeadline = null;
+                // The registration first: once its Dispose returns, the server's stop cannot cancel a disposed source.
+                stopping.Dispose();
+                deadline.Dispose();
+                stopping = default;
+                deadline = null;
             }
 
             if (accepted is not { } upgrade) return;
@@ -158,6 +172,9 @@ internal sealed class TunnelConnection
             }
         }
     }
+
+    // What is left of the handshake timeout once the first byte came; never negative (a zero delay fires at once).
+    private static TimeSpan RemainingOf(TimeSpan timeout, TimeSpan elapsed) => timeout > elapsed ? timeout - elapsed : TimeSpan.Zero;
 
     private void LeavePending()
     {
