@@ -43,8 +43,7 @@ internal sealed class LoadOptions
           --duration d           churn: measure for d (e.g. 20s, 500ms, 2m) instead of a count of connections
           --concurrency n        churn: workers opening connections at once (default 32)
           --warmup-connections n churn: connections through each process once before measuring, for the JIT (default 4000);
-                                 idle: tunnels (sessions) opened, echoed through and closed one after another before "before"
-                                 is read (default 200; 1 for the single warm-up tunnel of figures before 2026-12-01 18:00)
+                                 idle: served one at a time before "before" is read (default 200; 1: the one tunnel of earlier figures)
           --message size         churn/latency: bytes echoed per message (default 64)
           --round-trips n        latency: round trips per connection per measurement (default 5000)
           --rate r               latency: round trips per second in all, spread over the connections (default: back to back)
@@ -77,8 +76,7 @@ internal sealed class LoadOptions
     // Longer than the server's 10 s handshake timeout, so that its drops and the attacker's reconnects are measured too.
     private static readonly TimeSpan DefaultAttackDuration = TimeSpan.FromSeconds(15);
     private const int DefaultAttackWarmupConnections = 50;
-    // Enough for the per-connection path to be compiled at its final tier (30 calls at tier 0, 30 instrumented, then
-    // tier 1) before "before" is read, as on a server that has been in service; few enough to take a few seconds.
+    // The per-connection path at its final tier (30 calls at tier 0, 30 instrumented) before "before", as in service.
     private const int DefaultIdleWarmupConnections = 200;
 
     // A latency message is one WebSocket frame and one smux frame echoed whole: at most a 16 KiB smux frame's data.
