@@ -31,14 +31,18 @@ internal sealed class RecordLayerPair : IAsyncDisposable
 
     public static Task<RecordLayerListener> ListenAsync() => Task.FromResult(new RecordLayerListener());
 
-    public static async Task<RecordLayerPair> OpenAsync(SslProtocols protocols = SslProtocols.None, ulong recordsPerKey = Tls13RecordStream.DefaultRecordsPerKey)
+    public static async Task<RecordLayerPair> OpenAsync(SslProtocols protocols = SslProtocols.None, ulong recordsPerKey = Tls13RecordStream.DefaultRecordsPerKey,
+        TlsCipherSuite? suite = null)
     {
         var listener = new RecordLayerListener();
         var clientSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await clientSocket.ConnectAsync(IPAddress.Loopback, listener.Port);
         var serverSide = listener.AcceptAsync(recordsPerKey);
         var client = new SslStream(new NetworkStream(clientSocket, ownsSocket: false));
-        await client.AuthenticateAsClientAsync(TlsClients.Pinned(listener.Certificate, protocols)).WaitAsync(TimeSpan.FromSeconds(30));
+        var options = TlsClients.Pinned(listener.Certificate, protocols);
+        // Linux (and macOS) only; the suite test checks the client got the suite it asked for.
+        if (suite is { } only && OperatingSystem.IsLinux()) options.CipherSuitesPolicy = new CipherSuitesPolicy([only]);
+        await client.AuthenticateAsClientAsync(options).WaitAsync(TimeSpan.FromSeconds(30));
         return new RecordLayerPair(listener, clientSocket, client, await serverSide.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 

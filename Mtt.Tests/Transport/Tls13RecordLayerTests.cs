@@ -45,6 +45,24 @@ public sealed class Tls13RecordLayerTests
         Assert.True(await echo.WaitAsync(Bound) > 0);
     }
 
+    [Theory]
+    [InlineData(TlsCipherSuite.TLS_AES_128_GCM_SHA256)]
+    [InlineData(TlsCipherSuite.TLS_AES_256_GCM_SHA384)]
+    [InlineData(TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256)]
+    public async Task EverySuiteAClientMayChoose_IsProtectedByTheRecordLayer(TlsCipherSuite suite)
+    {
+        await using var pair = await RecordLayerPair.OpenAsync(suite: suite);
+        Assert.IsType<Tls13RecordStream>(pair.Server);
+        Assert.Equal(suite, pair.Client.NegotiatedCipherSuite);
+        var echo = pair.EchoAsync();
+        byte[] sent = new byte[100_000];
+        new Random((int)suite).NextBytes(sent);
+        await pair.Client.WriteAsync(sent).AsTask().WaitAsync(Bound);
+        byte[] received = new byte[sent.Length];
+        await pair.Client.ReadExactlyAsync(received).AsTask().WaitAsync(Bound);
+        Assert.Equal(sent, received);
+    }
+
     [Fact]
     public async Task DataArrivingWithTheClientsFinished_IsReadByTheRecordLayer()
     {

@@ -67,6 +67,7 @@ internal sealed partial class Tls13RecordStream
         }
         catch (ObjectDisposedException)
         {
+            // Disposed by the transport while this read ran: the connection is over.
             return Fail(0, "the connection was closed");
         }
         if (!authentic) return Fail(TlsAlert.BadRecordMac, "a record failed authentication");
@@ -143,9 +144,7 @@ internal sealed partial class Tls13RecordStream
         into[1] = 3;
         into[2] = 3;
         BinaryPrimitives.WriteUInt16BigEndian(into[3..], (ushort)length);
-        content.CopyTo(into[HeaderLength..]);
-        into[HeaderLength + content.Length] = contentType;
-        _write.Seal(into[..HeaderLength], into.Slice(HeaderLength, innerLength), into.Slice(HeaderLength + innerLength, RecordProtection.TagLength));
+        _write.Seal(into[..HeaderLength], content, contentType, into.Slice(HeaderLength, innerLength), into.Slice(HeaderLength + innerLength, RecordProtection.TagLength));
         return HeaderLength + length;
     }
 }

@@ -37,8 +37,8 @@ internal sealed partial class Tls13RecordStream : Stream
         _socket = socket;
         _shutdown = shutdown;
         _recordsPerKey = recordsPerKey;
-        _read = new RecordProtection(handOff.Suite, handOff.ClientSecret, sequence: 0);
-        _write = new RecordProtection(handOff.Suite, handOff.ServerSecret, handOff.ServerSequence);
+        _read = new RecordProtection(handOff.Suite, handOff.ClientSecret, sequence: 0, encrypt: false);
+        _write = new RecordProtection(handOff.Suite, handOff.ServerSecret, handOff.ServerSequence, encrypt: true);
         if (handOff.Unread.Length > 0)
         {
             _received = ArrayPool<byte>.Shared.Rent(Math.Max(ReceiveBufferSize, handOff.Unread.Length));
