@@ -34,6 +34,9 @@ internal sealed class SmuxDispatcher
     private int _queued;
     private int _peakQueued;
     private TaskCompletionSource? _firstStall;
+    // For tests: completes once the bytes held reach _heldWanted.
+    private TaskCompletionSource? _held;
+    private int _heldWanted;
     // A SYN read while ended streams still finishing fill the registry; opened (or refused) once one is gone.
     private uint? _waitingSyn;
     private int _streamsRefused;
@@ -67,6 +70,15 @@ internal sealed class SmuxDispatcher
             if (_keepAlive.ReadStalled) _firstStall.TrySetResult();
             return _firstStall.Task;
         }
+    }
+
+    /// <summary>For tests: completes once the client bytes held for backends at once first reach <paramref name="bytes"/>. One waiter.</summary>
+    internal Task WhenHeld(int bytes)
+    {
+        _heldWanted = bytes;
+        Volatile.Write(ref _held, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (PeakQueuedBytes >= bytes) _held!.TrySetResult();
+        return _held!.Task;
     }
 
     public SmuxProtocolError ProtocolError => _parser.Error;
@@ -160,7 +172,8 @@ internal sealed class SmuxDispatcher
                     return Step.NeedMoreData;
 
                 case SmuxParseStatus.Data:
-                    // Data for an unknown or finished stream is read and dropped, as xtaci/smux does.
+                    // Written to the backend at once, or held until it takes it; data for an unknown or finished
+                    // stream is read and dropped, as xtaci/smux does.
                     if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
                     Interlocked.Add(ref _bytesFromClient, consumed);
                     _session.Meter.FromClient(consumed);
@@ -228,6 +241,7 @@ internal sealed class SmuxDispatcher
     private void AddQueued(int count)
     {
         int queued = Interlocked.Add(ref _queued, count);
+        if (Volatile.Read(ref _held) is { } held && queued >= _heldWanted) held.TrySetResult();
         int peak = Volatile.Read(ref _peakQueued);
         while (queued > peak)
         {

@@ -77,14 +77,33 @@ internal sealed class SmuxStream
 
     public byte Version => _version;
 
-    /// <summary>Client bytes queued toward the backend and not yet written to it.</summary>
+    /// <summary>Client bytes held toward the backend: read, and not yet flushed to it.</summary>
     public int QueuedBytes => _input.QueuedBytes;
 
     /// <summary>
-    /// Queues client data for the backend; false when the stream takes no more (the client sent FIN,
-    /// or the backend is gone), and the caller drops it as smux drops data for a closed stream.
+    /// Hands client data to the backend: written and flushed at once when it can be, else held (queued, or
+    /// its flush pending) until the backend takes it. True when held, so the caller counts it against the
+    /// session's budget until <see cref="SmuxSession.OnDelivered"/>; false when delivered already, or
+    /// dropped because the stream takes no more (the client sent FIN, or the backend is gone), as smux drops
+    /// data for a closed stream.
     /// </summary>
-    public bool TryQueue(ReadOnlySpan<byte> data) => _input.TryQueue(data);
+    public bool TryQueue(ReadOnlySpan<byte> data)
+    {
+        switch (_input.Take(data))
+        {
+            case SmuxInputOutcome.Held:
+                return true;
+            case SmuxInputOutcome.Delivered:
+                // Never held, so never in the session's budget: only the client's window hears of it.
+                Consumed(data.Length);
+                return false;
+            case SmuxInputOutcome.Failed:
+                ReleaseInput();
+                return false;
+            default:
+                return false;
+        }
+    }
 
     /// <summary>The client sent FIN: it sends no more, so the backend gets end of input once the queue drains.</summary>
     public void OnClientFin()
@@ -145,6 +164,8 @@ internal sealed class SmuxStream
             }
 
             _session.OnStreamOpened(this);
+            // From here the session's reader may write to the backend itself.
+            _input.Attach(backend.Output, token);
             var upstream = CopyClientToBackendAsync(backend, token);
             var downstream = BackendToClientCopy.RunAsync(backend, new SmuxClientSink(this), _session.Meter, _session.Time, token);
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
@@ -161,6 +182,10 @@ internal sealed class SmuxStream
         }
     }
 
+    /// <summary>
+    /// The slow path of the client's bytes: finishes a flush the session's reader started and could not
+    /// finish at once, then drains what queued behind it (and what arrived before the backend was dialled).
+    /// </summary>
     private async Task CopyClientToBackendAsync(SocketTransport backend, CancellationToken token)
     {
         var queue = _input.Reader;
@@ -169,7 +194,16 @@ internal sealed class SmuxStream
         {
             while (true)
             {
+                // Returns on queued data, on the client's FIN, or cancelled by the reader when it left a flush pending.
                 var read = await queue.ReadAsync(token).ConfigureAwait(false);
+                if (_input.TryTakePendingFlush(out var pending))
+                {
+                    // Before the queue: the queue's bytes came after the pending flush's.
+                    var pendingResult = await pending.ConfigureAwait(false);
+                    int released = _input.PendingFlushDone(out int flushed);
+                    Delivered(released, flushed);
+                    if (pendingResult.IsCompleted || pendingResult.IsCanceled) return;
+                }
                 var buffer = read.Buffer;
                 if (buffer.Length > MaxBytesPerBackendFlush) buffer = buffer.Slice(0, MaxBytesPerBackendFlush);
                 if (!buffer.IsEmpty)
@@ -178,15 +212,16 @@ internal sealed class SmuxStream
                     var flush = await output.FlushAsync(token).ConfigureAwait(false);
                     int delivered = (int)buffer.Length;
                     queue.AdvanceTo(buffer.End);
-                    Delivered(delivered);
+                    Delivered(_input.Delivered(delivered), delivered);
                     if (flush.IsCompleted || flush.IsCanceled) return;
                     continue;
                 }
                 queue.AdvanceTo(buffer.End);
                 if (read.IsCompleted)
                 {
-                    // The client's FIN, after its last byte: the backend sees the end of its input.
-                    backend.ShutdownSend();
+                    // The client's FIN, after its last byte: the backend sees the end of its input. Not after a
+                    // failed write: the downstream copy tells a reset from our own half-close.
+                    if (!_input.Failed) backend.ShutdownSend();
                     return;
                 }
             }
@@ -201,6 +236,8 @@ internal sealed class SmuxStream
         finally
         {
             ReleaseInput();
+            // The reader may have left a flush pending that this loop never took: the backend outlives it.
+            await _input.AwaitUntakenFlushAsync().ConfigureAwait(false);
         }
     }
 
@@ -281,12 +318,19 @@ internal sealed class SmuxStream
         if (Interlocked.Exchange(ref _placeReleased, 1) == 0) _session.OnStreamEndedBothWays();
     }
 
-    /// <summary>Client bytes reached the backend: they leave the session's budget, and in version 2 the client may hear of it.</summary>
-    private void Delivered(int count)
+    /// <summary>
+    /// Held client bytes reached the backend: <paramref name="released"/> leave the session's budget (fewer than
+    /// <paramref name="count"/> when ReleaseInput handed them back already), and in version 2 the client may hear of it.
+    /// </summary>
+    private void Delivered(int released, int count)
     {
-        // ReleaseInput may have handed everything back already, when the backend failed meanwhile.
-        int released = _input.Delivered(count);
         if (released > 0) _session.OnDelivered(released);
+        Consumed(count);
+    }
+
+    /// <summary>Version 2: client bytes reached the backend, which the client hears of by UPD now and then.</summary>
+    private void Consumed(int count)
+    {
         if (_version == SmuxFrameHeader.Version2 && _window.Consumed(count)) _session.Sender.EnqueueUpdate(this);
     }
 
