@@ -33,9 +33,6 @@ internal sealed class SmuxStream
     /// <summary>Version 2: the window we grant each stream (<see cref="SmuxFlowWindow.ReceiveWindow"/>).</summary>
     public const int ReceiveWindow = SmuxFlowWindow.ReceiveWindow;
 
-    /// <summary>Queued client bytes copied to the backend per flush, so a copy never doubles a full window in memory.</summary>
-    private const int MaxBytesPerBackendFlush = 64 * 1024;
-
     private readonly SmuxSession _session;
     private readonly byte _version;
     private readonly SmuxStreamInput _input = new();
@@ -166,7 +163,7 @@ internal sealed class SmuxStream
             _session.OnStreamOpened(this);
             // From here the session's reader may write to the backend itself.
             _input.Attach(backend.Output, token);
-            var upstream = CopyClientToBackendAsync(backend, token);
+            var upstream = SmuxQueueDrain.RunAsync(_input, this, backend, token);
             var downstream = BackendToClientCopy.RunAsync(backend, new SmuxClientSink(this), _session.Meter, _session.Time, token);
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
             outcome = token.IsCancellationRequested ? "session ended" : "closed";
@@ -179,65 +176,6 @@ internal sealed class SmuxStream
             await _input.Reader.CompleteAsync().ConfigureAwait(false);
             _session.OnStreamEnded(this, outcome, _input.BytesFromClient, Interlocked.Read(ref _bytesToClient));
             _stop.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// The slow path of the client's bytes: finishes a flush the session's reader started and could not
-    /// finish at once, then drains what queued behind it (and what arrived before the backend was dialled).
-    /// </summary>
-    private async Task CopyClientToBackendAsync(SocketTransport backend, CancellationToken token)
-    {
-        var queue = _input.Reader;
-        var output = backend.Output;
-        try
-        {
-            while (true)
-            {
-                // Returns on queued data, on the client's FIN, or cancelled by the reader when it left a flush pending.
-                var read = await queue.ReadAsync(token).ConfigureAwait(false);
-                if (_input.TryTakePendingFlush(out var pending))
-                {
-                    // Before the queue: the queue's bytes came after the pending flush's.
-                    var pendingResult = await pending.ConfigureAwait(false);
-                    int released = _input.PendingFlushDone(out int flushed);
-                    Delivered(released, flushed);
-                    if (pendingResult.IsCompleted || pendingResult.IsCanceled) return;
-                }
-                var buffer = read.Buffer;
-                if (buffer.Length > MaxBytesPerBackendFlush) buffer = buffer.Slice(0, MaxBytesPerBackendFlush);
-                if (!buffer.IsEmpty)
-                {
-                    foreach (var segment in buffer) output.Write(segment.Span);
-                    var flush = await output.FlushAsync(token).ConfigureAwait(false);
-                    int delivered = (int)buffer.Length;
-                    queue.AdvanceTo(buffer.End);
-                    Delivered(_input.Delivered(delivered), delivered);
-                    if (flush.IsCompleted || flush.IsCanceled) return;
-                    continue;
-                }
-                queue.AdvanceTo(buffer.End);
-                if (read.IsCompleted)
-                {
-                    // The client's FIN, after its last byte: the backend sees the end of its input. Not after a
-                    // failed write: the downstream copy tells a reset from our own half-close.
-                    if (!_input.Failed) backend.ShutdownSend();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The backend reset or went away: what the client still sends on this stream is dropped.
-        }
-        finally
-        {
-            ReleaseInput();
-            // The reader may have left a flush pending that this loop never took: the backend outlives it.
-            await _input.AwaitUntakenFlushAsync().ConfigureAwait(false);
         }
     }
 
@@ -322,7 +260,7 @@ internal sealed class SmuxStream
     /// Held client bytes reached the backend: <paramref name="released"/> leave the session's budget (fewer than
     /// <paramref name="count"/> when ReleaseInput handed them back already), and in version 2 the client may hear of it.
     /// </summary>
-    private void Delivered(int released, int count)
+    internal void Delivered(int released, int count)
     {
         if (released > 0) _session.OnDelivered(released);
         Consumed(count);
@@ -335,7 +273,7 @@ internal sealed class SmuxStream
     }
 
     /// <summary>The stream takes no more client bytes; what was queued and never delivered leaves the budget.</summary>
-    private void ReleaseInput()
+    internal void ReleaseInput()
     {
         int released = _input.ReleaseAll();
         if (released > 0) _session.OnDelivered(released);
