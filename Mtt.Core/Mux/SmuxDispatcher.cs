@@ -30,6 +30,9 @@ internal sealed class SmuxDispatcher
     private readonly string _clientName;
     private readonly AsyncSignal _room = new();
     private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
+    // Streams written to since the last flush; each at most once (SmuxInputOutcome.HeldUntilFlush), so at most one
+    // per frame in the buffer, and the list stops growing at the most that ever met in one buffer.
+    private readonly List<SmuxStream> _written = new(4);
     private SmuxFrameParser _parser;
     private int _queued;
     private int _peakQueued;
@@ -149,8 +152,25 @@ internal sealed class SmuxDispatcher
         }
     }
 
-    /// <summary>Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent.</summary>
+    /// <summary>
+    /// Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent; then flushes
+    /// the backends it wrote to, once each. Bytes that reached them at once leave the budget here, so a stop for
+    /// room that they free is no stop.
+    /// </summary>
     private Step ProcessBuffered(out uint refused)
+    {
+        while (true)
+        {
+            var step = DispatchBuffered(out refused);
+            int released = 0;
+            foreach (var stream in _written) released += stream.FlushWritten();
+            _written.Clear();
+            if (released > 0) Interlocked.Add(ref _queued, -released);
+            if (released == 0 || step != Step.NeedRoom) return step;
+        }
+    }
+
+    private Step DispatchBuffered(out uint refused)
     {
         refused = 0;
         if (_waitingSyn is { } waiting && !TryOpenOrRefuse(waiting, ref refused, out var step)) return step;
@@ -174,7 +194,12 @@ internal sealed class SmuxDispatcher
                 case SmuxParseStatus.Data:
                     // Written to the backend at once, or held until it takes it; data for an unknown or finished
                     // stream is read and dropped, as xtaci/smux does.
-                    if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
+                    if (target is not null)
+                    {
+                        var outcome = target.TryQueue(input[..consumed]);
+                        if (outcome == SmuxInputOutcome.HeldUntilFlush) _written.Add(target);
+                        if (outcome is SmuxInputOutcome.Held or SmuxInputOutcome.HeldUntilFlush) AddQueued(consumed);
+                    }
                     Interlocked.Add(ref _bytesFromClient, consumed);
                     _session.Meter.FromClient(consumed);
                     _buffer.Consume(consumed);

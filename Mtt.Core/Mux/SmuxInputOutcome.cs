@@ -6,12 +6,12 @@ internal enum SmuxInputOutcome
     /// <summary>The stream takes no more (the client sent FIN, or the backend is gone): dropped, as smux drops data for a closed stream.</summary>
     Dropped,
 
-    /// <summary>Queued, or written to the backend with the flush still pending: held, and counted until the flush completes.</summary>
+    /// <summary>Held: queued, or written to the backend behind bytes the reader has still to flush.</summary>
     Held,
 
-    /// <summary>Written to the backend and flushed at once: nothing is held.</summary>
-    Delivered,
-
-    /// <summary>The write to the backend failed: dropped, and the stream takes no more.</summary>
-    Failed,
+    /// <summary>
+    /// Written to the backend, the first since the reader's last flush of this stream: held, and the reader flushes
+    /// the stream (<see cref="SmuxStreamInput.FlushWritten"/>) before it waits for anything.
+    /// </summary>
+    HeldUntilFlush,
 }

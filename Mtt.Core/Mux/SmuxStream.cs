@@ -78,34 +78,33 @@ internal sealed class SmuxStream
     public int QueuedBytes => _input.QueuedBytes;
 
     /// <summary>
-    /// Hands client data to the backend: written and flushed at once when it can be, else held (queued, or
-    /// its flush pending) until the backend takes it. True when held, so the caller counts it against the
-    /// session's budget until <see cref="SmuxSession.OnDelivered"/>; false when delivered already, or
-    /// dropped because the stream takes no more (the client sent FIN, or the backend is gone), as smux drops
-    /// data for a closed stream.
+    /// Hands client data to the backend (<see cref="SmuxStreamInput.Take"/>). Unless dropped, it is held: the
+    /// caller counts it against the session's budget until it is released, and after
+    /// <see cref="SmuxInputOutcome.HeldUntilFlush"/> calls <see cref="FlushWritten"/> before it waits for anything.
+    /// Dropped when the stream takes no more (the client sent FIN, or the backend is gone), as smux drops data
+    /// for a closed stream.
     /// </summary>
-    public bool TryQueue(ReadOnlySpan<byte> data)
+    public SmuxInputOutcome TryQueue(ReadOnlySpan<byte> data) => _input.Take(data);
+
+    /// <summary>
+    /// The session's reader flushes what it wrote to the backend: returns the bytes that reached it at once, which
+    /// leave the session's budget (the caller's own count: no wake-up); the rest stays held until its flush ends.
+    /// </summary>
+    public int FlushWritten()
     {
-        switch (_input.Take(data))
-        {
-            case SmuxInputOutcome.Held:
-                return true;
-            case SmuxInputOutcome.Delivered:
-                // Never held, so never in the session's budget: only the client's window hears of it.
-                Consumed(data.Length);
-                return false;
-            case SmuxInputOutcome.Failed:
-                ReleaseInput();
-                return false;
-            default:
-                return false;
-        }
+        int released = _input.FlushWritten(out bool failed);
+        if (failed) ReleaseInput();
+        else Consumed(released);
+        return released;
     }
 
     /// <summary>The client sent FIN: it sends no more, so the backend gets end of input once the queue drains.</summary>
     public void OnClientFin()
     {
         _clientFinished = true;
+        // What the reader wrote before the FIN goes first: the upstream loop half-closes once the queue is complete.
+        int released = FlushWritten();
+        if (released > 0) _session.OnDelivered(released);
         _input.Complete();
         _windowChanged.Set();
         // On the session's reader, before it parses the next frame: a SYN right behind this FIN finds the place free.

@@ -5,12 +5,13 @@ namespace Mtt.Core.Mux;
 
 /// <summary>
 /// The client's bytes on their way to one stream's backend. The session's reader writes them straight
-/// into the backend's writer and flushes it when it can (the backend is dialled, no flush of this stream
-/// is pending and nothing waits in the queue): one copy, and no hop to the stream's upstream loop. When it
-/// cannot, it queues them, and the stream's upstream loop finishes the pending flush and drains the queue
-/// in order. Bytes count as held (the session's budget in version 1, the stream's window in version 2)
-/// from the moment they are read until the backend's flush that carries them completes. It takes no more
-/// once the client sent FIN or the backend is gone.
+/// into the backend's writer when it can (the backend is dialled, no flush of this stream is pending and
+/// nothing waits in the queue), and flushes every stream it wrote to once it has dispatched what it read:
+/// one copy, one flush per read rather than per frame, and no hop to the stream's upstream loop. When it
+/// cannot, it queues them, and the stream's upstream loop (<see cref="SmuxQueueDrain"/>) finishes the
+/// pending flush and drains the queue in order. Bytes count as held (the session's budget in version 1,
+/// the stream's window in version 2) from the moment they are read until the backend's flush that carries
+/// them completes. It takes no more once the client sent FIN or the backend is gone.
 /// </summary>
 internal sealed class SmuxStreamInput
 {
@@ -29,6 +30,8 @@ internal sealed class SmuxStreamInput
     // A flush the reader started and could not finish at once; the upstream loop awaits it (exactly once).
     private ValueTask<FlushResult> _pendingFlush;
     private int _pendingBytes;
+    // Written to the backend by the reader and not yet flushed (it flushes before it waits for anything).
+    private int _unflushed;
     private bool _flushPending;
     private bool _flushTaken;
 
@@ -62,7 +65,7 @@ internal sealed class SmuxStreamInput
         }
     }
 
-    /// <summary>Takes client data for the backend: written and flushed at once, held (queued or being flushed), dropped, or failed.</summary>
+    /// <summary>Takes client data for the backend: written to it (held until flushed), queued (held), or dropped.</summary>
     public SmuxInputOutcome Take(ReadOnlySpan<byte> data)
     {
         lock (_lock)
@@ -70,7 +73,29 @@ internal sealed class SmuxStreamInput
             if (!_accepting) return SmuxInputOutcome.Dropped;
             _bytesFromClient += data.Length;
             if (_output is null || _flushPending || _inQueue > 0) return QueueLocked(data);
-            return WriteLocked(_output, data);
+            // The writer copies into its own pooled segments: the one copy between the reader's buffer and the socket.
+            _output.Write(data);
+            _queued += data.Length;
+            _unflushed += data.Length;
+            return _unflushed == data.Length ? SmuxInputOutcome.HeldUntilFlush : SmuxInputOutcome.Held;
+        }
+    }
+
+    /// <summary>
+    /// The reader flushes what it wrote: returns the bytes that reached the backend at once and leave the count;
+    /// a flush that cannot finish at once is handed to the upstream loop, and its bytes stay held until it does.
+    /// <paramref name="failed"/> when the backend is gone.
+    /// </summary>
+    public int FlushWritten(out bool failed)
+    {
+        lock (_lock)
+        {
+            failed = false;
+            int count = _unflushed;
+            _unflushed = 0;
+            // Released meanwhile (FIN flushed first, or the backend failed): nothing of ours to flush.
+            if (count == 0 || !_accepting || _output is null) return 0;
+            return FlushLocked(_output, count, out failed);
         }
     }
 
@@ -166,34 +191,39 @@ internal sealed class SmuxStreamInput
         return SmuxInputOutcome.Held;
     }
 
-    private SmuxInputOutcome WriteLocked(PipeWriter output, ReadOnlySpan<byte> data)
+    private int FlushLocked(PipeWriter output, int count, out bool failed)
     {
         // Under the lock, so the loop's exit (ReleaseAll, then AwaitUntakenFlushAsync) cannot slip between the
-        // write and the flush taking hold of it, and the backend is never disposed under a write.
+        // write and the flush taking hold of it, and the backend is never disposed under a flush.
+        failed = false;
         try
         {
-            output.Write(data);
             var flush = output.FlushAsync(_outputToken);
             if (!flush.IsCompleted)
             {
                 _pendingFlush = flush;
-                _pendingBytes = data.Length;
+                _pendingBytes = count;
                 _flushPending = true;
-                _queued += data.Length;
                 // Wakes the upstream loop (its read returns as cancelled) to finish the flush and deliver.
                 _pipe.Reader.CancelPendingRead();
-                return SmuxInputOutcome.Held;
+                return 0;
             }
             var result = flush.GetAwaiter().GetResult();
-            if (!result.IsCompleted && !result.IsCanceled) return SmuxInputOutcome.Delivered;
+            if (!result.IsCompleted && !result.IsCanceled)
+            {
+                int released = Math.Min(count, _queued);
+                _queued -= released;
+                return released;
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
             // The backend reset or went away: what the client still sends on this stream is dropped.
         }
+        failed = true;
         _failed = true;
         CompleteLocked();
-        return SmuxInputOutcome.Failed;
+        return 0;
     }
 
     private void CompleteLocked()
