@@ -8,7 +8,8 @@ namespace Mtt.Core.Mux;
 
 /// <summary>
 /// The read side of an <see cref="SmuxSession"/>: reads the client's WebSocket byte stream into a
-/// fixed buffer, parses smux frames and hands each to its stream: data to the stream's queue, SYN to
+/// fixed buffer, parses smux frames and hands each to its stream: data to the stream's backend (written
+/// there, and flushed before the reader waits; <see cref="SmuxStreamInput"/>), SYN to
 /// the session to open a stream (or refuse it), FIN and UPD to the stream. It stops reading while the
 /// target of the next data has no room (the session's budget in version 1, the stream's window in
 /// version 2), so what the client sends is never buffered beyond those bounds.
@@ -30,9 +31,7 @@ internal sealed class SmuxDispatcher
     private readonly string _clientName;
     private readonly AsyncSignal _room = new();
     private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
-    // Streams written to since the last flush; each at most once (SmuxInputOutcome.HeldUntilFlush), so at most one
-    // per frame in the buffer, and the list stops growing at the most that ever met in one buffer.
-    private readonly List<SmuxStream> _written = new(4);
+    private readonly SmuxWrittenStreams _written = new();
     private SmuxFrameParser _parser;
     private int _queued;
     private int _peakQueued;
@@ -111,13 +110,20 @@ internal sealed class SmuxDispatcher
                     var bucket = limiter.Upstream;
                     if (bucket is not null)
                     {
+                        FlushWritten();
                         // Not read until the user's bucket allows: TCP pushes back on the client (frame headers count too).
                         _pacer ??= new RatePacer(limiter, _time, token);
                         allowed = await _pacer.AcquireAsync(bucket, allowed).ConfigureAwait(false);
                         token.ThrowIfCancellationRequested();
                     }
-                    var received = await _client.ReceiveAsync(_buffer, allowed, token).ConfigureAwait(false);
+                    var receiving = _client.ReceiveAsync(_buffer, allowed, token);
+                    // Backends are flushed before the reader would wait, or once enough is written: while the client's
+                    // bytes keep coming, one send carries several receives, as the old upstream loop's did.
+                    if (!receiving.IsCompleted || _written.Bytes >= SmuxWrittenStreams.MaxBytesBeforeFlush) FlushWritten();
+                    var received = await receiving.ConfigureAwait(false);
                     bucket?.Return(allowed - received.Bytes);
+                    // The client is gone or done: what it sent before still goes out.
+                    if (received.Status != ReceiveStatus.Data) FlushWritten();
                     switch (received.Status)
                     {
                         case ReceiveStatus.Data:
@@ -153,21 +159,26 @@ internal sealed class SmuxDispatcher
     }
 
     /// <summary>
-    /// Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent; then flushes
-    /// the backends it wrote to, once each. Bytes that reached them at once leave the budget here, so a stop for
-    /// room that they free is no stop.
+    /// Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent; before any
+    /// wait but for input (see <see cref="RunAsync"/>), flushes the backends it wrote to, once each. Bytes that
+    /// reached them at once leave the budget here, so a stop for room that they free is no stop.
     /// </summary>
     private Step ProcessBuffered(out uint refused)
     {
         while (true)
         {
             var step = DispatchBuffered(out refused);
-            int released = 0;
-            foreach (var stream in _written) released += stream.FlushWritten();
-            _written.Clear();
-            if (released > 0) Interlocked.Add(ref _queued, -released);
-            if (released == 0 || step != Step.NeedRoom) return step;
+            if (step == Step.NeedMoreData) return step;
+            if (FlushWritten() == 0 || step != Step.NeedRoom) return step;
         }
+    }
+
+    /// <summary>Flushes every backend written to since the last flush; the bytes that reached them at once leave the budget.</summary>
+    private int FlushWritten()
+    {
+        int released = _written.FlushAll();
+        if (released > 0) Interlocked.Add(ref _queued, -released);
+        return released;
     }
 
     private Step DispatchBuffered(out uint refused)
@@ -197,8 +208,11 @@ internal sealed class SmuxDispatcher
                     if (target is not null)
                     {
                         var outcome = target.TryQueue(input[..consumed]);
-                        if (outcome == SmuxInputOutcome.HeldUntilFlush) _written.Add(target);
-                        if (outcome is SmuxInputOutcome.Held or SmuxInputOutcome.HeldUntilFlush) AddQueued(consumed);
+                        if (outcome != SmuxInputOutcome.Dropped)
+                        {
+                            AddQueued(consumed);
+                            _written.Took(target, outcome, consumed);
+                        }
                     }
                     Interlocked.Add(ref _bytesFromClient, consumed);
                     _session.Meter.FromClient(consumed);
