@@ -6,8 +6,9 @@ namespace Mtt.Core.Mux;
 /// <summary>
 /// The client's bytes on their way to one stream's backend. The session's reader writes them straight
 /// into the backend's writer when it can (the backend is dialled, no flush of this stream is pending and
-/// nothing waits in the queue), and flushes every stream it wrote to once it has dispatched what it read:
-/// one copy, one flush per read rather than per frame, and no hop to the stream's upstream loop. When it
+/// nothing waits in the queue), and flushes every stream it wrote to before it waits for anything
+/// (<see cref="SmuxWrittenStreams"/>): one copy, one send for all that several frames brought, and no hop to
+/// the stream's upstream loop. When it
 /// cannot, it queues them, and the stream's upstream loop (<see cref="SmuxQueueDrain"/>) finishes the
 /// pending flush and drains the queue in order. Bytes count as held (the session's budget in version 1,
 /// the stream's window in version 2) from the moment they are read until the backend's flush that carries
