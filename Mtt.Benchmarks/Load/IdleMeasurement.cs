@@ -3,7 +3,8 @@ namespace Mtt.Benchmarks.Load;
 /// <summary>Server memory around N idle tunnels: each RSS figure is the minimum of a few samples after a settle;
 /// the single figures are the first open/close cycle's, the lists hold every cycle's. SmuxVersion is 0 for smux_off tunnels;
 /// BackendsDialled counts the backend connections accepted while the first cycle opened. Fds* are the server's open
-/// descriptors (/proc/&lt;pid&gt;/fd) read with the RSS; FdsLeaked says a cycle ended with more than FdSlack over FdsBefore.</summary>
+/// descriptors (/proc/&lt;pid&gt;/fd) read with the RSS; FdsLeaked says a cycle ended with more than FdSlack over FdsBefore.
+/// WarmupConnections: the tunnels (sessions) the server had served, one at a time, when RssBeforeKiB was read.</summary>
 internal sealed record IdleMeasurement(
     int Connections,
     bool Tls,
@@ -26,7 +27,8 @@ internal sealed record IdleMeasurement(
     int FdsBefore,
     List<int> FdsOpenByCycle,
     List<int> FdsAfterByCycle,
-    int FdSlack)
+    int FdSlack,
+    int WarmupConnections)
 {
     public bool FdsLeaked => FdsAfterByCycle.Exists(after => after > FdsBefore + FdSlack);
 }

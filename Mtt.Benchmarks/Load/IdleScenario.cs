@@ -63,13 +63,7 @@ internal static class IdleScenario
             report.ServerOpenFilesLimit = ProcFs.ReadOpenFilesLimit(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await using var rss = RssSampler.Start(pid);
 
-            Progress.Write("warm-up: one tunnel opened, echoed through, closed");
-            await using (var warm = await server.OpenAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var outcome = await EchoRun.RunAsync([warm], 1 << 20, options.ChunkSize, options.Verify, cancellationToken).ConfigureAwait(false);
-                if (!outcome.Exact) throw new InvalidOperationException($"warm-up echo: {outcome.Fault}");
-                await warm.CloseAsync().ConfigureAwait(false);
-            }
+            await WarmUpAsync(server, options.WarmupConnections, noun, options, cancellationToken).ConfigureAwait(false);
             await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
             var (before, threadsBefore) = await SettledAsync(pid, options.SmapsDirectory, "before", cancellationToken).ConfigureAwait(false);
             int fdsBefore = ProcFs.CountOpenFiles(pid);
@@ -147,7 +141,7 @@ internal static class IdleScenario
 
             return new IdleMeasurement(n, tls, options.Smux ? options.SmuxVersion : 0, dialled, openSeconds, before, openByCycle[0], afterByCycle[0], rss.MaxKiB,
                 (double)(openByCycle[0] - before) / n, (double)afterByCycle[0] / before, threadsBefore, threadsOpen, threadsAfter, closeSeconds, backend.Active,
-                openByCycle, afterByCycle, fdsBefore, fdsOpenByCycle, fdsAfterByCycle, FdSlack);
+                openByCycle, afterByCycle, fdsBefore, fdsOpenByCycle, fdsAfterByCycle, FdSlack, options.WarmupConnections);
         }
         finally
         {
@@ -157,6 +151,28 @@ internal static class IdleScenario
             }
             await server.DisposeAsync().ConfigureAwait(false);
             report.AddLog(server.Process);
+        }
+    }
+
+    /// <summary>
+    /// "Before" is a server that has served traffic, not one fresh from its start: <paramref name="count"/> tunnels (or
+    /// sessions), one after another (never two open at once, so no thread or buffer is grown for a crowd), each opened,
+    /// echoed through and closed. The JIT compiles a method again, optimised, once it has run 30 times, so a server that has
+    /// served one connection still compiles the per-connection path (handshake, upgrade, route, dial) during the first crowd:
+    /// 2.3–2.9 MiB of code that an operator's server, which has served hundreds, holds already (docs/benchmarks.md,
+    /// "RSS after close: runtime settings"). --warmup-connections 1 is the one tunnel of earlier figures.
+    /// </summary>
+    private static async Task WarmUpAsync(TunnelServerTarget server, int count, string noun, LoadOptions options, CancellationToken cancellationToken)
+    {
+        Progress.Write($"warm-up: {count} {noun} opened, echoed through and closed, one after another");
+        for (int i = 0; i < count; i++)
+        {
+            await using var warm = await server.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // The first carries the bulk path's warm-up (1 MiB); the others one chunk each.
+            long bytes = i == 0 ? 1 << 20 : options.ChunkSize;
+            var outcome = await EchoRun.RunAsync([warm], bytes, options.ChunkSize, options.Verify, cancellationToken).ConfigureAwait(false);
+            if (!outcome.Exact) throw new InvalidOperationException($"warm-up echo {i + 1}: {outcome.Fault}");
+            await warm.CloseAsync().ConfigureAwait(false);
         }
     }
 

@@ -42,7 +42,8 @@ internal sealed class LoadOptions
                                  unless --duration); latency: connections open at once, one message in flight each (default 16)
           --duration d           churn: measure for d (e.g. 20s, 500ms, 2m) instead of a count of connections
           --concurrency n        churn: workers opening connections at once (default 32)
-          --warmup-connections n churn: connections through each process once before measuring, for the JIT (default 4000)
+          --warmup-connections n churn: connections through each process once before measuring, for the JIT (default 4000);
+                                 idle: served one at a time before "before" is read (default 200; 1: the one tunnel of earlier figures)
           --message size         churn/latency: bytes echoed per message (default 64)
           --round-trips n        latency: round trips per connection per measurement (default 5000)
           --rate r               latency: round trips per second in all, spread over the connections (default: back to back)
@@ -75,6 +76,8 @@ internal sealed class LoadOptions
     // Longer than the server's 10 s handshake timeout, so that its drops and the attacker's reconnects are measured too.
     private static readonly TimeSpan DefaultAttackDuration = TimeSpan.FromSeconds(15);
     private const int DefaultAttackWarmupConnections = 50;
+    // The per-connection path at its final tier (30 calls at tier 0, 30 instrumented) before "before", as in service.
+    private const int DefaultIdleWarmupConnections = 200;
 
     // A latency message is one WebSocket frame and one smux frame echoed whole: at most a 16 KiB smux frame's data.
     private const int MaxMessageSize = 16 * 1024;
@@ -250,6 +253,8 @@ internal sealed class LoadOptions
         if (!connectionsGiven && scenario == "latency") options.Connections = DefaultLatencyConnections;
         if (!connectionsGiven && scenario == "attack") options.Duration ??= DefaultAttackDuration;
         if (!warmupGiven && scenario == "attack") options.WarmupConnections = DefaultAttackWarmupConnections;
+        if (!warmupGiven && scenario == "idle") options.WarmupConnections = DefaultIdleWarmupConnections;
+        if (options.WarmupConnections == 0 && scenario == "idle") throw new ArgumentException("--warmup-connections: idle needs at least 1");
         if (connectionsGiven && options.Duration is not null) throw new ArgumentException("--connections and --duration: give one");
         if ((long)options.Connections * options.RoundTrips * options.Repeat > MaxLatencySamples && scenario == "latency")
             throw new ArgumentException($"--connections × --round-trips × --repeat is above the {MaxLatencySamples:N0} samples the harness keeps");

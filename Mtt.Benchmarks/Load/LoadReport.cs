@@ -133,7 +133,7 @@ internal sealed class LoadReport
         if (Idle is { } idle)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"{idle.Connections} idle {IdleNoun(idle)}, opened in {idle.OpenSeconds:F1} s (backend dialled {idle.BackendsDialled} times), closed in {idle.CloseSeconds:F1} s");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  server RSS before {idle.RssBeforeKiB:N0} KiB, open {idle.RssOpenKiB:N0} KiB, after close {idle.RssAfterKiB:N0} KiB (max seen {idle.RssMaxKiB:N0} KiB)");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  server RSS before (after {idle.WarmupConnections} warm-up {IdleNoun(idle)} one at a time) {idle.RssBeforeKiB:N0} KiB, open {idle.RssOpenKiB:N0} KiB, after close {idle.RssAfterKiB:N0} KiB (max seen {idle.RssMaxKiB:N0} KiB)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  per connection {idle.KiBPerConnection:F1} KiB; after/before {idle.AfterBeforeRatio:F2}; threads {idle.ThreadsBefore}/{idle.ThreadsOpen}/{idle.ThreadsAfter}; backends still open {idle.BackendsLeftOpen}");
             text.AppendLine(CultureInfo.InvariantCulture, $"  server fds before {idle.FdsBefore}, open {idle.FdsOpenByCycle[0]}, after close {idle.FdsAfterByCycle[0]}{(idle.FdsLeaked ? $" LEAKED: more than {idle.FdSlack} over before after a cycle" : $" (back within {idle.FdSlack} of before after every cycle)")}");
             if (idle.RssOpenKiBByCycle.Count > 1)

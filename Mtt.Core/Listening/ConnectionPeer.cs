@@ -15,17 +15,21 @@ namespace Mtt.Core.Listening;
 internal sealed class ConnectionPeer
 {
     private readonly ILogger _log;
-    // The TCP peer as text: the proxy, when a PROXY header or a trusted X-Forwarded-For names the real client.
-    private readonly string _peer;
+    // The TCP peer (null for a Unix socket peer) and, made the first time a log line names it, as text: nothing is
+    // formatted for a connection that no line mentions, which at the default level is every one that becomes a tunnel.
+    private readonly IPEndPoint? _tcpPeer;
+    private readonly bool _unix;
+    private string? _tcpPeerText;
+    // Display once a PROXY header or a trusted proxy named the client; null while it is the TCP peer.
+    private string? _display;
 
     public ConnectionPeer(Socket socket, ILogger log)
     {
         _log = log;
         Client = Unmapped(socket.RemoteEndPoint as IPEndPoint);
         Local = Unmapped(socket.LocalEndPoint as IPEndPoint);
-        // A Unix socket peer (-bind-unix) has no address of its own: the front proxy on this host is all we know.
-        _peer = Client?.ToString() ?? (socket.AddressFamily == AddressFamily.Unix ? "unix" : "unknown");
-        Display = _peer;
+        _tcpPeer = Client;
+        _unix = socket.AddressFamily == AddressFamily.Unix;
     }
 
     /// <summary>
@@ -38,7 +42,10 @@ internal sealed class ConnectionPeer
     public IPEndPoint? Local { get; private set; }
 
     /// <summary>For log lines; with <c>-verbose</c>, "203.0.113.7:51234 via 127.0.0.1:40000" when a proxy named the client.</summary>
-    public string Display { get; private set; }
+    public string Display => _display ?? TcpPeerText;
+
+    // A Unix socket peer (-bind-unix) has no address of its own: the front proxy on this host is all we know.
+    private string TcpPeerText => _tcpPeerText ??= _tcpPeer?.ToString() ?? (_unix ? "unix" : "unknown");
 
     public override string ToString() => Display;
 
@@ -70,7 +77,7 @@ internal sealed class ConnectionPeer
         Client = client;
         // Port 0: the proxy gave an address only (X-Forwarded-For usually does).
         string text = client.Port == 0 ? client.Address.ToString() : client.ToString();
-        Display = _log.IsEnabled(LogLevel.Debug) ? $"{text} via {_peer}" : text;
+        _display = _log.IsEnabled(LogLevel.Debug) ? $"{text} via {TcpPeerText}" : text;
     }
 
     // A dual-mode listener (-b :443) sees IPv4 clients as ::ffff:a.b.c.d; logs and PROXY headers name them as IPv4.

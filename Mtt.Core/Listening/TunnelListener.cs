@@ -21,6 +21,7 @@ public sealed class TunnelListener : IAsyncDisposable
     private readonly ILogger _log;
     private readonly ServerMetrics _metrics;
     private readonly MemoryReturner _memoryReturner;
+    private readonly Action _connectionEnded;
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource? _noConnections;
     private int _activeConnections;
@@ -44,6 +45,7 @@ public sealed class TunnelListener : IAsyncDisposable
         _routes = routes;
         _log = log;
         _memoryReturner = new MemoryReturner(log, () => Volatile.Read(ref _activeConnections), options.Time);
+        _connectionEnded = ConnectionEnded;
     }
 
     /// <summary>Gives memory back once most connections of a peak have ended; for tests.</summary>
@@ -218,7 +220,7 @@ public sealed class TunnelListener : IAsyncDisposable
                 continue;
             }
             _memoryReturner.ConnectionOpened(Interlocked.Increment(ref _activeConnections));
-            _ = RunConnectionAsync(client, pendingKey, token);
+            RunConnection(client, pendingKey, token);
         }
     }
 
@@ -269,20 +271,30 @@ public sealed class TunnelListener : IAsyncDisposable
         ListeningLog.ConnectionLimitReached(_log, _options.MaxConnections);
     }
 
-    private async Task RunConnectionAsync(Socket client, IPAddress? pendingKey, CancellationToken stopping)
+    /// <summary>Starts the connection, which leaves the accept loop at its first step; no async method wraps it, as an idle tunnel would keep its state.</summary>
+    private void RunConnection(Socket client, IPAddress? pendingKey, CancellationToken stopping)
     {
-        // Off the accept loop at once: whatever this connection does next, the loop is free.
-        await Task.Yield();
+        TunnelConnection connection;
         try
         {
-            await new TunnelConnection(client, _options, _routes, _log, _metrics, _handshakeSlots, _pending, pendingKey).RunAsync(stopping).ConfigureAwait(false);
+            connection = new TunnelConnection(client, _options, _routes, _log, _metrics, _handshakeSlots, _pending, pendingKey, _connectionEnded);
         }
-        finally
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            int active = Interlocked.Decrement(ref _activeConnections);
-            if (active == 0) CompleteNoConnectionsWaiter();
-            _memoryReturner.ConnectionEnded(active);
+            // The client reset before its addresses could be read: it is gone, and the accept loop goes on.
+            if (pendingKey is not null) _pending.Leave(pendingKey);
+            client.Dispose();
+            ConnectionEnded();
+            return;
         }
+        _ = connection.RunAsync(stopping);
+    }
+
+    private void ConnectionEnded()
+    {
+        int active = Interlocked.Decrement(ref _activeConnections);
+        if (active == 0) CompleteNoConnectionsWaiter();
+        _memoryReturner.ConnectionEnded(active);
     }
 
     /// <summary>Stops accepting and ends every connection (tunnels get close 1001).</summary>

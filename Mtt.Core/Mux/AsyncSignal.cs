@@ -14,7 +14,9 @@ internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
     private const int Signalled = 1;
     private const int Waiting = 2;
 
-    private readonly Lock _lock = new();
+    // The signal is its own monitor: it is never handed to code that could lock on it, and a session holds three
+    // signals of its own and two per stream, each of which would otherwise keep a 40-byte lock object for its life.
+    private object Gate => this;
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private int _state;
     // What a Set with no waiter said, for the next WaitForResultAsync.
@@ -22,7 +24,7 @@ internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
 
     public ValueTask WaitAsync()
     {
-        lock (_lock)
+        lock (Gate)
         {
             if (_state == Signalled)
             {
@@ -38,7 +40,7 @@ internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
     /// <summary>Like <see cref="WaitAsync"/>, and gives the result of the <see cref="Set(bool)"/> that ended the wait.</summary>
     public ValueTask<bool> WaitForResultAsync()
     {
-        lock (_lock)
+        lock (Gate)
         {
             if (_state == Signalled)
             {
@@ -55,7 +57,7 @@ internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
 
     public void Set(bool result)
     {
-        lock (_lock)
+        lock (Gate)
         {
             if (_state == Waiting)
             {

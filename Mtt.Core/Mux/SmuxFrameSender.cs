@@ -15,7 +15,7 @@ namespace Mtt.Core.Mux;
 internal sealed class SmuxFrameSender
 {
     private readonly WebSocketConnection _client;
-    private readonly Lock _lock = new();
+    // Also the sender's lock: private, never handed out, so no lock object of its own (40 B per session).
     private readonly Queue<SmuxStream> _dataReady;
     private readonly Queue<SmuxStream> _updatesDue;
     private readonly AsyncSignal _wake = new();
@@ -46,7 +46,7 @@ internal sealed class SmuxFrameSender
     /// <summary>Queues the stream's prepared frame; the stream learns the outcome through <see cref="SmuxStream.OnFrameSent"/>.</summary>
     public void EnqueueFrame(SmuxStream stream)
     {
-        lock (_lock)
+        lock (_dataReady)
         {
             if (!_stopped)
             {
@@ -61,7 +61,7 @@ internal sealed class SmuxFrameSender
     /// <summary>Queues a window update for the stream (version 2); the stream keeps at most one queued.</summary>
     public void EnqueueUpdate(SmuxStream stream)
     {
-        lock (_lock)
+        lock (_dataReady)
         {
             if (_stopped) return;
             _updatesDue.Enqueue(stream);
@@ -71,7 +71,7 @@ internal sealed class SmuxFrameSender
 
     public void RequestKeepAlive()
     {
-        lock (_lock)
+        lock (_dataReady)
         {
             if (_stopped || Version == 0) return;
             _nopDue = true;
@@ -91,7 +91,7 @@ internal sealed class SmuxFrameSender
                 {
                     SmuxStream? stream;
                     bool update = false, nop = false;
-                    lock (_lock)
+                    lock (_dataReady)
                     {
                         if (_stopped) return true;
                         if (_nopDue)
@@ -147,7 +147,7 @@ internal sealed class SmuxFrameSender
     public void Stop()
     {
         SmuxStream[] waiting;
-        lock (_lock)
+        lock (_dataReady)
         {
             if (_stopped && _dataReady.Count == 0) return;
             _stopped = true;

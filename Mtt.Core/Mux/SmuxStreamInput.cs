@@ -17,7 +17,9 @@ namespace Mtt.Core.Mux;
 internal sealed class SmuxStreamInput
 {
     // The session bounds what is held (its budget in version 1, the window in version 2), so the pipe never pauses on its own.
-    private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+    // Immutable, so one for every stream.
+    private static readonly PipeOptions QueueOptions = new(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false);
+    private readonly Pipe _pipe = new(QueueOptions);
     private readonly Lock _lock = new();
     private bool _accepting = true;
     private bool _failed;

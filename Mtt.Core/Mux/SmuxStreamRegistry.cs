@@ -8,8 +8,8 @@ namespace Mtt.Core.Mux;
 /// </summary>
 internal sealed class SmuxStreamRegistry
 {
+    // Also the registry's lock: private, never handed out, so no lock object of its own (40 B per session).
     private readonly Dictionary<uint, SmuxStream> _streams;
-    private readonly Lock _lock = new();
     private readonly int _maxStreams;
     private int _placesTaken;
 
@@ -24,7 +24,7 @@ internal sealed class SmuxStreamRegistry
     /// <summary>Streams registered: open, or ended and still finishing.</summary>
     public int Count
     {
-        get { lock (_lock) return _streams.Count; }
+        get { lock (_streams) return _streams.Count; }
     }
 
     /// <summary>
@@ -34,7 +34,7 @@ internal sealed class SmuxStreamRegistry
     public SmuxOpenOutcome TryOpen(uint id, byte version, SmuxSession session, out SmuxStream? opened)
     {
         opened = null;
-        lock (_lock)
+        lock (_streams)
         {
             if (_streams.ContainsKey(id)) return SmuxOpenOutcome.Opened;
             if (_placesTaken >= _maxStreams) return SmuxOpenOutcome.Refused;
@@ -50,19 +50,19 @@ internal sealed class SmuxStreamRegistry
 
     public SmuxStream? Find(uint id)
     {
-        lock (_lock) return _streams.GetValueOrDefault(id);
+        lock (_streams) return _streams.GetValueOrDefault(id);
     }
 
     /// <summary>A stream has ended both ways: its place is free for the next SYN. Called once per stream.</summary>
     public void ReleasePlace()
     {
-        lock (_lock) _placesTaken--;
+        lock (_streams) _placesTaken--;
     }
 
     /// <summary>A stream is gone; returns how many are left.</summary>
     public int Remove(uint id)
     {
-        lock (_lock)
+        lock (_streams)
         {
             _streams.Remove(id);
             return _streams.Count;
@@ -72,6 +72,6 @@ internal sealed class SmuxStreamRegistry
     /// <summary>The streams registered now, to stop them all.</summary>
     public SmuxStream[] Snapshot()
     {
-        lock (_lock) return [.. _streams.Values];
+        lock (_streams) return [.. _streams.Values];
     }
 }

@@ -31,6 +31,10 @@ internal static class BackendToClientCopy
         // Made the first time the user is rate limited: the backend is read only as the user's bucket allows,
         // and what the bucket does not grant yet stays in the pipe, which stops reading the backend once full.
         RatePacer? pacer = null;
+        // The stop reaches the backend's read as a cancelled read (IsCanceled), not as the token's exception: that was
+        // thrown again at every await between the socket and here, four throws at the end of every tunnel whose client
+        // left first, and it had the pipe register on the token for every read besides.
+        var stopReading = token.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), input);
         try
         {
             while (true)
@@ -38,15 +42,16 @@ internal static class BackendToClientCopy
                 ReadResult read;
                 try
                 {
-                    read = await input.ReadAsync(token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    return delivered;
+                    read = await input.ReadAsync().ConfigureAwait(false);
                 }
                 catch (Exception)
                 {
                     await sink.EndAsync(BackendEnd.Failed).ConfigureAwait(false);
+                    return delivered;
+                }
+                if (read.IsCanceled)
+                {
+                    input.AdvanceTo(read.Buffer.Start);
                     return delivered;
                 }
 
@@ -104,6 +109,8 @@ internal static class BackendToClientCopy
         }
         finally
         {
+            // Before the caller disposes the backend: once this returns, no stop can reach its reader.
+            stopReading.Dispose();
             pacer?.Dispose();
         }
     }

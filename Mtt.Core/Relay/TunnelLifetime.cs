@@ -29,9 +29,12 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     // client is let finish for the grace period: cut short, it would leave half a frame on the wire and no
     // close frame could follow it.
     private readonly CancellationTokenSource _stop = new();
-    private readonly CancellationTokenSource _abortClientWrites;
-    private readonly Lock _timerLock = new();
+    // Made without a clock: a source made on a TimeProvider other than the system's makes its timer at once (it has
+    // nowhere else to keep the clock), and an idle tunnel would hold it for its life. The grace's timer is made when
+    // the tunnel stops, on the lifetime's clock, whichever it is.
+    private readonly CancellationTokenSource _abortClientWrites = new();
     private ITimer? _timer;
+    private ITimer? _graceTimer;
     private long _lastActivity;
     // When the write to the client in progress began; 0 while none is.
     private long _clientWriteStarted;
@@ -40,6 +43,7 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     private TReason _stoppingReason;
     private TReason _revokedReason;
     private TReason _limitReason;
+    private bool _disposed;
     private CancellationTokenRegistration _stoppingRegistration;
     private CancellationTokenRegistration _revokedRegistration;
     private CancellationTokenRegistration _limitRegistration;
@@ -58,7 +62,6 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
         _idleReason = idleReason;
         _stalledReason = stalledReason;
         _watch = watch;
-        _abortClientWrites = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         _lastActivity = time.GetTimestamp();
         Stopping = _stop.Token;
         ClientWrites = _abortClientWrites.Token;
@@ -110,7 +113,7 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
         _stoppingRegistration = serverStopping.UnsafeRegister(static state => ((TunnelLifetime<TReason>)state!).Stop(((TunnelLifetime<TReason>)state!)._stoppingReason), this);
         _revokedRegistration = revoked.UnsafeRegister(static state => ((TunnelLifetime<TReason>)state!).Stop(((TunnelLifetime<TReason>)state!)._revokedReason), this);
         _limitRegistration = limitReached.UnsafeRegister(static state => ((TunnelLifetime<TReason>)state!).Stop(((TunnelLifetime<TReason>)state!)._limitReason), this);
-        lock (_timerLock) _timer = _time.CreateTimer(static state => ((TunnelLifetime<TReason>)state!).Tick(), this, NextDelay(Now), Timeout.InfiniteTimeSpan);
+        lock (TimerLock) _timer = _time.CreateTimer(static state => ((TunnelLifetime<TReason>)state!).Tick(), this, NextDelay(Now), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Records why the tunnel ends, unless a reason was recorded already; true when this one was.</summary>
@@ -129,19 +132,19 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
         try
         {
             _stop.Cancel();
-            _abortClientWrites.CancelAfter(_writeGrace);
         }
         catch (ObjectDisposedException)
         {
             // The tunnel is over already.
         }
+        StartGrace();
         _watch?.OnStopping();
     }
 
     /// <summary>Makes the watchdog look again now, for a deadline that has just come into force (an smux session's last stream ended).</summary>
     public void WatchAgain()
     {
-        lock (_timerLock)
+        lock (TimerLock)
         {
             try { _timer?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan); }
             catch (ObjectDisposedException) { }
@@ -155,7 +158,7 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
         await _revokedRegistration.DisposeAsync().ConfigureAwait(false);
         await _limitRegistration.DisposeAsync().ConfigureAwait(false);
         ITimer? timer;
-        lock (_timerLock)
+        lock (TimerLock)
         {
             timer = _timer;
             _timer = null;
@@ -166,8 +169,35 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     /// <summary>After the loops and the watchdog have ended.</summary>
     public void Dispose()
     {
+        ITimer? grace;
+        lock (TimerLock)
+        {
+            grace = _graceTimer;
+            _graceTimer = null;
+            _disposed = true;
+        }
+        grace?.Dispose();
         _stop.Dispose();
         _abortClientWrites.Dispose();
+    }
+
+    // The stop and the grace's timer are the lifetime's own: no one else locks on it, so it needs no lock object of its own.
+    private object TimerLock => this;
+
+    /// <summary>Once: a write to the client in progress has the grace period to finish, then it is cut.</summary>
+    private void StartGrace()
+    {
+        lock (TimerLock)
+        {
+            if (_graceTimer is not null || _disposed) return;
+            _graceTimer = _time.CreateTimer(static state => ((TunnelLifetime<TReason>)state!).AbortClientWrites(), this, _writeGrace, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void AbortClientWrites()
+    {
+        try { _abortClientWrites.Cancel(); }
+        catch (ObjectDisposedException) { }
     }
 
     private void Tick()
@@ -187,7 +217,7 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
             Stop(_idleReason);
             return;
         }
-        lock (_timerLock)
+        lock (TimerLock)
         {
             try { _timer?.Change(NextDelay(now), Timeout.InfiniteTimeSpan); }
             catch (ObjectDisposedException) { }
@@ -215,7 +245,6 @@ internal sealed class TunnelLifetime<TReason> where TReason : struct, Enum
     private void CutStalledClient()
     {
         Stop(_stalledReason);
-        try { _abortClientWrites.Cancel(); }
-        catch (ObjectDisposedException) { }
+        AbortClientWrites();
     }
 }

@@ -2,7 +2,9 @@ namespace Mtt.Core.Transport.OpenSsl;
 
 /// <summary>
 /// Whether the kernel can take over TLS record encryption (kTLS: the <c>tls</c> TCP upper-layer protocol, Linux
-/// 4.13+). The engine does not hand records to the kernel yet: OpenSSL enables kTLS only when its BIOs are socket
+/// 4.13+). The engine does not hand records to the kernel yet; a TLS 1.3 connection's records leave OpenSSL for the
+/// engine's own record layer instead (<see cref="OpenSslSession.TryHandOff"/>), which has what kTLS would need (the
+/// suite, both traffic secrets and sequence numbers) and is where a setsockopt(TLS_TX/TLS_RX) would go. For OpenSSL's own kTLS: OpenSSL enables kTLS only when its BIOs are socket
 /// BIOs at the moment the keys are set (SSL_OP_ENABLE_KTLS), while this engine computes the handshake on memory
 /// BIOs (to hold a handshake slot only per whole record) and writes through its own BIO into the send buffer
 /// (<see cref="SendBio"/>: OpenSSL cannot wait for a full socket to drain). The plan where it exists: switch both
@@ -29,6 +31,6 @@ internal static class KernelTls
 
     /// <summary>One line for the start-up log.</summary>
     public static string Describe() => IsAvailable()
-        ? "the kernel has kTLS (tls ULP), which this engine does not use yet: records are encrypted in user space"
-        : "the kernel has no kTLS (no tls ULP registered; modprobe tls where the module exists): records are encrypted in user space";
+        ? "the kernel has kTLS (tls ULP), which this engine does not use yet: records are protected in user space"
+        : "the kernel has no kTLS (no tls ULP registered; modprobe tls where the module exists): records are protected in user space";
 }

@@ -9,6 +9,7 @@ internal static unsafe partial class LibCrypto
     public const string Library = "libcrypto.so.3";
 
     public const int BioControlPending = 10;
+    public const int BioControlInfo = 3;
 
     [LibraryImport(Library, EntryPoint = "BIO_s_mem")]
     public static partial IntPtr BioMemoryMethod();
@@ -51,6 +52,14 @@ internal static unsafe partial class LibCrypto
 
     /// <summary>Bytes a memory BIO holds (BIO_pending is this macro).</summary>
     public static int Pending(IntPtr bio) => (int)BioControl(bio, BioControlPending, 0, IntPtr.Zero);
+
+    /// <summary>What a memory BIO holds, in place (BIO_get_mem_data is this macro); valid until the BIO is next used.</summary>
+    public static ReadOnlySpan<byte> MemoryData(IntPtr bio)
+    {
+        byte* data;
+        long length = BioControl(bio, BioControlInfo, 0, (IntPtr)(&data));
+        return length <= 0 ? default : new ReadOnlySpan<byte>(data, (int)length);
+    }
 
     /// <summary>
     /// The oldest error on this thread's queue as OpenSSL's text (e.g. "error:0A00010B:SSL routines::wrong version

@@ -113,6 +113,21 @@ internal static unsafe partial class LibSsl
     [LibraryImport(Library, EntryPoint = "SSL_select_next_proto")]
     public static partial int SelectNextProto(byte** output, byte* outputLength, byte* server, uint serverLength, byte* client, uint clientLength);
 
+    [LibraryImport(Library, EntryPoint = "SSL_set_read_ahead")]
+    public static partial void SetReadAhead(IntPtr ssl, int yes);
+
+    [LibraryImport(Library, EntryPoint = "SSL_has_pending")]
+    public static partial int HasPending(IntPtr ssl);
+
+    [LibraryImport(Library, EntryPoint = "SSL_get_current_cipher")]
+    public static partial IntPtr GetCurrentCipher(IntPtr ssl);
+
+    [LibraryImport(Library, EntryPoint = "SSL_CIPHER_get_protocol_id")]
+    public static partial ushort CipherProtocolId(IntPtr cipher);
+
+    [LibraryImport(Library, EntryPoint = "SSL_CTX_set_keylog_callback")]
+    public static partial void ContextSetKeylogCallback(IntPtr context, delegate* unmanaged[Cdecl]<IntPtr, byte*, void> callback);
+
     [LibraryImport(Library, EntryPoint = "BIO_new_socket")]
     public static partial IntPtr BioNewSocket(int fd, int closeFlag);
 }

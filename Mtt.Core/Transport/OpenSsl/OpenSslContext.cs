@@ -53,6 +53,7 @@ internal sealed unsafe class OpenSslContext
             LibSsl.ContextSetNumTickets(context, TicketsPerHandshake);
             UseCertificate(context, certificate);
             AlpnSelection.Install(context);
+            TrafficSecretLog.Install(context);
             return new OpenSslContext(handle);
         }
         catch

@@ -19,8 +19,9 @@ internal static class OpenSslHandshake
 
     /// <summary>Runs the handshake; throws as the SslStream engine does (AuthenticationException, IOException, cancellation), disposing what it made.</summary>
     /// <param name="shutdown">Where the stream notes the first end its socket reports (<see cref="SocketTransport.ShutdownKind"/>).</param>
-    public static async Task<OpenSslStream> AcceptAsync(Socket socket, SslStreamCertificateContext certificate, SemaphoreSlim? handshakeSlots, ShutdownRecord shutdown,
-        CancellationToken cancellationToken)
+    /// <param name="recordsPerKey">Records the server sends under one key before it updates it (tests make it small).</param>
+    public static async Task<Stream> AcceptAsync(Socket socket, SslStreamCertificateContext certificate, SemaphoreSlim? handshakeSlots, ShutdownRecord shutdown,
+        CancellationToken cancellationToken, ulong recordsPerKey = Tls13RecordStream.DefaultRecordsPerKey)
     {
         OpenSslContext context;
         try
@@ -77,8 +78,13 @@ internal static class OpenSslHandshake
                     catch (Exception e) when (e is SocketException or OperationCanceledException) { }
                     throw new AuthenticationException($"TLS handshake failed: {error}");
                 }
+                // Before the last flight is sent: the hand-off counts its records (they advance the server's sequence).
+                var handOff = step == HandshakeStep.Done ? session.TryHandOff() : null;
                 await SendOutputAsync(socket, session, cancellationToken).ConfigureAwait(false);
-                if (step == HandshakeStep.Done) return new OpenSslStream(socket, session, shutdown);
+                if (step != HandshakeStep.Done) continue;
+                if (handOff is null) return new OpenSslStream(socket, session, shutdown);
+                session.Dispose();
+                return new Tls13RecordStream(socket, handOff, shutdown, recordsPerKey);
             }
         }
         catch

@@ -54,6 +54,9 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
         }
         LibSsl.SetBio(_ssl, _readBio, writeBio);
         LibSsl.SetAcceptState(_ssl);
+        // Until the handshake is done, OpenSSL reads a record at a time, so that what follows the client's Finished
+        // stays in the BIO for the record layer that takes over (TryHandOff).
+        LibSsl.SetReadAhead(_ssl, 0);
         Interlocked.Increment(ref s_live);
     }
 
@@ -78,7 +81,8 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             error = null;
             LibCrypto.ErrorClear();
-            int result = LibSsl.DoHandshake(_ssl);
+            int result;
+            using (TrafficSecretLog.Capturing(this)) result = LibSsl.DoHandshake(_ssl);
             if (result == 1) return HandshakeStep.Done;
             int code = LibSsl.GetError(_ssl, result);
             if (code == LibSsl.ErrorWantRead) return HandshakeStep.NeedMore;
@@ -178,6 +182,8 @@ internal sealed unsafe partial class OpenSslSession : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            Forget(ref _clientSecret);
+            Forget(ref _serverSecret);
             _handle.Dispose();
             Interlocked.Decrement(ref s_live);
         }
