@@ -8,7 +8,8 @@ namespace Mtt.Core.Mux;
 
 /// <summary>
 /// The read side of an <see cref="SmuxSession"/>: reads the client's WebSocket byte stream into a
-/// fixed buffer, parses smux frames and hands each to its stream: data to the stream's queue, SYN to
+/// fixed buffer, parses smux frames and hands each to its stream: data to the stream's backend (written
+/// there, and flushed before the reader waits; <see cref="SmuxStreamInput"/>), SYN to
 /// the session to open a stream (or refuse it), FIN and UPD to the stream. It stops reading while the
 /// target of the next data has no room (the session's budget in version 1, the stream's window in
 /// version 2), so what the client sends is never buffered beyond those bounds.
@@ -30,10 +31,14 @@ internal sealed class SmuxDispatcher
     private readonly string _clientName;
     private readonly AsyncSignal _room = new();
     private readonly SmuxReceiveBuffer _buffer = new(ReceiveBufferSize);
+    private readonly SmuxWrittenStreams _written = new();
     private SmuxFrameParser _parser;
     private int _queued;
     private int _peakQueued;
     private TaskCompletionSource? _firstStall;
+    // For tests: completes once the bytes held reach _heldWanted.
+    private TaskCompletionSource? _held;
+    private int _heldWanted;
     // A SYN read while ended streams still finishing fill the registry; opened (or refused) once one is gone.
     private uint? _waitingSyn;
     private int _streamsRefused;
@@ -69,6 +74,15 @@ internal sealed class SmuxDispatcher
         }
     }
 
+    /// <summary>For tests: completes once the client bytes held for backends at once first reach <paramref name="bytes"/>. One waiter.</summary>
+    internal Task WhenHeld(int bytes)
+    {
+        _heldWanted = bytes;
+        Volatile.Write(ref _held, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (PeakQueuedBytes >= bytes) _held!.TrySetResult();
+        return _held!.Task;
+    }
+
     public SmuxProtocolError ProtocolError => _parser.Error;
 
     public int StreamsRefused => Volatile.Read(ref _streamsRefused);
@@ -96,13 +110,20 @@ internal sealed class SmuxDispatcher
                     var bucket = limiter.Upstream;
                     if (bucket is not null)
                     {
+                        FlushWritten();
                         // Not read until the user's bucket allows: TCP pushes back on the client (frame headers count too).
                         _pacer ??= new RatePacer(limiter, _time, token);
                         allowed = await _pacer.AcquireAsync(bucket, allowed).ConfigureAwait(false);
                         token.ThrowIfCancellationRequested();
                     }
-                    var received = await _client.ReceiveAsync(_buffer, allowed, token).ConfigureAwait(false);
+                    var receiving = _client.ReceiveAsync(_buffer, allowed, token);
+                    // Backends are flushed before the reader would wait, or once enough is written: while the client's
+                    // bytes keep coming, one send carries several receives, as the old upstream loop's did.
+                    if (!receiving.IsCompleted || _written.Bytes >= SmuxWrittenStreams.MaxBytesBeforeFlush) FlushWritten();
+                    var received = await receiving.ConfigureAwait(false);
                     bucket?.Return(allowed - received.Bytes);
+                    // The client is gone or done: what it sent before still goes out.
+                    if (received.Status != ReceiveStatus.Data) FlushWritten();
                     switch (received.Status)
                     {
                         case ReceiveStatus.Data:
@@ -137,8 +158,30 @@ internal sealed class SmuxDispatcher
         }
     }
 
-    /// <summary>Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent.</summary>
+    /// <summary>
+    /// Parses and dispatches everything buffered, until it needs more input, room, or a refusal sent; before any
+    /// wait but for input (see <see cref="RunAsync"/>), flushes the backends it wrote to, once each. Bytes that
+    /// reached them at once leave the budget here, so a stop for room that they free is no stop.
+    /// </summary>
     private Step ProcessBuffered(out uint refused)
+    {
+        while (true)
+        {
+            var step = DispatchBuffered(out refused);
+            if (step == Step.NeedMoreData) return step;
+            if (FlushWritten() == 0 || step != Step.NeedRoom) return step;
+        }
+    }
+
+    /// <summary>Flushes every backend written to since the last flush; the bytes that reached them at once leave the budget.</summary>
+    private int FlushWritten()
+    {
+        int released = _written.FlushAll();
+        if (released > 0) Interlocked.Add(ref _queued, -released);
+        return released;
+    }
+
+    private Step DispatchBuffered(out uint refused)
     {
         refused = 0;
         if (_waitingSyn is { } waiting && !TryOpenOrRefuse(waiting, ref refused, out var step)) return step;
@@ -160,8 +203,17 @@ internal sealed class SmuxDispatcher
                     return Step.NeedMoreData;
 
                 case SmuxParseStatus.Data:
-                    // Data for an unknown or finished stream is read and dropped, as xtaci/smux does.
-                    if (target is not null && target.TryQueue(input[..consumed])) AddQueued(consumed);
+                    // Written to the backend at once, or held until it takes it; data for an unknown or finished
+                    // stream is read and dropped, as xtaci/smux does.
+                    if (target is not null)
+                    {
+                        var outcome = target.TryQueue(input[..consumed]);
+                        if (outcome != SmuxInputOutcome.Dropped)
+                        {
+                            AddQueued(consumed);
+                            _written.Took(target, outcome, consumed);
+                        }
+                    }
                     Interlocked.Add(ref _bytesFromClient, consumed);
                     _session.Meter.FromClient(consumed);
                     _buffer.Consume(consumed);
@@ -228,6 +280,7 @@ internal sealed class SmuxDispatcher
     private void AddQueued(int count)
     {
         int queued = Interlocked.Add(ref _queued, count);
+        if (Volatile.Read(ref _held) is { } held && queued >= _heldWanted) held.TrySetResult();
         int peak = Volatile.Read(ref _peakQueued);
         while (queued > peak)
         {

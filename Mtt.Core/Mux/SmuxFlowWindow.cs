@@ -52,8 +52,9 @@ internal sealed class SmuxFlowWindow
     /// </summary>
     public bool Consumed(int count)
     {
-        uint consumed = _consumed + (uint)count;
-        Volatile.Write(ref _consumed, consumed);
+        // Atomic: the session's reader (a write flushed at once) and the stream's upstream loop (a pending flush,
+        // the queue) both report consumption, at times together.
+        uint consumed = Interlocked.Add(ref _consumed, (uint)count);
         bool first = consumed == (uint)count;
         return (first || consumed - Volatile.Read(ref _consumedAnnounced) >= ReceiveWindow / 2) && Interlocked.Exchange(ref _updateQueued, 1) == 0;
     }

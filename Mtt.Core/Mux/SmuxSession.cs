@@ -76,6 +76,9 @@ internal sealed class SmuxSession : ITunnelWatch
     /// <summary>For tests: completes when the read loop first stops for want of room (budget or window).</summary>
     internal Task FirstReadStall => _dispatcher.FirstReadStall;
 
+    /// <summary>For tests: completes once the client bytes held for backends at once first reach <paramref name="bytes"/>.</summary>
+    internal Task WhenHeld(int bytes) => _dispatcher.WhenHeld(bytes);
+
     /// <summary>Streams registered: open, or ended and still finishing.</summary>
     public int LiveStreams => _streams.Count;
 

@@ -33,9 +33,6 @@ internal sealed class SmuxStream
     /// <summary>Version 2: the window we grant each stream (<see cref="SmuxFlowWindow.ReceiveWindow"/>).</summary>
     public const int ReceiveWindow = SmuxFlowWindow.ReceiveWindow;
 
-    /// <summary>Queued client bytes copied to the backend per flush, so a copy never doubles a full window in memory.</summary>
-    private const int MaxBytesPerBackendFlush = 64 * 1024;
-
     private readonly SmuxSession _session;
     private readonly byte _version;
     private readonly SmuxStreamInput _input = new();
@@ -77,19 +74,37 @@ internal sealed class SmuxStream
 
     public byte Version => _version;
 
-    /// <summary>Client bytes queued toward the backend and not yet written to it.</summary>
+    /// <summary>Client bytes held toward the backend: read, and not yet flushed to it.</summary>
     public int QueuedBytes => _input.QueuedBytes;
 
     /// <summary>
-    /// Queues client data for the backend; false when the stream takes no more (the client sent FIN,
-    /// or the backend is gone), and the caller drops it as smux drops data for a closed stream.
+    /// Hands client data to the backend (<see cref="SmuxStreamInput.Take"/>). Unless dropped, it is held: the
+    /// caller counts it against the session's budget until it is released, and after
+    /// <see cref="SmuxInputOutcome.HeldUntilFlush"/> calls <see cref="FlushWritten"/> before it waits for anything.
+    /// Dropped when the stream takes no more (the client sent FIN, or the backend is gone), as smux drops data
+    /// for a closed stream.
     /// </summary>
-    public bool TryQueue(ReadOnlySpan<byte> data) => _input.TryQueue(data);
+    public SmuxInputOutcome TryQueue(ReadOnlySpan<byte> data) => _input.Take(data);
+
+    /// <summary>
+    /// The session's reader flushes what it wrote to the backend: returns the bytes that reached it at once, which
+    /// leave the session's budget (the caller's own count: no wake-up); the rest stays held until its flush ends.
+    /// </summary>
+    public int FlushWritten()
+    {
+        int released = _input.FlushWritten(out bool failed);
+        if (failed) ReleaseInput();
+        else Consumed(released);
+        return released;
+    }
 
     /// <summary>The client sent FIN: it sends no more, so the backend gets end of input once the queue drains.</summary>
     public void OnClientFin()
     {
         _clientFinished = true;
+        // What the reader wrote before the FIN goes first: the upstream loop half-closes once the queue is complete.
+        int released = FlushWritten();
+        if (released > 0) _session.OnDelivered(released);
         _input.Complete();
         _windowChanged.Set();
         // On the session's reader, before it parses the next frame: a SYN right behind this FIN finds the place free.
@@ -145,7 +160,9 @@ internal sealed class SmuxStream
             }
 
             _session.OnStreamOpened(this);
-            var upstream = CopyClientToBackendAsync(backend, token);
+            // From here the session's reader may write to the backend itself.
+            _input.Attach(backend.Output, token);
+            var upstream = SmuxQueueDrain.RunAsync(_input, this, backend, token);
             var downstream = BackendToClientCopy.RunAsync(backend, new SmuxClientSink(this), _session.Meter, _session.Time, token);
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
             outcome = token.IsCancellationRequested ? "session ended" : "closed";
@@ -158,49 +175,6 @@ internal sealed class SmuxStream
             await _input.Reader.CompleteAsync().ConfigureAwait(false);
             _session.OnStreamEnded(this, outcome, _input.BytesFromClient, Interlocked.Read(ref _bytesToClient));
             _stop.Dispose();
-        }
-    }
-
-    private async Task CopyClientToBackendAsync(SocketTransport backend, CancellationToken token)
-    {
-        var queue = _input.Reader;
-        var output = backend.Output;
-        try
-        {
-            while (true)
-            {
-                var read = await queue.ReadAsync(token).ConfigureAwait(false);
-                var buffer = read.Buffer;
-                if (buffer.Length > MaxBytesPerBackendFlush) buffer = buffer.Slice(0, MaxBytesPerBackendFlush);
-                if (!buffer.IsEmpty)
-                {
-                    foreach (var segment in buffer) output.Write(segment.Span);
-                    var flush = await output.FlushAsync(token).ConfigureAwait(false);
-                    int delivered = (int)buffer.Length;
-                    queue.AdvanceTo(buffer.End);
-                    Delivered(delivered);
-                    if (flush.IsCompleted || flush.IsCanceled) return;
-                    continue;
-                }
-                queue.AdvanceTo(buffer.End);
-                if (read.IsCompleted)
-                {
-                    // The client's FIN, after its last byte: the backend sees the end of its input.
-                    backend.ShutdownSend();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The backend reset or went away: what the client still sends on this stream is dropped.
-        }
-        finally
-        {
-            ReleaseInput();
         }
     }
 
@@ -281,17 +255,24 @@ internal sealed class SmuxStream
         if (Interlocked.Exchange(ref _placeReleased, 1) == 0) _session.OnStreamEndedBothWays();
     }
 
-    /// <summary>Client bytes reached the backend: they leave the session's budget, and in version 2 the client may hear of it.</summary>
-    private void Delivered(int count)
+    /// <summary>
+    /// Held client bytes reached the backend: <paramref name="released"/> leave the session's budget (fewer than
+    /// <paramref name="count"/> when ReleaseInput handed them back already), and in version 2 the client may hear of it.
+    /// </summary>
+    internal void Delivered(int released, int count)
     {
-        // ReleaseInput may have handed everything back already, when the backend failed meanwhile.
-        int released = _input.Delivered(count);
         if (released > 0) _session.OnDelivered(released);
+        Consumed(count);
+    }
+
+    /// <summary>Version 2: client bytes reached the backend, which the client hears of by UPD now and then.</summary>
+    private void Consumed(int count)
+    {
         if (_version == SmuxFrameHeader.Version2 && _window.Consumed(count)) _session.Sender.EnqueueUpdate(this);
     }
 
     /// <summary>The stream takes no more client bytes; what was queued and never delivered leaves the budget.</summary>
-    private void ReleaseInput()
+    internal void ReleaseInput()
     {
         int released = _input.ReleaseAll();
         if (released > 0) _session.OnDelivered(released);

@@ -14,10 +14,10 @@ namespace Mtt.Core.Relay;
 /// <para>
 /// Only this direction is shared. Client to backend stays a loop per protocol on purpose, because its source
 /// differs: a plain tunnel decodes its own WebSocket frames straight into the backend's pipe
-/// (<c>WebSocketTunnel.CopyClientToBackendAsync</c>), while an smux stream drains a queue that the session's
-/// one reader fills for all its streams, and must give the session's budget and the stream's window back as
-/// its backend takes the bytes (<c>SmuxStream.CopyClientToBackendAsync</c>). A shared loop would be hooks for
-/// every step of either, and save no code.
+/// (<c>WebSocketTunnel.CopyClientToBackendAsync</c>), while an smux session's one reader writes each stream's
+/// bytes to its backend itself or queues them behind a pending flush, and must give the session's budget and
+/// the stream's window back as the backend takes them (<c>SmuxStreamInput</c>, <c>SmuxQueueDrain</c>). A shared
+/// loop would be hooks for every step of either, and save no code.
 /// </para>
 /// </summary>
 internal static class BackendToClientCopy

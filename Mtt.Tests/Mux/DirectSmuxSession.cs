@@ -30,7 +30,9 @@ internal sealed class DirectSmuxSession : IAsyncDisposable
 
     public Task<SmuxSessionResult> Run { get; }
 
-    public static async Task<DirectSmuxSession> StartAsync(string backend, byte version, SmuxSessionOptions? options = null)
+    /// <param name="dial">When given, dials each stream's backend instead of <see cref="BackendDialer"/>.</param>
+    public static async Task<DirectSmuxSession> StartAsync(string backend, byte version, SmuxSessionOptions? options = null,
+        Func<CancellationToken, Task<(SocketTransport? Connection, string? Error)>>? dial = null)
     {
         if (!BackendAddress.TryParse(backend, out var address, out var error)) throw new ArgumentException(error);
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -41,7 +43,7 @@ internal sealed class DirectSmuxSession : IAsyncDisposable
 
         var transport = SocketTransport.CreatePlain(serverSocket);
         var webSocket = new WebSocketConnection(transport.Input, transport.Output);
-        var session = new SmuxSession(webSocket, token => BackendDialer.DialAsync(address, ReadOnlyMemory<byte>.Empty, TimeSpan.FromSeconds(10), TimeProvider.System, token),
+        var session = new SmuxSession(webSocket, dial ?? (token => BackendDialer.DialAsync(address, ReadOnlyMemory<byte>.Empty, TimeSpan.FromSeconds(10), TimeProvider.System, token)),
             options ?? new SmuxSessionOptions(), ServerLog.Silent, "test client", backend, new TunnelMeter(new UserState(), new ServerMetrics()));
         var run = session.RunAsync(CancellationToken.None);
         var clientWebSocket = WebSocket.CreateFromStream(new NetworkStream(clientSocket, ownsSocket: true),

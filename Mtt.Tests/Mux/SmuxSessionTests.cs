@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Mux;
+using Mtt.Core.Transport;
 using Mtt.Tests.Support;
 
 namespace Mtt.Tests.Mux;
@@ -377,8 +378,9 @@ public sealed class SmuxSessionTests
         payload[0] = EchoBackend.Stall;
         var echo = EchoAsync(stream, payload);
         await backend.StalledConnectionSeen.WaitAsync(Bound);
-        // Version 1 stops reading at its budget; in version 2 the client stops at our window instead.
-        await (version == 1 ? direct.Session.FirstReadStall : stream.WindowExhausted).WaitAsync(Bound);
+        // Version 1 stops reading at its budget. In version 2 the client stops at our window instead, for good
+        // once the backend's socket is full: the server then holds more than the half window it announces by.
+        await (version == 1 ? direct.Session.FirstReadStall : direct.Session.WhenHeld(SmuxStream.ReceiveWindow / 4)).WaitAsync(Bound);
 
         int limit = version == 1 ? options.ReceiveBudget : SmuxStream.ReceiveWindow;
         Assert.InRange(direct.Session.PeakQueuedBytes, 1, limit);
@@ -386,5 +388,38 @@ public sealed class SmuxSessionTests
         backend.ReleaseStalled();
         Assert.Equal(payload, await echo.WaitAsync(TimeSpan.FromMinutes(2)));
         Assert.InRange(direct.Session.PeakQueuedBytes, 1, limit);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task BytesReadBeforeTheBackendIsDialled_ReachItFirst_AndTheRestInOrder(byte version)
+    {
+        // The reader writes to a dialled backend itself, but queues while its stream's queue is not empty: the
+        // bytes held during the dial go first, and what arrives while they drain waits behind them. A small
+        // send buffer toward the backend keeps the queue draining while the reader goes on.
+        await using var backend = new EchoBackend();
+        var dialGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        async Task<(SocketTransport?, string?)> DialAfterGateAsync(CancellationToken token)
+        {
+            await dialGate.Task.WaitAsync(token);
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, SendBufferSize = 8 * 1024 };
+            await socket.ConnectAsync(IPEndPoint.Parse(backend.Address), token);
+            return (SocketTransport.CreatePlain(socket), null);
+        }
+        // More than the upstream loop writes to the backend at once, so the reader wakes while bytes are still queued.
+        var options = new SmuxSessionOptions { ReceiveBudget = 256 * 1024 };
+        await using var direct = await DirectSmuxSession.StartAsync(backend.Address, version, options, DialAfterGateAsync);
+
+        var stream = await direct.Client.OpenStreamAsync();
+        var payload = RandomBytes(8 * 1024 * 1024, 31);
+        var echo = EchoAsync(stream, payload);
+        // Version 1 stops reading at its budget; in version 2 the client stops at our window instead.
+        await (version == 1 ? direct.Session.FirstReadStall : stream.WindowExhausted).WaitAsync(Bound);
+        Assert.Equal(0, backend.Accepted);
+
+        dialGate.SetResult();
+        Assert.Equal(payload, await echo.WaitAsync(Bound));
+        Assert.InRange(direct.Session.PeakQueuedBytes, 1, version == 1 ? options.ReceiveBudget : SmuxStream.ReceiveWindow);
     }
 }
