@@ -11,7 +11,7 @@ namespace Mtt.Core.Transport;
 /// buffer); a peer that dripped part of a record costs one buffer of at most one record. Once
 /// <see cref="EndHandshake"/> is called it passes reads and writes straight through.
 /// </summary>
-internal sealed class TlsRecordGate : Stream
+internal sealed class TlsRecordGate : AsyncOnlyStream
 {
     // RFC 8446 section 5.1 and RFC 5246 section 6.2: a record is a 5-byte header (type, version, length) and at
     // most 2^14 + 2048 bytes of fragment (TLS 1.2 ciphertext; TLS 1.3 allows less).
@@ -159,12 +159,7 @@ internal sealed class TlsRecordGate : Stream
         _start = _end = _ready = 0;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    // SslStream's async paths and the pipes read asynchronously only; a blocking read would block a thread per waiting peer.
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
-
+    // Writes pass through: the gate holds back reads only (SslStream reads it asynchronously, as AsyncOnlyStream requires).
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) => _inner.WriteAsync(source, cancellationToken);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _inner.WriteAsync(buffer, offset, count, cancellationToken);
@@ -175,21 +170,6 @@ internal sealed class TlsRecordGate : Stream
 
     public override void Flush() => _inner.Flush();
 
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    /// <summary>Gives the slot and the buffer back (no read may be in progress: SslStream's handshake has ended, or the connection is being closed).</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

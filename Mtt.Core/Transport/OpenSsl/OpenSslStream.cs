@@ -10,7 +10,7 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// readable (a zero-byte receive), then decrypt again: one wake-up per burst of records, not per record. A write
 /// encrypts whole records into one pooled buffer and sends it with one system call. Neither allocates once warm.
 /// </summary>
-internal sealed class OpenSslStream : Stream
+internal sealed class OpenSslStream : AsyncOnlyStream
 {
     // Ciphertext per send: four full records, a 64 KiB pipe segment.
     private const int SendBufferSize = 4 * OpenSslSession.RecordRoom;
@@ -168,38 +168,6 @@ internal sealed class OpenSslStream : Stream
             Released();
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    // The pipes use the async paths only; a blocking call would hold a thread per waiting peer.
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("write asynchronously");
-
-    // Every write is sent before it completes: there is nothing to flush.
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -11,7 +11,7 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// An idle connection holds no buffer: a zero-byte read waits for readability with none. Neither direction allocates
 /// once warm.
 /// </summary>
-internal sealed partial class Tls13RecordStream : Stream
+internal sealed partial class Tls13RecordStream : AsyncOnlyStream
 {
     // A receive takes up to this much: several records of a bulk transfer per system call. Rented while bytes flow.
     private const int ReceiveBufferSize = 64 * 1024;
@@ -190,38 +190,6 @@ internal sealed partial class Tls13RecordStream : Stream
         _shutdown.Failed(TransportShutdownKind.ReadFailed, failure);
         return failure;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    // The pipes use the async paths only; a blocking call would hold a thread per waiting peer.
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("read asynchronously");
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("write asynchronously");
-
-    // Every write is sent before it completes: there is nothing to flush.
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override bool CanRead => true;
-
-    public override bool CanWrite => true;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
