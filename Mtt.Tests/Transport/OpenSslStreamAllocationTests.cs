@@ -49,9 +49,8 @@ public sealed class OpenSslStreamAllocationTests(ITestOutputHelper output)
 
         byte[] sent = new byte[RecordBytes];
         new Random(7).NextBytes(sent);
-        byte[] serverBuffer = new byte[RecordBytes];
         byte[] clientBuffer = new byte[RecordBytes];
-        var echo = EchoAsync(server, serverBuffer);
+        var echo = RecordLayerPair.Echo(server);
 
         await RoundTripsAsync(tls, sent, clientBuffer, WarmUpRoundTrips).WaitAsync(Bound);
         var perRoundTrip = new List<double>(Attempts);
@@ -69,21 +68,6 @@ public sealed class OpenSslStreamAllocationTests(ITestOutputHelper output)
         Assert.Equal(WarmUpRoundTrips * RecordBytes + perRoundTrip.Count * MeasuredRoundTrips * RecordBytes, await echo.WaitAsync(Bound));
         Assert.True(perRoundTrip[^1] < MaxBytesPerRoundTrip,
             $"{string.Join(", ", perRoundTrip.Select(b => $"{b:0.##}"))} bytes allocated per round trip over {perRoundTrip.Count} runs (goal: under {MaxBytesPerRoundTrip})");
-    }
-
-    /// <summary>The server side: reads what arrives and writes it back, until the client's end; returns the bytes echoed.</summary>
-    private static async Task<long> EchoAsync(Stream server, byte[] buffer)
-    {
-        long total = 0;
-        while (true)
-        {
-            // As the pipes read: a zero-byte read first (no buffer while waiting), then a read into the buffer.
-            _ = await server.ReadAsync(Memory<byte>.Empty);
-            int read = await server.ReadAsync(buffer);
-            if (read == 0) return total;
-            await server.WriteAsync(buffer.AsMemory(0, read));
-            total += read;
-        }
     }
 
     private static async Task RoundTripsAsync(SslStream tls, byte[] sent, byte[] received, int count)
