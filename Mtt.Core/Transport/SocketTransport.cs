@@ -103,12 +103,11 @@ internal sealed class SocketTransport : IAsyncDisposable
         return new SocketTransport(socket, stream, shutdown);
     }
 
-    /// <summary>The OpenSSL engine's stream, when this transport runs on it; for tests.</summary>
-    internal OpenSsl.OpenSslStream? OpenSslStream => _stream as OpenSsl.OpenSslStream;
-
     /// <summary>
     /// Lets an idle TLS connection hold no OpenSSL record buffers (<see cref="OpenSslRecordBuffers"/>).
-    /// Call only between reads and writes: after the upgrade was read and its answer flushed.
+    /// Call only between reads and writes: after the upgrade was read and its answer flushed. A TLS 1.3 connection on
+    /// the OpenSSL engine (<see cref="OpenSsl.Tls13RecordStream"/>) has none: it gives its receive buffer back itself
+    /// whenever it is empty.
     /// </summary>
     public void ReleaseTlsBuffers()
     {
