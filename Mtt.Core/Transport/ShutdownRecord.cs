@@ -14,6 +14,16 @@ internal sealed class ShutdownRecord
 
     public void Ended(TransportShutdownKind kind) => Interlocked.CompareExchange(ref _kind, (int)kind, (int)TransportShutdownKind.None);
 
+    /// <summary>
+    /// A TLS stream's read found the peer's end; returns 0, the read's result. A zero-byte read (<paramref name="requested"/>
+    /// 0) that finds the end returns 0 without meaning it: the read with a buffer after it does, and notes it.
+    /// </summary>
+    public int ReadEnded(int requested)
+    {
+        if (requested > 0) Ended(TransportShutdownKind.PeerClosed);
+        return 0;
+    }
+
     /// <summary>Notes a failed read or write; always false, so that it can sit in an exception filter and let the exception go on.</summary>
     public bool Failed(TransportShutdownKind kind, Exception exception)
     {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -122,16 +121,7 @@ public sealed class Tls13RecordLayerTests
     {
         // OpenSSL's own client: its k command updates its key, K also asks the server to update its own.
         await using var server = await RecordLayerPair.ListenAsync();
-        var info = new ProcessStartInfo("openssl")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])["s_client", "-connect", $"127.0.0.1:{server.Port}", "-tls1_3", "-servername", "localhost"])
-            info.ArgumentList.Add(argument);
-        using var client = new Process { StartInfo = info };
+        using var client = OpenSslClientProcess.Create(server.Port, "-tls1_3");
         var lines = new LineWaiter();
         var updated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.OutputDataReceived += (_, e) => lines.Add(e.Data);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mtt.Core.Transport;
 using Mtt.Tests.Hardening;
 using Mtt.Tests.Support;
@@ -23,16 +22,7 @@ public sealed class TlsRenegotiationTests
         await using var server = TestServer.Start(tls: true, engine: engine, idleTimeout: ServerTimeouts, handshakeTimeout: ServerTimeouts);
         server.AddUser(AttackedServer.UserPath, backend.Address);
 
-        var info = new ProcessStartInfo("openssl")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])["s_client", "-connect", $"127.0.0.1:{server.Port}", "-tls1_2", "-servername", "localhost", "-alpn", "http/1.1"])
-            info.ArgumentList.Add(argument);
-        using var client = new Process { StartInfo = info };
+        using var client = OpenSslClientProcess.Create(server.Port, "-tls1_2", "-alpn", "http/1.1");
         // s_client prints its "---" separators once the handshake is done.
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var renegotiating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 
 namespace Mtt.Benchmarks.Load.Soak;
@@ -17,16 +16,7 @@ internal static class OpenSslClientAttack
 
     public static async Task<(Outcome Outcome, int Commands)> RunAsync(int port, bool renegotiate, int commands, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("openssl")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])["s_client", "-connect", $"127.0.0.1:{port}", renegotiate ? "-tls1_2" : "-tls1_3", "-crlf", "-servername", "localhost", "-alpn", "http/1.1"])
-            info.ArgumentList.Add(argument);
-        using var process = new Process { StartInfo = info };
+        using var process = Mtt.Tests.Support.OpenSslClientProcess.Create(port, renegotiate ? "-tls1_2" : "-tls1_3", "-crlf", "-alpn", "http/1.1");
         var upgraded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int done = 0;

@@ -42,17 +42,10 @@ internal sealed class OpenSslStream : AsyncOnlyStream
         return outcome switch
         {
             ReadOutcome.Data => ValueTask.FromResult(count),
-            ReadOutcome.End => ValueTask.FromResult(Ended(destination.Length)),
+            ReadOutcome.End => ValueTask.FromResult(_shutdown.ReadEnded(destination.Length)),
             ReadOutcome.Failed => ValueTask.FromException<int>(ReadFailed(error)),
             _ => WaitThenReadAsync(destination, cancellationToken),
         };
-    }
-
-    // A zero-byte read that finds the end returns 0 without meaning it: the read with a buffer after it does.
-    private int Ended(int requested)
-    {
-        if (requested > 0) _shutdown.Ended(TransportShutdownKind.PeerClosed);
-        return 0;
     }
 
     private IOException ReadFailed(string? error)
@@ -89,7 +82,7 @@ internal sealed class OpenSslStream : AsyncOnlyStream
                 case ReadOutcome.Data:
                     return count;
                 case ReadOutcome.End:
-                    return Ended(destination.Length);
+                    return _shutdown.ReadEnded(destination.Length);
                 case ReadOutcome.Failed:
                     throw ReadFailed(error);
             }

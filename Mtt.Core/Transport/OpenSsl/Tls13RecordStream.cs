@@ -58,7 +58,7 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
         return step switch
         {
             RecordStep.Delivered => ValueTask.FromResult(count),
-            RecordStep.Closed => ValueTask.FromResult(Ended(destination.Length)),
+            RecordStep.Closed => ValueTask.FromResult(_shutdown.ReadEnded(destination.Length)),
             RecordStep.Failed => ValueTask.FromException<int>(ReadFailed()),
             _ => ReceiveThenReadAsync(destination, cancellationToken),
         };
@@ -100,7 +100,6 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
                     _closed = true;
                     continue;
                 case RecordStep.NeedBytes:
-                    return step;
                 case RecordStep.Failed:
                     return step;
                 default:
@@ -143,7 +142,7 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
                 case RecordStep.Delivered:
                     return count;
                 case RecordStep.Closed:
-                    return Ended(destination.Length);
+                    return _shutdown.ReadEnded(destination.Length);
                 case RecordStep.Failed:
                     throw ReadFailed();
             }
@@ -175,13 +174,6 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
         _received = null;
         _start = _end = _plainStart = _plainEnd = 0;
         ArrayPool<byte>.Shared.Return(buffer);
-    }
-
-    // A zero-byte read that finds the end returns 0 without meaning it: the read with a buffer after it does.
-    private int Ended(int requested)
-    {
-        if (requested > 0) _shutdown.Ended(TransportShutdownKind.PeerClosed);
-        return 0;
     }
 
     private IOException ReadFailed()
