@@ -37,7 +37,7 @@ internal sealed class AcceptedTunnel(TunnelServerOptions options, ILogger log, S
         transport.ReleaseTlsBuffers();
         var meter = new TunnelMeter(route.State, metrics);
         meter.TunnelOpened();
-        return (new WebSocketConnection(transport.Input, transport.Output), meter);
+        return (new WebSocketConnection(transport.Input, transport.Output, transport.RecordLayer), meter);
     }
 
     private async Task RunPlainTunnelAsync(SocketTransport transport, Route route, CancellationToken serverStopping)

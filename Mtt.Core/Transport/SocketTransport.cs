@@ -47,6 +47,12 @@ internal sealed class SocketTransport : IAsyncDisposable
 
     public IPEndPoint? RemoteEndPoint { get; }
 
+    /// <summary>
+    /// The TLS 1.3 record layer under <see cref="Output"/> on the OpenSSL engine, for gathering writes that seal data from
+    /// where it lies (<see cref="OpenSsl.Tls13RecordStream.WriteFramedAsync"/>); null on every other transport.
+    /// </summary>
+    internal OpenSsl.Tls13RecordStream? RecordLayer => _stream as OpenSsl.Tls13RecordStream;
+
     /// <summary>Why the connection ended, as its socket first reported it (or <see cref="TransportShutdownKind.ClosedByUs"/> once disposed with no other end seen).</summary>
     public TransportShutdownKind ShutdownKind => _shutdown.Kind;
 

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Mtt.Core.Transport;
+using Mtt.Core.Transport.OpenSsl;
 
 namespace Mtt.Core.WebSockets;
 
@@ -24,6 +26,10 @@ public sealed class WebSocketConnection
 
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+    // The TLS 1.3 record layer under _output, when the connection has one: binary messages skip _output and are
+    // sealed from where their data lies (one copy less per byte). Everything else still goes through _output, and
+    // every write, either way, is sent before the write lock is released, so nothing overtakes or lands inside another.
+    private readonly Tls13RecordStream? _records;
     private readonly FrameDecoder _decoder = new();
     // The relay's two directions both write to the client (data one way, pong and close the other).
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -37,6 +43,13 @@ public sealed class WebSocketConnection
     {
         _input = input;
         _output = output;
+    }
+
+    /// <summary>A connection whose binary messages go straight to <paramref name="records"/>, the stream under <paramref name="output"/>.</summary>
+    internal WebSocketConnection(PipeReader input, PipeWriter output, Tls13RecordStream? records)
+        : this(input, output)
+    {
+        _records = records;
     }
 
     /// <summary>True once our close frame went out: nothing else may be sent after it (RFC 6455 §5.5.1).</summary>
@@ -135,7 +148,8 @@ public sealed class WebSocketConnection
     /// <summary>
     /// Sends <paramref name="data"/> as binary messages of at most <paramref name="maxDataPerMessage"/> bytes of
     /// it each, every message's payload <paramref name="prefix"/> then its data, all in one flush: the data is
-    /// copied once, straight into the transport's buffer. False when the client can take no more (gone or closing).
+    /// copied once, straight into the transport's buffer (or, on the TLS 1.3 record layer, sealed from where it lies).
+    /// False when the client can take no more (gone or closing).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> SendAsync<TPrefix>(ReadOnlySequence<byte> data, int maxDataPerMessage, TPrefix prefix, CancellationToken cancellationToken)
@@ -145,7 +159,22 @@ public sealed class WebSocketConnection
         try
         {
             if (_closeSent || _writeFailed) return false;
-            WriteMessages(data, Math.Min(maxDataPerMessage, MaxOutgoingFramePayload - prefix.Length), prefix);
+            maxDataPerMessage = Math.Min(maxDataPerMessage, MaxOutgoingFramePayload - prefix.Length);
+            if (_records is not null && FrameWriter.MaxHeaderLength + prefix.Length <= IFrameHeaders.MaxLength)
+            {
+                // _output holds nothing: every write flushes it before it releases the lock.
+                try
+                {
+                    await _records.WriteFramedAsync(data, new BinaryMessageHeaders<TPrefix>(prefix, maxDataPerMessage), cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _writeFailed = true;
+                    throw;
+                }
+                return true;
+            }
+            WriteMessages(data, maxDataPerMessage, prefix);
             var flush = await FlushAsync(cancellationToken).ConfigureAwait(false);
             return !flush.IsCompleted && !flush.IsCanceled;
         }

@@ -72,6 +72,80 @@ internal sealed unsafe class RecordProtection : IDisposable
         Sequence++;
     }
 
+    /// <summary>
+    /// Starts sealing a record whose additional data is <paramref name="header"/>; its content follows in pieces
+    /// (<see cref="SealPart"/>, each piece from wherever it lies), then <see cref="SealEnd"/>. The same record as
+    /// <see cref="Seal"/> makes: AES-GCM and ChaCha20-Poly1305 encrypt a stream, so where the pieces break changes nothing.
+    /// </summary>
+    public void SealBegin(ReadOnlySpan<byte> header)
+    {
+        byte* nonce = stackalloc byte[IvLength];
+        Nonce(nonce);
+        bool held = false;
+        try
+        {
+            _context.DangerousAddRef(ref held);
+            int length;
+            fixed (byte* aad = header)
+            {
+                if (LibCrypto.CipherInit(_context.DangerousGetHandle(), IntPtr.Zero, IntPtr.Zero, null, nonce, _encrypt) != 1
+                    || LibCrypto.CipherUpdate(_context.DangerousGetHandle(), null, &length, aad, header.Length) != 1)
+                    throw SealFailed();
+            }
+        }
+        finally
+        {
+            if (held) _context.DangerousRelease();
+        }
+    }
+
+    /// <summary>Encrypts the next piece of the record's content into <paramref name="ciphertext"/> (as long as the piece).</summary>
+    public void SealPart(ReadOnlySpan<byte> content, Span<byte> ciphertext)
+    {
+        bool held = false;
+        try
+        {
+            _context.DangerousAddRef(ref held);
+            int length;
+            fixed (byte* input = content)
+            fixed (byte* output = ciphertext)
+            {
+                if (LibCrypto.CipherUpdate(_context.DangerousGetHandle(), output, &length, input, content.Length) != 1 || length != content.Length)
+                    throw SealFailed();
+            }
+        }
+        finally
+        {
+            if (held) _context.DangerousRelease();
+        }
+    }
+
+    /// <summary>Ends the record: its <paramref name="contentType"/> (one byte) then the tag, into <paramref name="typeAndTag"/>.</summary>
+    public void SealEnd(byte contentType, Span<byte> typeAndTag)
+    {
+        bool held = false;
+        try
+        {
+            _context.DangerousAddRef(ref held);
+            IntPtr context = _context.DangerousGetHandle();
+            int length;
+            fixed (byte* output = typeAndTag)
+            {
+                if (LibCrypto.CipherUpdate(context, output, &length, &contentType, 1) != 1
+                    || LibCrypto.CipherFinal(context, output + 1, &length) != 1
+                    || LibCrypto.CipherControl(context, LibCrypto.AeadGetTag, TagLength, output + 1) != 1)
+                    throw SealFailed();
+            }
+        }
+        finally
+        {
+            if (held) _context.DangerousRelease();
+        }
+        Sequence++;
+    }
+
+    private static CryptographicException SealFailed() => new($"sealing a record failed: {LibCrypto.TakeErrors()}");
+
     /// <summary>Decrypts <paramref name="ciphertext"/> into <paramref name="plaintext"/> (the same span or elsewhere); false when the tag does not match.</summary>
     public bool Open(ReadOnlySpan<byte> header, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -30,26 +31,33 @@ internal sealed partial class Tls13RecordStream
     private byte _alertOwed;
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
-        source.IsEmpty ? default : SealAndSendAsync(source, cancellationToken);
+        source.IsEmpty ? default : WriteFramedAsync(new ReadOnlySequence<byte>(source), default(Unframed), cancellationToken);
 
+    /// <summary>
+    /// A gathering write: <paramref name="data"/> cut into frames behind <paramref name="headers"/>' headers, sealed from
+    /// where the headers and the data lie into whole records (16 KiB of plaintext each; frames and records need not
+    /// align), about 64 KiB of records per system call. Completes when every record is in the kernel, so the caller
+    /// may reuse the data's buffer then, and a client that stops reading stops the caller. One write at a time, with
+    /// the stream's other writes: the caller orders its frames.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SealAndSendAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken)
+    internal async ValueTask WriteFramedAsync<THeaders>(ReadOnlySequence<byte> data, THeaders headers, CancellationToken cancellationToken)
+        where THeaders : struct, IFrameHeaders
     {
+        var cursor = new FramedCursor<THeaders>(data, headers);
+        if (cursor.Remaining == 0) return;
         await _sending.WaitAsync(cancellationToken).ConfigureAwait(false);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(SendBufferSize);
         try
         {
-            int offset = 0;
-            while (offset < source.Length)
+            while (cursor.Remaining > 0)
             {
                 if (_failure is not null) throw new IOException(_failure);
                 int length = 0;
-                while (offset < source.Length && buffer.Length - length >= FullRecord + ControlRecord)
+                while (cursor.Remaining > 0 && buffer.Length - length >= FullRecord + ControlRecord)
                 {
                     length += OwedKeyUpdate(buffer.AsSpan(length));
-                    int chunk = Math.Min(MaxPlaintext, source.Length - offset);
-                    length += Seal(buffer.AsSpan(length), ApplicationData, source.Span.Slice(offset, chunk));
-                    offset += chunk;
+                    length += SealNext(buffer.AsSpan(length), ref cursor);
                 }
                 // A stream socket's send completes when all of it is in the kernel: the client's reading paces us.
                 await _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -72,6 +80,33 @@ internal sealed partial class Tls13RecordStream
             ArrayPool<byte>.Shared.Return(buffer);
             Released();
         }
+    }
+
+    // One application data record of the cursor's next (up to) 16 KiB, sealed piece by piece into <into>; its length.
+    private int SealNext<THeaders>(Span<byte> into, ref FramedCursor<THeaders> cursor) where THeaders : struct, IFrameHeaders
+    {
+        int contentLength = (int)Math.Min(MaxPlaintext, cursor.Remaining);
+        int length = contentLength + 1 + RecordProtection.TagLength;
+        WriteRecordHeader(into, length);
+        _write.SealBegin(into[..HeaderLength]);
+        var ciphertext = into.Slice(HeaderLength, contentLength);
+        while (!ciphertext.IsEmpty)
+        {
+            var piece = cursor.Next(ciphertext.Length);
+            _write.SealPart(piece, ciphertext);
+            ciphertext = ciphertext[piece.Length..];
+        }
+        _write.SealEnd(ApplicationData, into.Slice(HeaderLength + contentLength, 1 + RecordProtection.TagLength));
+        return HeaderLength + length;
+    }
+
+    // The record header, which is also the record's additional data: application data of TLS 1.2's version (section 5.1).
+    private static void WriteRecordHeader(Span<byte> into, int length)
+    {
+        into[0] = ApplicationData;
+        into[1] = 3;
+        into[2] = 3;
+        BinaryPrimitives.WriteUInt16BigEndian(into[3..], (ushort)length);
     }
 
     // A KeyUpdate before the next record, when the client asked for one or this key has protected its share.
