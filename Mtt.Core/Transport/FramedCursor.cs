@@ -51,6 +51,8 @@ internal struct FramedCursor<THeaders> where THeaders : struct, IFrameHeaders
             _data = _data.Slice(piece.Length);
             _frameDataLeft -= piece.Length;
         }
+        // Only a framing whose lengths disagree with its data gets here; fail the write rather than spin on it.
+        if (piece.IsEmpty) throw new InvalidOperationException("the frames' data ended before their length");
         Remaining -= piece.Length;
         return piece;
     }
