@@ -137,6 +137,85 @@ public sealed class TlsBackendToClientTests
         Assert.True(sent.AsSpan().SequenceEqual(echoed.ToArray()), "the echo differs from what was sent");
     }
 
+    [Theory]
+    [InlineData("smux_off")]
+    [InlineData("smux_on")]
+    public async Task PingsDuringADownload_AreAnsweredWithWholePongs_InOrder_BetweenWholeFrames(string subprotocol)
+    {
+        bool smux = subprotocol == "smux_on";
+        const int Pings = 64, ReadBetweenPings = 256 * 1024;
+        byte[] download = Pattern(Pings * ReadBetweenPings, seed: 3);
+        await using var backend = new DownloadBackend(download);
+        await using var server = TestServer.Start(tls: true, engine: TlsEngine.OpenSsl);
+        server.AddUser(UserPath, backend.Address);
+        var client = await RawWebSocketClient.ConnectAsync(server.Port, server.Certificate).WaitAsync(Bound);
+        await using var _ = client;
+        Assert.Equal(101, (await client.UpgradeAsync(UserPath, subprotocol).WaitAsync(Bound)).Status);
+        if (smux) await client.SendBinaryAsync(SmuxFrame(SmuxTestClient.Syn, []));
+
+        // While this client is not reading, a gathered write of several frames (a tunnel's backlog, an smux turn) waits
+        // in the middle: each ping's pong is written then, and must wait for the whole write, or it lands inside a frame.
+        var echoed = new MemoryStream();
+        var pongs = new List<int>();
+        int pingsSent = 0;
+        while (echoed.Length < download.Length || pongs.Count < Pings)
+        {
+            if (pingsSent < Pings && echoed.Length >= (long)pingsSent * ReadBetweenPings)
+            {
+                byte[] ping = new byte[4];
+                BinaryPrimitives.WriteInt32BigEndian(ping, pingsSent++);
+                await client.SendFrameAsync((byte)WebSocketOpcode.Ping, ping).WaitAsync(Bound);
+            }
+            var frame = await client.ReadFrameAsync().WaitAsync(Bound);
+            Assert.NotNull(frame);
+            var (fin, opcode, payload) = frame.Value;
+            Assert.True(fin);
+            if (opcode == (byte)WebSocketOpcode.Pong)
+            {
+                Assert.Equal(4, payload.Length);
+                pongs.Add(BinaryPrimitives.ReadInt32BigEndian(payload));
+                continue;
+            }
+            Assert.Equal((byte)WebSocketOpcode.Binary, opcode);
+            if (!smux)
+            {
+                echoed.Write(payload);
+                continue;
+            }
+            // Each message holds whole smux frames: PSH on the one stream, or a keepalive.
+            for (int at = 0; at < payload.Length;)
+            {
+                Assert.InRange(payload.Length - at, SmuxTestClient.HeaderSize, int.MaxValue);
+                Assert.Equal(1, payload[at]);
+                byte command = payload[at + 1];
+                int length = BinaryPrimitives.ReadUInt16LittleEndian(payload.AsSpan(at + 2));
+                Assert.InRange(length, 0, payload.Length - at - SmuxTestClient.HeaderSize);
+                if (command == SmuxTestClient.Psh)
+                {
+                    Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(at + 4)));
+                    echoed.Write(payload, at + SmuxTestClient.HeaderSize, length);
+                }
+                else
+                {
+                    Assert.Equal(SmuxTestClient.Nop, command);
+                }
+                at += SmuxTestClient.HeaderSize + length;
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, Pings), pongs);
+        Assert.True(download.AsSpan().SequenceEqual(echoed.ToArray()), "the download differs from what the backend sent");
+    }
+
+    // A version 1 smux frame on stream 1.
+    private static byte[] SmuxFrame(byte command, ReadOnlySpan<byte> data)
+    {
+        var frame = new byte[SmuxTestClient.HeaderSize + data.Length];
+        SmuxTestClient.WriteHeader(frame, 1, command, checked((ushort)data.Length), 1);
+        data.CopyTo(frame.AsSpan(SmuxTestClient.HeaderSize));
+        return frame;
+    }
+
     [Fact]
     public async Task DownstreamRate_HoldsOnTheGatheredPath_OneSecondsWorthPerSecond()
     {
@@ -146,18 +225,9 @@ public sealed class TlsBackendToClientTests
         var time = new FakeTimeProvider();
         // A backend that sends a download as soon as it is connected: only the downstream bucket is in play.
         byte[] download = Pattern(4 * Rate);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        var serving = Task.Run(async () =>
-        {
-            using var accepted = await listener.AcceptAsync();
-            await accepted.SendAsync(download);
-            // Held open until the test ends, so the tunnel ends with the client, not with the backend.
-            await accepted.ReceiveAsync(new byte[1]);
-        });
+        await using var backend = new DownloadBackend(download);
         await using var server = TestServer.Start(tls: true, engine: TlsEngine.OpenSsl, time: time);
-        Assert.True(BackendAddress.TryParse($"127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}", out var address, out _));
+        Assert.True(BackendAddress.TryParse(backend.Address, out var address, out _));
         // The tunnel's admission puts the route's limits in force on the listener's (fake) clock.
         server.Routes.Update(table => table.WithAdded([new Route(UserPath, address) { Limits = new UserLimits(Rate: Rate) }]));
         await using var client = await OpenAsync(server);
@@ -173,6 +243,5 @@ public sealed class TlsBackendToClientTests
         while (filled < 2 * Rate - Slack) filled += await client.ReceiveAsync(received.AsMemory(filled), cancel.Token);
         Assert.InRange(filled, 2 * Rate - Slack, 2 * Rate);
         Assert.True(download.AsSpan(0, filled).SequenceEqual(received.AsSpan(0, filled)), "the download differs from what the backend sent");
-        GC.KeepAlive(serving);
     }
 }
