@@ -90,5 +90,5 @@ internal static partial class DaemonLog
     public static partial void QuotaSpentNotSaved(ILogger logger, string error);
 
     [LoggerMessage(1031, LogLevel.Debug, "socket completions inline: {inline} ({variable}={value}, {chosenBy})")]
-    public static partial void SocketCompletions(ILogger logger, bool inline, string variable, string value, string chosenBy);
+    public static partial void SocketCompletions(ILogger logger, string inline, string variable, string value, string chosenBy);
 }

@@ -48,7 +48,7 @@ public static class Program
     {
         if (log.IsEnabled(LogLevel.Debug))
         {
-            DaemonLog.SocketCompletions(log, await InlineCompletions.ProbeAsync().ConfigureAwait(false), InlineCompletions.Variable,
+            DaemonLog.SocketCompletions(log, await InlineCompletions.ProbeAsync().ConfigureAwait(false) ? "on" : "off", InlineCompletions.Variable,
                 completionsGiven ?? "1", completionsGiven is null ? "the daemon's default" : "set by the operator");
         }
         using var stop = new CancellationTokenSource();

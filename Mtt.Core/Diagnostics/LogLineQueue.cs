@@ -5,8 +5,8 @@ namespace Mtt.Core.Diagnostics;
 /// <summary>
 /// The daemon's log lines on their way to stderr: a bounded queue drained by one dedicated thread, so a stalled
 /// reader (journald behind, a pipe nobody reads) stalls only that thread, never a socket continuation that logged.
-/// A full queue drops the line and counts it (<see cref="LinesDropped"/>); <see cref="ServerLog"/> then queues one
-/// "N log lines dropped" line where the gap is, as soon as there is room again.
+/// A full queue drops the line and counts it (<see cref="LinesDropped"/>); once the writer has caught up (the queue
+/// half empty again) it writes one "N log lines dropped" line of its own.
 /// </summary>
 /// <remarks>
 /// Every <see cref="TryEnqueue"/> and <see cref="Complete"/> is made under <see cref="ServerLog"/>'s lock, so
@@ -21,12 +21,17 @@ internal sealed class LogLineQueue
     private readonly BlockingCollection<string> _lines;
     private readonly TextWriter _writer;
     private readonly Thread _thread;
+    private readonly Func<long, string> _noticeLine;
+    private readonly int _caughtUp;
     private long _dropped;
     private long _unreported;
 
-    public LogLineQueue(TextWriter writer, int capacity = DefaultCapacity)
+    /// <param name="noticeLine">The line (formatted as every other) that says how many lines were dropped.</param>
+    public LogLineQueue(TextWriter writer, Func<long, string> noticeLine, int capacity = DefaultCapacity)
     {
         _writer = writer;
+        _noticeLine = noticeLine;
+        _caughtUp = capacity / 2;
         _lines = new BlockingCollection<string>(new ConcurrentQueue<string>(), capacity);
         // Background: a writer stuck on a dead stderr must not keep the process from exiting.
         _thread = new Thread(WriteLines) { IsBackground = true, Name = "mtt log writer" };
@@ -35,9 +40,6 @@ internal sealed class LogLineQueue
 
     /// <summary>Lines dropped since start because the queue was full.</summary>
     public long LinesDropped => Interlocked.Read(ref _dropped);
-
-    /// <summary>Lines dropped and not yet reported by a notice line.</summary>
-    public long Unreported => Interlocked.Read(ref _unreported);
 
     /// <summary>False once <see cref="Complete"/> was called: lines are then written by the caller (the process is ending).</summary>
     public bool IsOpen => !_lines.IsAddingCompleted;
@@ -50,12 +52,6 @@ internal sealed class LogLineQueue
         Interlocked.Increment(ref _unreported);
         return false;
     }
-
-    /// <summary>Queues a notice of dropped lines; a full queue drops it uncounted (the lines it reports stay unreported).</summary>
-    public bool TryEnqueueNotice(string line) => _lines.TryAdd(line);
-
-    /// <summary>A notice for <paramref name="count"/> dropped lines was queued.</summary>
-    public void Reported(long count) => Interlocked.Add(ref _unreported, -count);
 
     /// <summary>No more lines; what is queued is written.</summary>
     public void Complete() => _lines.CompleteAdding();
@@ -70,8 +66,14 @@ internal sealed class LogLineQueue
             try
             {
                 _writer.Write(line);
+                int queued = _lines.Count;
+                if (queued <= _caughtUp && Interlocked.Read(ref _unreported) is > 0 and long unreported)
+                {
+                    _writer.Write(_noticeLine(unreported));
+                    Interlocked.Add(ref _unreported, -unreported);
+                }
                 // One flush per burst rather than per line: stderr is read as it comes, and a burst is one write less each.
-                if (_lines.Count == 0) _writer.Flush();
+                if (queued == 0) _writer.Flush();
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {

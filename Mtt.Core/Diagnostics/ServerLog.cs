@@ -58,8 +58,13 @@ public sealed class ServerLog : ILogger
     /// The daemon's log: lines go through a bounded queue to one writer thread (<see cref="LogLineQueue"/>), so no
     /// caller ever waits for <paramref name="writer"/>; call <see cref="Drain"/> before the process ends.
     /// </summary>
-    public static ServerLog Queued(TextWriter writer, bool verbose, LogFormat format, bool journal, int capacity = LogLineQueue.DefaultCapacity) =>
-        new(writer, verbose ? LogLevel.Debug : LogLevel.Information, format, journal, TimeProvider.System, new LogLineQueue(writer, capacity));
+    public static ServerLog Queued(TextWriter writer, bool verbose, LogFormat format, bool journal, int capacity = LogLineQueue.DefaultCapacity)
+    {
+        ServerLog? log = null;
+        var queue = new LogLineQueue(writer, dropped => log!.DropNotice(dropped), capacity);
+        log = new ServerLog(writer, verbose ? LogLevel.Debug : LogLevel.Information, format, journal, TimeProvider.System, queue);
+        return log;
+    }
 
     /// <summary>Lines dropped since start because stderr did not keep up (always 0 for a log that is not queued).</summary>
     public long LinesDropped => _queue?.LinesDropped ?? 0;
@@ -93,7 +98,6 @@ public sealed class ServerLog : ILogger
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            if (_queue is { IsOpen: true, Unreported: > 0 } queue) QueueDropNotice(queue, now);
             BuildLine(logLevel, now, eventId, message, state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
             if (_queue is { IsOpen: true })
             {
@@ -122,16 +126,18 @@ public sealed class ServerLog : ILogger
         _line.Append('\n');
     }
 
-    // Where the gap is: before the first line that found room again. Counted as reported only once it is queued.
-    private void QueueDropNotice(LogLineQueue queue, DateTimeOffset now)
+    // The writer thread's line once it has caught up after drops: written by it directly, not through the full queue.
+    private string DropNotice(long dropped)
     {
-        long dropped = queue.Unreported;
-        BuildLine(LogLevel.Warning, now, LinesDroppedEvent, $"{dropped} log lines dropped: stderr did not keep up",
-            [new KeyValuePair<string, object?>("dropped", dropped)], null);
-        if (queue.TryEnqueueNotice(_line.ToString())) queue.Reported(dropped);
+        lock (_lock)
+        {
+            BuildLine(LogLevel.Warning, _time.GetUtcNow(), LinesDroppedEvent, $"{dropped} log lines dropped: stderr did not keep up",
+                [new KeyValuePair<string, object?>("dropped", dropped)], null);
+            return _line.ToString();
+        }
     }
 
-    // In DiagnosticsLog's range (6000-6099); written here, since it cannot go through the queue it reports on like other events.
+    // In DiagnosticsLog's range (6000-6099); made here, since it cannot go through the queue it reports on as other events do.
     private static readonly EventId LinesDroppedEvent = new(6004, "LogLinesDropped");
 
     private void AppendText(LogLevel level, DateTimeOffset now, string message, Exception? exception)
