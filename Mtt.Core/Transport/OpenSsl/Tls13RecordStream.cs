@@ -96,8 +96,7 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
             if (_closed) return RecordStep.Closed;
             // A zero-byte read asks whether a read would find something: a whole record (taken as yes without opening
             // it, so the read that follows decrypts it straight into its buffer), a header that read refuses, or the
-            // client's end. Part of a record is
-            // no: the reader's buffer must not wait for the rest of it.
+            // client's end. Part of a record is no: the reader's buffer must not wait for the rest of it.
             if (destination.IsEmpty) return HasRecordToOpen() || _finReceived ? RecordStep.Delivered : RecordStep.NeedBytes;
             var step = OpenRecords(destination, out count);
             switch (step)
