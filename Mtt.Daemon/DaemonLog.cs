@@ -88,4 +88,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(1030, LogLevel.Warning, "{error}: the quota spent since the last change is lost")]
     public static partial void QuotaSpentNotSaved(ILogger logger, string error);
+
+    [LoggerMessage(1031, LogLevel.Debug, "socket completions inline: {inline} ({variable}={value}, {chosenBy})")]
+    public static partial void SocketCompletions(ILogger logger, string inline, string variable, string value, string chosenBy);
 }

@@ -21,14 +21,36 @@ public static class Program
     // What a start-up failure (a bad certificate, a port in use) exits with; 2 stays for command-line errors.
     private const int StartFailedExitCode = 1;
 
+    // How long the exit waits for stderr to take the queued log lines.
+    private static readonly TimeSpan LogDrainTimeout = TimeSpan.FromSeconds(2);
+
     public static async Task<int> Main(string[] args)
     {
+        // First: the runtime reads the variable when the first socket is made, and never again.
+        string? completionsGiven = InlineCompletions.EnableUnlessSet();
         var parsed = CommandLine.Parse(args);
         if (parsed.Output is not null) Console.Out.Write(parsed.Output);
         if (parsed.Error is not null) Console.Error.Write(parsed.Error);
         if (parsed.Options is not { } options) return parsed.ExitCode;
 
-        var log = new ServerLog(Console.Error, options.Verbose, options.LogFormat, journal: JournalStream.IsStandardError());
+        var log = ServerLog.Queued(Console.Error, options.Verbose, options.LogFormat, journal: JournalStream.IsStandardError());
+        try
+        {
+            return await MainAsync(options, log, completionsGiven).ConfigureAwait(false);
+        }
+        finally
+        {
+            log.Drain(LogDrainTimeout);
+        }
+    }
+
+    private static async Task<int> MainAsync(ServerOptions options, ServerLog log, string? completionsGiven)
+    {
+        if (log.IsEnabled(LogLevel.Debug))
+        {
+            DaemonLog.SocketCompletions(log, await InlineCompletions.ProbeAsync().ConfigureAwait(false) ? "on" : "off", InlineCompletions.Variable,
+                completionsGiven ?? "1", completionsGiven is null ? "the daemon's default" : "set by the operator");
+        }
         using var stop = new CancellationTokenSource();
         using var cutDrain = new CancellationTokenSource();
         int stopSignals = 0;
@@ -109,7 +131,7 @@ public static class Program
             return StartFailedExitCode;
         }
 
-        var metrics = new ServerMetrics(options.MetricsPerUser);
+        var metrics = new ServerMetrics(options.MetricsPerUser) { LogLinesDroppedSource = log is ServerLog queued ? () => queued.LinesDropped : null };
         int maxConnections = options.Tunnel.MaxConnections;
         if (DescriptorBudget.MaxConnections() is { } allowed && allowed < maxConnections)
         {

@@ -56,7 +56,7 @@ internal static class IdleScenario
         Progress.Write($"starting mtt-mu-server ({(tls ? "TLS" : "plain")})");
         var server = await TunnelServerTarget.StartAsync(options, tls, backend, cancellationToken).ConfigureAwait(false);
         var tunnels = new EchoChannel[n];
-        string noun = options.Smux ? $"smux v{options.SmuxVersion} sessions (one stream each)" : "tunnels";
+        string noun = options.Smux ? $"smux v{options.SmuxVersion} sessions (one stream each)" : options.StallInRecord ? "tunnels stalled inside a record" : "tunnels";
         try
         {
             int pid = server.Process.Pid;
@@ -82,7 +82,7 @@ internal static class IdleScenario
                 var clock = Stopwatch.StartNew();
                 Array.Clear(tunnels);
                 int acceptedBefore = backend.Accepted;
-                await OpenAllAsync(server, tunnels, cancellationToken).ConfigureAwait(false);
+                await OpenAllAsync(server, tunnels, options.StallInRecord, cancellationToken).ConfigureAwait(false);
                 // Every client has its 101; the server has also dialled every backend once they are all accepted here.
                 // (with smux: every SYN reached the server and its stream dialled the backend).
                 if (!await backend.WaitForActiveAtLeastAsync(n, TeardownTimeout).ConfigureAwait(false))
@@ -176,7 +176,7 @@ internal static class IdleScenario
         }
     }
 
-    private static async Task OpenAllAsync(TunnelServerTarget server, EchoChannel[] tunnels, CancellationToken cancellationToken)
+    private static async Task OpenAllAsync(TunnelServerTarget server, EchoChannel[] tunnels, bool stallInRecord, CancellationToken cancellationToken)
     {
         using var gate = new SemaphoreSlim(ConnectParallelism);
         var opens = new Task[tunnels.Length];
@@ -186,7 +186,12 @@ internal static class IdleScenario
             opens[i] = Task.Run(async () =>
             {
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try { tunnels[index] = await server.OpenIdleAsync(cancellationToken).ConfigureAwait(false); }
+                try
+                {
+                    tunnels[index] = stallInRecord
+                        ? await StalledTunnelChannel.OpenAsync(server.TunnelPort, cancellationToken).ConfigureAwait(false)
+                        : await server.OpenIdleAsync(cancellationToken).ConfigureAwait(false);
+                }
                 finally { gate.Release(); }
             }, cancellationToken);
         }

@@ -58,6 +58,8 @@ internal sealed class LoadOptions
           --hold d               idle: keep them open d after measuring, to look inside the server (dotnet-gcdump, smaps)
           --hold-closed d        idle: keep the server running d after each cycle's figure after closing, to look inside it
           --smaps dir            idle: copy the server's /proc/<pid>/smaps into dir as each RSS figure is read (before, open-N, after-N)
+          --stall-in-record      idle: each TLS tunnel, after its 101, sends 6 bytes of a record (a header and one byte) and nothing
+                                 more; closed by a TCP FIN. What a client stalled inside a record costs the server
           --verify mode          compare (default: each byte against what was sent at that position) or sha256
           --server-timeout d     the server's -timeout (default 10m0s, longer than any measurement)
           --verbose-server       pass -verbose to the server
@@ -121,6 +123,9 @@ internal sealed class LoadOptions
 
     /// <summary>idle: where to copy the server's /proc/&lt;pid&gt;/smaps at each figure, to see which mappings hold what.</summary>
     public string? SmapsDirectory { get; private set; }
+
+    /// <summary>idle: each tunnel stops inside a TLS record after its upgrade.</summary>
+    public bool StallInRecord { get; private set; }
 
     public VerifyMode Verify { get; private set; } = VerifyMode.Compare;
 
@@ -220,6 +225,7 @@ internal sealed class LoadOptions
                 case "--hold": options.Hold = ParseDuration(Value()); break;
                 case "--hold-closed": options.HoldClosed = ParseDuration(Value()); break;
                 case "--smaps": options.SmapsDirectory = Value(); break;
+                case "--stall-in-record": options.StallInRecord = true; break;
                 case "--verify": options.Verify = Enum.Parse<VerifyMode>(Value(), ignoreCase: true); break;
                 case "--server-timeout": options.ServerTimeout = Value(); break;
                 case "--verbose-server": options.VerboseServer = true; break;
@@ -259,6 +265,7 @@ internal sealed class LoadOptions
         if ((long)options.Connections * options.RoundTrips * options.Repeat > MaxLatencySamples && scenario == "latency")
             throw new ArgumentException($"--connections × --round-trips × --repeat is above the {MaxLatencySamples:N0} samples the harness keeps");
         if (options.Anchor && scenario is not ("bulk" or "floor" or "churn")) throw new ArgumentException("--anchor is for bulk, floor and churn");
+        if (options.StallInRecord && (scenario != "idle" || options.Plain || options.Smux)) throw new ArgumentException("--stall-in-record is for idle TLS tunnels (no --plain, no --smux)");
         if (options.Smux && scenario == "latency") throw new ArgumentException("latency always measures a smux stream next to the tunnel; drop --smux");
         if (options.ServerPath.Length == 0) options.ServerPath = ServerLocator.FindDaemon();
         return options;

@@ -12,6 +12,8 @@ namespace Mtt.Core.Diagnostics;
 /// <remarks>
 /// Hand-written rather than Microsoft.Extensions.Logging.Console: one writer with three shapes is all the server
 /// needs, and the console provider would bring configuration, options and a background queue (README, "Logs").
+/// The daemon's log (<see cref="Queued"/>) hands its lines to a <see cref="LogLineQueue"/> of its own: an event may
+/// be logged on a socket engine's thread (inline completions), which must never wait for stderr.
 /// </remarks>
 public sealed class ServerLog : ILogger
 {
@@ -27,6 +29,8 @@ public sealed class ServerLog : ILogger
     // Reused under the lock: a line is built here and written in one call, so concurrent events never interleave.
     private readonly StringBuilder _line = new(256);
     private readonly JsonLogLine _json = new();
+    // Null: each line is written and flushed by the caller (tests read what was logged at once).
+    private readonly LogLineQueue? _queue;
 
     /// <param name="verbose"><c>-verbose</c>: <see cref="LogLevel.Debug"/> events are written too.</param>
     /// <param name="format"><c>-log-format</c>.</param>
@@ -40,13 +44,43 @@ public sealed class ServerLog : ILogger
     {
     }
 
-    private ServerLog(TextWriter writer, LogLevel minimum, LogFormat format, bool journal, TimeProvider time)
+    private ServerLog(TextWriter writer, LogLevel minimum, LogFormat format, bool journal, TimeProvider time, LogLineQueue? queue = null)
     {
+        _queue = queue;
         _writer = writer;
         _minimum = minimum;
         _format = format;
         _journal = journal;
         _time = time;
+    }
+
+    /// <summary>
+    /// The daemon's log: lines go through a bounded queue to one writer thread (<see cref="LogLineQueue"/>), so no
+    /// caller ever waits for <paramref name="writer"/>; call <see cref="Drain"/> before the process ends.
+    /// </summary>
+    public static ServerLog Queued(TextWriter writer, bool verbose, LogFormat format, bool journal, int capacity = LogLineQueue.DefaultCapacity)
+    {
+        ServerLog? log = null;
+        var queue = new LogLineQueue(writer, dropped => log!.DropNotice(dropped), capacity);
+        log = new ServerLog(writer, verbose ? LogLevel.Debug : LogLevel.Information, format, journal, TimeProvider.System, queue);
+        return log;
+    }
+
+    /// <summary>Lines dropped since start because stderr did not keep up (always 0 for a log that is not queued).</summary>
+    public long LinesDropped => _queue?.LinesDropped ?? 0;
+
+    /// <summary>
+    /// At exit: what is queued is written, waiting at most <paramref name="timeout"/> for stderr to take it; later
+    /// lines are written directly. False when stderr did not take the queue in time (its lines are lost).
+    /// </summary>
+    public bool Drain(TimeSpan timeout)
+    {
+        if (_queue is null) return true;
+        lock (_lock)
+        {
+            if (_queue.IsOpen) _queue.Complete();
+        }
+        return _queue.WaitWritten(timeout);
     }
 
     public LogFormat Format => _format;
@@ -64,22 +98,47 @@ public sealed class ServerLog : ILogger
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            _line.Clear();
-            if (_format == LogFormat.Json)
+            BuildLine(logLevel, now, eventId, message, state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
+            if (_queue is { IsOpen: true })
             {
-                if (_journal) _line.Append(Priority(logLevel));
-                _json.Append(_line, now, LevelName(logLevel), eventId, message, state as IReadOnlyList<KeyValuePair<string, object?>>, exception);
+                _queue.TryEnqueue(_line.ToString());
+                return;
             }
-            else
-            {
-                AppendText(logLevel, now, message, exception);
-            }
-            _line.Append('\n');
             // One write per line, flushed: stderr is read as it comes by systemd and by tests.
             foreach (var chunk in _line.GetChunks()) _writer.Write(chunk.Span);
             _writer.Flush();
         }
     }
+
+    private void BuildLine(LogLevel level, DateTimeOffset now, EventId eventId, string message, IReadOnlyList<KeyValuePair<string, object?>>? fields,
+        Exception? exception)
+    {
+        _line.Clear();
+        if (_format == LogFormat.Json)
+        {
+            if (_journal) _line.Append(Priority(level));
+            _json.Append(_line, now, LevelName(level), eventId, message, fields, exception);
+        }
+        else
+        {
+            AppendText(level, now, message, exception);
+        }
+        _line.Append('\n');
+    }
+
+    // The writer thread's line once it has caught up after drops: written by it directly, not through the full queue.
+    private string DropNotice(long dropped)
+    {
+        lock (_lock)
+        {
+            BuildLine(LogLevel.Warning, _time.GetUtcNow(), LinesDroppedEvent, $"{dropped} log lines dropped: stderr did not keep up",
+                [new KeyValuePair<string, object?>("dropped", dropped)], null);
+            return _line.ToString();
+        }
+    }
+
+    // In DiagnosticsLog's range (6000-6099); made here, since it cannot go through the queue it reports on as other events do.
+    private static readonly EventId LinesDroppedEvent = new(6004, "LogLinesDropped");
 
     private void AppendText(LogLevel level, DateTimeOffset now, string message, Exception? exception)
     {

@@ -42,6 +42,8 @@ public sealed class ServerMeter : IDisposable
         Meter.CreateObservableCounter("mtt.bytes.to_client", () => metrics.BytesToClient, "By", "Payload bytes sent to clients.");
         Meter.CreateObservableCounter("mtt.backend.dial_failures", () => metrics.DialFailures, "{connection}",
             "Backend connections that failed (refused, unreachable, too slow).");
+        Meter.CreateObservableCounter("mtt.log.lines_dropped", () => metrics.LogLinesDropped, "{line}",
+            "Log lines dropped because stderr (the journal, a pipe) did not take them in time.");
         Meter.CreateObservableCounter("mtt.controller.commands", () => Commands(metrics), "{command}", "Controller commands answered, by opt and result.");
 
         // Per-user series multiply with the users: only when asked for, for collectors as for /metrics.

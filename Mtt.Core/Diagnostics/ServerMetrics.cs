@@ -41,6 +41,11 @@ public sealed class ServerMetrics
 
     public long DialFailures => Volatile.Read(ref _dialFailures);
 
+    /// <summary>Where log lines dropped for a stalled stderr are counted (the daemon's <see cref="ServerLog.LinesDropped"/>); none: 0.</summary>
+    public Func<long>? LogLinesDroppedSource { get; init; }
+
+    public long LogLinesDropped => LogLinesDroppedSource?.Invoke() ?? 0;
+
     public long Refused(HandshakeRefusal reason) => Volatile.Read(ref _refused[(int)reason]);
 
     /// <summary>Commands answered for <paramref name="optIndex"/> (an index into <see cref="KnownOpts"/>, or its length for "other").</summary>

@@ -28,6 +28,9 @@ public sealed class RouteStore
 
     public RouteTable Current => Volatile.Read(ref _current);
 
+    /// <summary>Whether each change is saved (a state file) before it is published: an <see cref="Update"/> may then wait for a disk.</summary>
+    public bool Persists => _persist is not null;
+
     /// <summary>The clock users' limits run on (expiry, rate): the tunnel listener's, so that tests can drive both with one fake clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

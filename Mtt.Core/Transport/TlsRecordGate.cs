@@ -74,6 +74,9 @@ internal sealed class TlsRecordGate : AsyncOnlyStream
                     await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
                     _holdsSlot = true;
                 }
+                // SslStream computes the handshake on the thread this read returns on: the pool, not a socket engine's
+                // thread (inline completions), whose every socket would wait for it.
+                await ThreadPoolHop.OffSocketThread;
                 return HandOn(destination);
             }
 

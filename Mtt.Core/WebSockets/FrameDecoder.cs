@@ -254,8 +254,7 @@ public sealed class FrameDecoder
             ReadOnlySpan<byte> source = reader.UnreadSpan;
             Span<byte> destination = sink.GetSpan();
             int count = (int)Math.Min(_payloadRemaining, Math.Min(budget - copied, Math.Min(source.Length, destination.Length)));
-            source[..count].CopyTo(destination);
-            _maskOffset = Masking.Apply(destination[..count], _maskKey, _maskOffset);
+            _maskOffset = Masking.Apply(source[..count], destination, _maskKey, _maskOffset);
             sink.Advance(count);
             reader.Advance(count);
             _payloadRemaining -= count;

@@ -46,7 +46,7 @@ public sealed class ServerMeterTests
     {
         await using var server = ServerWithController.Start(perUser: true);
         var instruments = InstrumentsOf(server.Metrics);
-        Assert.Equal(18, instruments.Count);
+        Assert.Equal(19, instruments.Count);
 
         string text = await server.ScrapeAsync();
 
@@ -61,7 +61,7 @@ public sealed class ServerMeterTests
     {
         await using var server = ServerWithController.Start(perUser: false);
         var instruments = InstrumentsOf(server.Metrics);
-        Assert.Equal(10, instruments.Count);
+        Assert.Equal(11, instruments.Count);
         Assert.DoesNotContain(instruments, i => i.Name.StartsWith("mtt.user.", StringComparison.Ordinal));
     }
 

@@ -66,6 +66,9 @@ public sealed class RawWebSocketClient : IAsyncDisposable
 
     public Stream Stream => _stream;
 
+    /// <summary>The TCP socket under <see cref="Stream"/>, for bytes sent past TLS (a record cut short by hand).</summary>
+    public Socket Socket => _socket;
+
     /// <param name="preamble">Bytes sent first, before TLS: a PROXY protocol header as an L4 proxy writes it.</param>
     /// <param name="from">The client's own address (any of 127.0.0.0/8 on Linux), to stand for another client machine.</param>
     public static Task<RawWebSocketClient> ConnectAsync(int port, X509Certificate2? pinnedCertificate = null, byte[]? preamble = null, IPAddress? from = null)

@@ -32,7 +32,7 @@ internal sealed class RecordLayerPair : IAsyncDisposable
     public static Task<RecordLayerListener> ListenAsync() => Task.FromResult(new RecordLayerListener());
 
     public static async Task<RecordLayerPair> OpenAsync(SslProtocols protocols = SslProtocols.None, ulong recordsPerKey = Tls13RecordStream.DefaultRecordsPerKey,
-        TlsCipherSuite? suite = null)
+        params TlsCipherSuite[] suites)
     {
         var listener = new RecordLayerListener();
         var clientSocket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -40,8 +40,8 @@ internal sealed class RecordLayerPair : IAsyncDisposable
         var serverSide = listener.AcceptAsync(recordsPerKey);
         var client = new SslStream(new NetworkStream(clientSocket, ownsSocket: false));
         var options = TlsClients.Pinned(listener.Certificate, protocols);
-        // Linux (and macOS) only; the suite test checks the client got the suite it asked for.
-        if (suite is { } only && OperatingSystem.IsLinux()) options.CipherSuitesPolicy = new CipherSuitesPolicy([only]);
+        // The suites the client offers, its favourite first. Linux (and macOS) only; the suite tests check what was agreed.
+        if (suites.Length > 0 && OperatingSystem.IsLinux()) options.CipherSuitesPolicy = new CipherSuitesPolicy(suites);
         await client.AuthenticateAsClientAsync(options).WaitAsync(TimeSpan.FromSeconds(30));
         return new RecordLayerPair(listener, clientSocket, client, await serverSide.WaitAsync(TimeSpan.FromSeconds(30)));
     }

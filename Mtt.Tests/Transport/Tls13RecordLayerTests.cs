@@ -50,7 +50,7 @@ public sealed class Tls13RecordLayerTests
     [InlineData(TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256)]
     public async Task EverySuiteAClientMayChoose_IsProtectedByTheRecordLayer(TlsCipherSuite suite)
     {
-        await using var pair = await RecordLayerPair.OpenAsync(suite: suite);
+        await using var pair = await RecordLayerPair.OpenAsync(suites: suite);
         Assert.IsType<Tls13RecordStream>(pair.Server);
         Assert.Equal(suite, pair.Client.NegotiatedCipherSuite);
         var echo = pair.EchoAsync();
@@ -60,6 +60,18 @@ public sealed class Tls13RecordLayerTests
         byte[] received = new byte[sent.Length];
         await pair.Client.ReadExactlyAsync(received).AsTask().WaitAsync(Bound);
         Assert.Equal(sent, received);
+    }
+
+    [Theory]
+    // The order OpenSSL's clients offer by default (.NET's and Node's among them): AES-256 first.
+    [InlineData(new[] { TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_AES_128_GCM_SHA256 }, TlsCipherSuite.TLS_AES_128_GCM_SHA256)]
+    [InlineData(new[] { TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_AES_128_GCM_SHA256 }, TlsCipherSuite.TLS_AES_128_GCM_SHA256)]
+    // A client without AES instructions lists ChaCha20 first, and gets it, as from the Go original.
+    [InlineData(new[] { TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384 }, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256)]
+    public async Task TheServersOrderPicksTheSuite_AesGcm128First_UnlessTheClientPutsChaChaFirst(TlsCipherSuite[] offered, TlsCipherSuite agreed)
+    {
+        await using var pair = await RecordLayerPair.OpenAsync(suites: offered);
+        Assert.Equal(agreed, pair.Client.NegotiatedCipherSuite);
     }
 
     [Fact]

@@ -66,6 +66,32 @@ public class MaskingTests
     }
 
     [Fact]
+    public void ApplyWhileCopying_EqualsScalarReference_AndLeavesTheSourceAlone()
+    {
+        var random = new Random(5);
+        for (int length = 0; length <= 200; length++)
+        for (int offset = 0; offset < 4; offset++)
+        {
+            int key = random.Next(int.MinValue, int.MaxValue);
+            byte[] source = DecoderFeed.Pattern(length, seed: length + offset);
+            byte[] original = (byte[])source.Clone();
+            // Longer than the source, at an odd start: the bytes around the written run must stay as they were.
+            byte[] destination = Enumerable.Repeat((byte)0xA5, length + 9).ToArray();
+
+            int next = Masking.Apply(source, destination.AsSpan(3), key, offset);
+
+            Assert.Equal(ScalarReference(source, key, offset), destination[3..(3 + length)]);
+            Assert.All(destination[..3].Concat(destination[(3 + length)..]), b => Assert.Equal(0xA5, b));
+            Assert.Equal(original, source);
+            Assert.Equal((offset + length) & 3, next);
+        }
+    }
+
+    [Fact]
+    public void ApplyWhileCopying_IntoAShorterDestination_Throws() =>
+        Assert.Throws<ArgumentException>(() => Masking.Apply(new byte[8], new byte[7], 1, 0));
+
+    [Fact]
     public void Apply_Twice_RestoresTheData()
     {
         byte[] original = DecoderFeed.Pattern(777, seed: 4);

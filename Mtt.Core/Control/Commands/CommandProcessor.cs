@@ -23,12 +23,12 @@ public static class CommandProcessor
     // A path quoted back in err_string is cut here: enough to recognise it, not a kilobyte echoed back.
     private const int MaxQuotedPathChars = 80;
 
-    /// <summary>Parses and applies <paramref name="json"/>; the only side effect is the table swap on success.</summary>
+    /// <summary>Parses and applies <paramref name="json"/>; the only side effect is the table swap on success. Waits for a state file's save (tests, benchmarks).</summary>
     public static ControllerReply Execute(ReadOnlySpan<byte> json, RouteStore routes) => Run(json, routes).Reply;
 
     internal static CommandOutcome Run(ReadOnlySpan<byte> json, RouteStore routes)
     {
-        // The local table answers at once: the task is complete when it comes back.
+        // The local table answers at once without a state file; with one the save runs on the pool and this waits for it.
         var pending = Dispatch(json, new LocalUserTable(routes));
         return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
     }

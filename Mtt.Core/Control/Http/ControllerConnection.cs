@@ -5,6 +5,8 @@ using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
 
+using Mtt.Core.Transport;
+
 namespace Mtt.Core.Control.Http;
 
 /// <summary>
@@ -158,6 +160,8 @@ internal sealed class ControllerConnection
         read = await _requests.ReadBodyAsync(head, body, token);
         if (read.Status != RequestReadStatus.Read) return await EndAsync(read, token);
 
+        // A command may parse and build a table of thousands of users, or wait for the state file's disk: never on a socket engine's thread.
+        await ThreadPoolHop.OffSocketThread;
         var outcome = await CommandProcessor.Dispatch(body.WrittenSpan, _table);
         _metrics.CommandAnswered(outcome.Opt, outcome.Reply.Res == ControllerReply.Success);
         ControllerLog.CommandAnswered(_log, _client, outcome.Opt, outcome.EntryCount, outcome.LogSummary);
@@ -172,6 +176,8 @@ internal sealed class ControllerConnection
     {
         // A scrape has no body; one that came with a body could not be framed on a kept-alive connection.
         if (head.IsChunked || head.ContentLength > 0) return await RefuseAsync(HttpRejection.BadRequest("GET /metrics takes no body"), token);
+        // Per-user series make a scrape CPU work in proportion to the users: off a socket engine's thread.
+        await ThreadPoolHop.OffSocketThread;
         byte[] body = _exposition.Render();
         _responseStarted = true;
         await _stream.WriteAsync(ControllerResponse.Build(200, PrometheusTextWriter.ContentType, body, close: !head.KeepAlive), token);

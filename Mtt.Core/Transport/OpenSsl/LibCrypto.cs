@@ -11,6 +11,12 @@ internal static unsafe partial class LibCrypto
     public const int BioControlPending = 10;
     public const int BioControlInfo = 3;
 
+    [LibraryImport(Library, EntryPoint = "OPENSSL_sk_num")]
+    public static partial int StackCount(IntPtr stack);
+
+    [LibraryImport(Library, EntryPoint = "OPENSSL_sk_value")]
+    public static partial IntPtr StackValue(IntPtr stack, int index);
+
     [LibraryImport(Library, EntryPoint = "BIO_s_mem")]
     public static partial IntPtr BioMemoryMethod();
 

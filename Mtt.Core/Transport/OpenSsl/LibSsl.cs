@@ -30,6 +30,8 @@ internal static unsafe partial class LibSsl
     public const ulong OptionIgnoreUnexpectedEof = 1UL << 7;
     public const ulong OptionEnableKernelTls = 1UL << 3;
     public const ulong OptionNoRenegotiation = 1UL << 30;
+    public const ulong OptionCipherServerPreference = 1UL << 22;
+    public const ulong OptionPrioritizeChaCha = 1UL << 21;
 
     public const long SessionCacheOff = 0;
     public const int Tls12Version = 0x0303;
@@ -51,6 +53,9 @@ internal static unsafe partial class LibSsl
 
     [LibraryImport(Library, EntryPoint = "SSL_CTX_set_options")]
     public static partial ulong ContextSetOptions(IntPtr context, ulong options);
+
+    [LibraryImport(Library, EntryPoint = "SSL_CTX_set_ciphersuites", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ContextSetCipherSuites(IntPtr context, string suites);
 
     [LibraryImport(Library, EntryPoint = "SSL_CTX_set_default_read_buffer_len")]
     public static partial void ContextSetDefaultReadBufferLength(IntPtr context, nuint length);
@@ -121,6 +126,13 @@ internal static unsafe partial class LibSsl
 
     [LibraryImport(Library, EntryPoint = "SSL_get_current_cipher")]
     public static partial IntPtr GetCurrentCipher(IntPtr ssl);
+
+    [LibraryImport(Library, EntryPoint = "SSL_CTX_get_ciphers")]
+    public static partial IntPtr ContextGetCiphers(IntPtr context);
+
+    // A pointer, not a string: a marshalled string return would be freed, and this one is OpenSSL's constant.
+    [LibraryImport(Library, EntryPoint = "SSL_CIPHER_standard_name")]
+    public static partial IntPtr CipherStandardName(IntPtr cipher);
 
     [LibraryImport(Library, EntryPoint = "SSL_CIPHER_get_protocol_id")]
     public static partial ushort CipherProtocolId(IntPtr cipher);

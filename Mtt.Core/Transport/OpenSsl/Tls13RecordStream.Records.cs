@@ -15,9 +15,20 @@ internal sealed partial class Tls13RecordStream
     private const byte Handshake = 22;
     private const byte KeyUpdateMessage = 24;
 
-    /// <summary>Whether a whole record is buffered (its header says how long it is).</summary>
-    private bool HasWholeRecord() =>
-        _end - _start >= HeaderLength && _end - _start >= HeaderLength + BinaryPrimitives.ReadUInt16BigEndian(_received.AsSpan(_start + 3));
+    /// <summary>
+    /// Whether the next read has a record to open: a whole one (its header says how long it is), or a header it refuses,
+    /// which ends the connection at once rather than after waiting for the rest.
+    /// </summary>
+    private bool HasRecordToOpen()
+    {
+        int buffered = _end - _start;
+        if (buffered < HeaderLength) return false;
+        int length = BinaryPrimitives.ReadUInt16BigEndian(_received.AsSpan(_start + 3));
+        return buffered >= HeaderLength + length || IsRefused(_received![_start], length);
+    }
+
+    // The outer type of every protected record is application_data (section 5), and its length is bounded both ways.
+    private static bool IsRefused(byte type, int length) => type != ApplicationData || length > MaxCiphertext || length <= RecordProtection.TagLength;
 
     /// <summary>
     /// Opens whole records: application data straight into <paramref name="destination"/> while each fits (Delivered,

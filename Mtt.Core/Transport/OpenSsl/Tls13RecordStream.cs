@@ -8,12 +8,13 @@ namespace Mtt.Core.Transport.OpenSsl;
 /// A TLS 1.3 connection after OpenSSL's handshake, its records protected here (<see cref="OpenSslSession.TryHandOff"/>):
 /// one receive takes all that is waiting, each record is decrypted straight into the reader's buffer when it fits
 /// (in place otherwise), and a write seals whole records into one pooled buffer and sends it with one system call.
-/// An idle connection holds no buffer: a zero-byte read waits for readability with none. Neither direction allocates
-/// once warm.
+/// An idle connection holds no buffer: a zero-byte read waits for readability with none; one stalled inside a record
+/// holds only the part it has. Neither direction allocates once warm.
 /// </summary>
 internal sealed partial class Tls13RecordStream : AsyncOnlyStream
 {
-    // A receive takes up to this much: several records of a bulk transfer per system call. Rented while bytes flow.
+    // A receive takes up to this much: several records of a bulk transfer per system call. Rented while bytes flow,
+    // never while a read waits for the client.
     private const int ReceiveBufferSize = 64 * 1024;
 
     private readonly Socket _socket;
@@ -41,7 +42,8 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
         _write = new RecordProtection(handOff.Suite, handOff.ServerSecret, handOff.ServerSequence, encrypt: true);
         if (handOff.Unread.Length > 0)
         {
-            _received = ArrayPool<byte>.Shared.Rent(Math.Max(ReceiveBufferSize, handOff.Unread.Length));
+            // What arrived with the client's Finished, perhaps part of a record: held as it is, grown by the first receive.
+            _received = ArrayPool<byte>.Shared.Rent(handOff.Unread.Length);
             handOff.Unread.CopyTo(_received, 0);
             _end = handOff.Unread.Length;
         }
@@ -50,6 +52,15 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
 
     /// <summary>Record layers made and not yet disposed, in the whole process; for the test that no connection leaks one.</summary>
     internal static int Live => Volatile.Read(ref s_live);
+
+    /// <summary>The receive buffer's length (0 when none is held); for the tests of what a waiting connection holds.</summary>
+    internal int ReceiveBufferLength => _received?.Length ?? 0;
+
+    /// <summary>Bytes received and not yet opened (part of a record while it waits); for tests.</summary>
+    internal int UnopenedBytes => _end - _start;
+
+    /// <summary>Called as a read starts waiting for the client; for tests, which look at what it holds then.</summary>
+    internal Action? WaitingForClient { get; set; }
 
     public override ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {
@@ -83,8 +94,10 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
                 return RecordStep.Delivered;
             }
             if (_closed) return RecordStep.Closed;
-            // A zero-byte read asks only whether bytes are ready: a whole record is taken as yes without opening it.
-            if (destination.IsEmpty) return HasWholeRecord() ? RecordStep.Delivered : RecordStep.NeedBytes;
+            // A zero-byte read asks whether a read would find something: a whole record (taken as yes without opening
+            // it, so the read that follows decrypts it straight into its buffer), a header that read refuses, or the
+            // client's end. Part of a record is no: the reader's buffer must not wait for the rest of it.
+            if (destination.IsEmpty) return HasRecordToOpen() || _finReceived ? RecordStep.Delivered : RecordStep.NeedBytes;
             var step = OpenRecords(destination, out count);
             switch (step)
             {
@@ -108,6 +121,21 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
         }
     }
 
+    /// <summary>
+    /// Receives until a read finds something. Every receive goes after a zero-byte one, which completes at once while
+    /// bytes flow: the receive that would wait is known then, before any buffer is committed to it, and only then is
+    /// the receive buffer cut down to the part of a record it holds (<see cref="HoldOnlyUnopenedBytes"/>). A client
+    /// stalled inside a record so costs the bytes it sent, not 64 KiB, and a zero-byte read (the pipes' wait) completes
+    /// only once a whole record is in, so the reader's buffer does not wait for the rest of one either.
+    /// </summary>
+    /// <remarks>
+    /// Why a zero-byte receive before each receive rather than a rule on the sender's pace: the pipes already make a
+    /// zero-byte read before every read they make with nothing buffered, which was a zero-byte receive whenever part of
+    /// a record was left (almost every receive of a bulk transfer); this moves that receive, it adds none there. A rule on
+    /// the last receive's size ("a slow sender") is one a client can game: a burst of 64 KiB ending inside a record,
+    /// then silence, would hold the 64 KiB. The cost is in the waits: the part of a record (under 16.3 KiB) copied out
+    /// and back, about a microsecond against a wake-up's tens (docs/benchmarks.md, "A client stalled inside a record").
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveThenReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
@@ -116,14 +144,15 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
             int received;
             try
             {
-                if (destination.IsEmpty)
+                var ready = _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
+                if (!ready.IsCompleted)
                 {
-                    // Readiness only, with no buffer: the read with a buffer that follows receives.
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                    return 0;
+                    HoldOnlyUnopenedBytes();
+                    WaitingForClient?.Invoke();
                 }
-                var room = ReceiveRoom();
-                received = await _socket.ReceiveAsync(room, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                await ready.ConfigureAwait(false);
+                // Readable now: this receive completes at once, with all that is waiting.
+                received = await _socket.ReceiveAsync(ReceiveRoom(), SocketFlags.None, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException e) when (_shutdown.Failed(TransportShutdownKind.ReadFailed, e))
             {
@@ -149,13 +178,18 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
         }
     }
 
-    // Where the next receive goes: after what is buffered, the partial record moved to the front when the tail is short.
+    // Where the next receive goes: after what is buffered, in the large buffer (rented, or grown from what a wait held),
+    // the partial record moved to the front when the tail is short.
     private Memory<byte> ReceiveRoom()
     {
         if (_received is null)
         {
             _received = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
             _start = _end = _plainStart = _plainEnd = 0;
+        }
+        else if (_received.Length < ReceiveBufferSize)
+        {
+            Move(ArrayPool<byte>.Shared.Rent(ReceiveBufferSize));
         }
         else if (_received.Length - _end < MaxRecord && _start > 0)
         {
@@ -164,6 +198,37 @@ internal sealed partial class Tls13RecordStream : AsyncOnlyStream
             _start = _plainStart = _plainEnd = 0;
         }
         return _received.AsMemory(_end);
+    }
+
+    /// <summary>
+    /// Before a wait for the client: the large buffer goes back, and the bytes not yet opened (part of a record, or
+    /// none) are held in one just large enough (the pool's next size: at most twice them). Only called with no
+    /// plaintext waiting, since a read delivers that before it receives.
+    /// </summary>
+    private void HoldOnlyUnopenedBytes()
+    {
+        if (_received is null || _received.Length < ReceiveBufferSize) return;
+        int unopened = _end - _start;
+        if (unopened > 0)
+        {
+            Move(ArrayPool<byte>.Shared.Rent(unopened));
+            return;
+        }
+        ArrayPool<byte>.Shared.Return(_received);
+        _received = null;
+        _start = _end = _plainStart = _plainEnd = 0;
+    }
+
+    // The bytes not yet opened move to the front of another buffer; the current one goes back to the pool.
+    private void Move(byte[] into)
+    {
+        var from = _received!;
+        int unopened = _end - _start;
+        from.AsSpan(_start, unopened).CopyTo(into);
+        _received = into;
+        _start = _plainStart = _plainEnd = 0;
+        _end = unopened;
+        ArrayPool<byte>.Shared.Return(from);
     }
 
     // Nothing waiting in the buffer (no plaintext, no partial record): give it back, so an idle connection holds none.
