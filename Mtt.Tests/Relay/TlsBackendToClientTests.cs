@@ -118,17 +118,8 @@ public sealed class TlsBackendToClientTests
         var pongs = new List<int>();
         while (echoed.Length < sent.Length || pongs.Count < Messages)
         {
-            var frame = await client.ReadFrameAsync().WaitAsync(Bound);
-            Assert.NotNull(frame);
-            var (fin, opcode, payload) = frame.Value;
-            Assert.True(fin);
-            if (opcode == (byte)WebSocketOpcode.Pong)
-            {
-                Assert.Equal(4, payload.Length);
-                pongs.Add(BinaryPrimitives.ReadInt32BigEndian(payload));
-                continue;
-            }
-            Assert.Equal((byte)WebSocketOpcode.Binary, opcode);
+            var payload = await ReadBinaryCollectingPongAsync(client, pongs);
+            if (payload is null) continue;
             echoed.Write(payload);
         }
         await sending.WaitAsync(Bound);
@@ -166,17 +157,8 @@ public sealed class TlsBackendToClientTests
                 BinaryPrimitives.WriteInt32BigEndian(ping, pingsSent++);
                 await client.SendFrameAsync((byte)WebSocketOpcode.Ping, ping).WaitAsync(Bound);
             }
-            var frame = await client.ReadFrameAsync().WaitAsync(Bound);
-            Assert.NotNull(frame);
-            var (fin, opcode, payload) = frame.Value;
-            Assert.True(fin);
-            if (opcode == (byte)WebSocketOpcode.Pong)
-            {
-                Assert.Equal(4, payload.Length);
-                pongs.Add(BinaryPrimitives.ReadInt32BigEndian(payload));
-                continue;
-            }
-            Assert.Equal((byte)WebSocketOpcode.Binary, opcode);
+            var payload = await ReadBinaryCollectingPongAsync(client, pongs);
+            if (payload is null) continue;
             if (!smux)
             {
                 echoed.Write(payload);
@@ -243,5 +225,22 @@ public sealed class TlsBackendToClientTests
         while (filled < 2 * Rate - Slack) filled += await client.ReceiveAsync(received.AsMemory(filled), cancel.Token);
         Assert.InRange(filled, 2 * Rate - Slack, 2 * Rate);
         Assert.True(download.AsSpan(0, filled).SequenceEqual(received.AsSpan(0, filled)), "the download differs from what the backend sent");
+    }
+
+    /// <summary>The next frame: a binary message's payload, or null for a pong (whole, its number added to <paramref name="pongs"/>).</summary>
+    private static async Task<byte[]?> ReadBinaryCollectingPongAsync(RawWebSocketClient client, List<int> pongs)
+    {
+        var frame = await client.ReadFrameAsync().WaitAsync(Bound);
+        Assert.NotNull(frame);
+        var (fin, opcode, payload) = frame.Value;
+        Assert.True(fin);
+        if (opcode == (byte)WebSocketOpcode.Pong)
+        {
+            Assert.Equal(4, payload.Length);
+            pongs.Add(BinaryPrimitives.ReadInt32BigEndian(payload));
+            return null;
+        }
+        Assert.Equal((byte)WebSocketOpcode.Binary, opcode);
+        return payload;
     }
 }

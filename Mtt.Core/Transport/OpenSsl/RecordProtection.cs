@@ -37,45 +37,9 @@ internal sealed unsafe class RecordProtection : IDisposable
     public ulong Sequence { get; private set; }
 
     /// <summary>
-    /// Encrypts <paramref name="content"/> and its <paramref name="contentType"/> (TLSInnerPlaintext, no padding) into
-    /// <paramref name="ciphertext"/> (one byte longer than the content), the tag into <paramref name="tag"/>;
-    /// <paramref name="header"/> is the additional data.
-    /// </summary>
-    public void Seal(ReadOnlySpan<byte> header, ReadOnlySpan<byte> content, byte contentType, Span<byte> ciphertext, Span<byte> tag)
-    {
-        byte* nonce = stackalloc byte[IvLength];
-        Nonce(nonce);
-        bool held = false;
-        try
-        {
-            _context.DangerousAddRef(ref held);
-            IntPtr context = _context.DangerousGetHandle();
-            int length;
-            fixed (byte* aad = header)
-            fixed (byte* input = content)
-            fixed (byte* output = ciphertext)
-            fixed (byte* tagOut = tag)
-            {
-                bool sealedOk = LibCrypto.CipherInit(context, IntPtr.Zero, IntPtr.Zero, null, nonce, _encrypt) == 1
-                    && LibCrypto.CipherUpdate(context, null, &length, aad, header.Length) == 1
-                    && LibCrypto.CipherUpdate(context, output, &length, input, content.Length) == 1
-                    && LibCrypto.CipherUpdate(context, output + content.Length, &length, &contentType, 1) == 1
-                    && LibCrypto.CipherFinal(context, output + content.Length + 1, &length) == 1
-                    && LibCrypto.CipherControl(context, LibCrypto.AeadGetTag, TagLength, tagOut) == 1;
-                if (!sealedOk) throw new CryptographicException($"sealing a record failed: {LibCrypto.TakeErrors()}");
-            }
-        }
-        finally
-        {
-            if (held) _context.DangerousRelease();
-        }
-        Sequence++;
-    }
-
-    /// <summary>
     /// Starts sealing a record whose additional data is <paramref name="header"/>; its content follows in pieces
-    /// (<see cref="SealPart"/>, each piece from wherever it lies), then <see cref="SealEnd"/>. The same record as
-    /// <see cref="Seal"/> makes: AES-GCM and ChaCha20-Poly1305 encrypt a stream, so where the pieces break changes nothing.
+    /// (<see cref="SealPart"/>, each piece from wherever it lies), then <see cref="SealEnd"/>: AES-GCM and ChaCha20-Poly1305
+    /// encrypt a stream, so where the pieces break changes nothing.
     /// </summary>
     public void SealBegin(ReadOnlySpan<byte> header)
     {

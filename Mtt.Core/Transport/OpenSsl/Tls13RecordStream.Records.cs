@@ -149,13 +149,11 @@ internal sealed partial class Tls13RecordStream
     /// <summary>Seals one record of <paramref name="contentType"/> carrying <paramref name="content"/> into <paramref name="into"/>; returns its length.</summary>
     private int Seal(Span<byte> into, byte contentType, ReadOnlySpan<byte> content)
     {
-        int innerLength = content.Length + 1;
-        int length = innerLength + RecordProtection.TagLength;
-        into[0] = ApplicationData;
-        into[1] = 3;
-        into[2] = 3;
-        BinaryPrimitives.WriteUInt16BigEndian(into[3..], (ushort)length);
-        _write.Seal(into[..HeaderLength], content, contentType, into.Slice(HeaderLength, innerLength), into.Slice(HeaderLength + innerLength, RecordProtection.TagLength));
+        int length = content.Length + 1 + RecordProtection.TagLength;
+        WriteRecordHeader(into, length);
+        _write.SealBegin(into[..HeaderLength]);
+        _write.SealPart(content, into.Slice(HeaderLength, content.Length));
+        _write.SealEnd(contentType, into.Slice(HeaderLength + content.Length, 1 + RecordProtection.TagLength));
         return HeaderLength + length;
     }
 }
