@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Mtt.Core.Control.Commands;
 using Mtt.Core.Diagnostics;
 using Mtt.Core.Routing;
-
 using Mtt.Core.Transport;
 
 namespace Mtt.Core.Control.Http;
