@@ -24,7 +24,7 @@ public sealed partial class DaemonStalledStderrTests
         await using var backend = new EchoBackend();
         using var directory = new TemporaryDirectory();
         string fifo = directory.File("stderr");
-        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) await mkfifo.WaitForExitAsync().WaitAsync(Bound);
+        await StderrFifo.MakeAsync(fifo).WaitAsync(Bound);
 
         await using var daemon = DaemonProcess.StartWithStderrTo(fifo, new Dictionary<string, string>(), "-b", "127.0.0.1:0", "-c", "127.0.0.1:0", "-verbose");
         // Opening the reading end lets bash's redirection open the writing end, and the daemon start.

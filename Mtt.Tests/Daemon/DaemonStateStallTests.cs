@@ -28,7 +28,7 @@ public sealed class DaemonStateStallTests
 
         // The next save opens its temporary file for writing: a FIFO there blocks that open until someone reads it.
         string temporary = state + ".tmp";
-        using (var mkfifo = Process.Start("mkfifo", [temporary])) await mkfifo.WaitForExitAsync().WaitAsync(Bound);
+        await StderrFifo.MakeAsync(temporary).WaitAsync(Bound);
         var stalled = DaemonClient.CommandAsync(http, controllerPort, $$"""{"opt":1,"args_bunch":[{"path":"/during","dst":"{{backend.Address}}"}]}""");
 
         // The daemon is inside the save: a thread of it waits in the FIFO's open.

@@ -40,9 +40,12 @@ public sealed class StderrFifo : IAsyncDisposable
     {
         var directory = new TemporaryDirectory();
         string path = directory.File("stderr");
-        await RunAsync("mkfifo", path);
+        await MakeAsync(path);
         return new StderrFifo(directory, path, await IdentityOfAsync(path));
     }
+
+    /// <summary>Makes a named pipe at <paramref name="path"/> (coreutils' mkfifo), for the tests that need one of their own.</summary>
+    public static Task MakeAsync(string path) => RunAsync("mkfifo", path);
 
     /// <summary>The device:inode of <paramref name="path"/> as coreutils' stat prints it.</summary>
     public static async Task<string> IdentityOfAsync(string path) => (await RunAsync("stat", "-c", "%d:%i", path)).Trim();
