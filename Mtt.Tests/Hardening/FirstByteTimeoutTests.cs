@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Listening;
 using Mtt.Core.Transport;
 using Mtt.Tests.Support;
@@ -21,7 +20,7 @@ public class FirstByteTimeoutTests
         await using var server = LimitedServer.Start(tls, time: clock, engine: engine);
         await using var silent = await RawWebSocketClient.ConnectAsync(server.Port).WaitAsync(AttackedServer.Bound);
         // The server is waiting for its first byte once it has set the timer for it.
-        await clock.TimerCreated.WaitAsync(AttackedServer.Bound);
+        await clock.DeadlineSet.WaitAsync(AttackedServer.Bound);
 
         clock.Advance(TunnelServerOptions.DefaultFirstByteTimeout);
 
@@ -37,29 +36,5 @@ public class FirstByteTimeoutTests
         var options = new TunnelServerOptions { Bind = new System.Net.IPEndPoint(0, 0) };
         Assert.Equal(TimeSpan.FromSeconds(5), options.FirstByteTimeout);
         Assert.True(options.FirstByteTimeout < options.HandshakeTimeout);
-    }
-
-    /// <summary>A fake clock that signals when the first timer of a given due time is set.</summary>
-    private sealed class TimerWatchingClock(TimeSpan watched) : TimeProvider
-    {
-        private readonly FakeTimeProvider _fake = new();
-        private readonly TaskCompletionSource _created = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task TimerCreated => _created.Task;
-
-        public void Advance(TimeSpan delta) => _fake.Advance(delta);
-
-        public override DateTimeOffset GetUtcNow() => _fake.GetUtcNow();
-
-        public override long GetTimestamp() => _fake.GetTimestamp();
-
-        public override long TimestampFrequency => _fake.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = _fake.CreateTimer(callback, state, dueTime, period);
-            if (dueTime == watched) _created.TrySetResult();
-            return timer;
-        }
     }
 }

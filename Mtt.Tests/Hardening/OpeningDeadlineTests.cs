@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.Time.Testing;
 using Mtt.Core.Listening;
 using Mtt.Tests.Support;
 
@@ -18,7 +17,7 @@ public class OpeningDeadlineTests
     [Fact]
     public async Task AfterTheFirstByte_TheFirstByteTimeoutNoLongerApplies()
     {
-        var clock = new DeadlineWatchingClock(TunnelServerOptions.DefaultFirstByteTimeout);
+        var clock = new TimerWatchingClock(TunnelServerOptions.DefaultFirstByteTimeout);
         await using var server = LimitedServer.Start(time: clock);
         await using var client = await SendFirstBytesLateAsync(server, clock);
 
@@ -35,7 +34,7 @@ public class OpeningDeadlineTests
     [Fact]
     public async Task AHeadStalledAfterItsFirstByte_IsDroppedAtTheHandshakeTimeout_CountedFromTheAccept()
     {
-        var clock = new DeadlineWatchingClock(TunnelServerOptions.DefaultFirstByteTimeout);
+        var clock = new TimerWatchingClock(TunnelServerOptions.DefaultFirstByteTimeout);
         await using var server = LimitedServer.Start(time: clock, handshakeTimeout: TimeSpan.FromSeconds(10));
         await using var client = await SendFirstBytesLateAsync(server, clock);
 
@@ -49,7 +48,7 @@ public class OpeningDeadlineTests
     }
 
     /// <summary>Connects, waits <see cref="BeforeFirstByte"/> on the fake clock, sends the start of a head, and returns once the server has moved its deadline.</summary>
-    private static async Task<RawWebSocketClient> SendFirstBytesLateAsync(LimitedServer server, DeadlineWatchingClock clock)
+    private static async Task<RawWebSocketClient> SendFirstBytesLateAsync(LimitedServer server, TimerWatchingClock clock)
     {
         var client = await RawWebSocketClient.ConnectAsync(server.Port).WaitAsync(AttackedServer.Bound);
         await clock.DeadlineSet.WaitAsync(AttackedServer.Bound);
@@ -59,46 +58,5 @@ public class OpeningDeadlineTests
         // What is left of the handshake timeout, not all of it again.
         Assert.Equal(TimeSpan.FromSeconds(10) - BeforeFirstByte, moved);
         return client;
-    }
-
-    /// <summary>A fake clock that signals when the first timer of a given due time is set, and when that timer is moved.</summary>
-    private sealed class DeadlineWatchingClock(TimeSpan watched) : TimeProvider
-    {
-        private readonly FakeTimeProvider _fake = new();
-        private readonly TaskCompletionSource _set = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource<TimeSpan> _moved = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task DeadlineSet => _set.Task;
-
-        public Task<TimeSpan> DeadlineMoved => _moved.Task;
-
-        public void Advance(TimeSpan delta) => _fake.Advance(delta);
-
-        public override DateTimeOffset GetUtcNow() => _fake.GetUtcNow();
-
-        public override long GetTimestamp() => _fake.GetTimestamp();
-
-        public override long TimestampFrequency => _fake.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            var timer = _fake.CreateTimer(callback, state, dueTime, period);
-            if (dueTime != watched || !_set.TrySetResult()) return timer;
-            return new WatchedTimer(timer, _moved);
-        }
-    }
-
-    private sealed class WatchedTimer(ITimer inner, TaskCompletionSource<TimeSpan> moved) : ITimer
-    {
-        public bool Change(TimeSpan dueTime, TimeSpan period)
-        {
-            bool changed = inner.Change(dueTime, period);
-            moved.TrySetResult(dueTime);
-            return changed;
-        }
-
-        public void Dispose() => inner.Dispose();
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
