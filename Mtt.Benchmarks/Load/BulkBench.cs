@@ -8,18 +8,48 @@ internal static class BulkBench
     // A measurement that has not finished by then has hung; better a failure than a harness that waits forever.
     private static readonly TimeSpan MeasurementTimeout = TimeSpan.FromMinutes(10);
 
-    // Tiered JIT promotes hot methods after a 100 ms quiet period; this lets the promotions finish before timing.
-    private static readonly TimeSpan AfterWarmup = TimeSpan.FromSeconds(1);
+    // Connections the warm-up opens and closes first: the JIT promotes a method after 30 calls, twice (instrumented,
+    // then optimized), and a connection's own paths (the handshake, the route, the pipes' set-up and tear-down) are
+    // called about once per connection.
+    private const int WarmupConnections = 128;
+    private const int WarmupPasses = 2;
 
-    /// <summary>Echoes a little through one channel so both processes have jitted their hot paths.</summary>
+    /// <summary>
+    /// Warms both processes up the way the measurement will run them, so what they compile is compiled before it, in
+    /// two passes (a method the first pass made hot is recompiled with its profile after the second):
+    /// <see cref="WarmupConnections"/> connections opened, echoed through once and closed, as many at a time as the
+    /// measurement opens; then half of <see cref="LoadOptions.WarmupBytes"/> through that many at once, which reaches
+    /// what only a bulk transfer does (waits for a slow reader, the pipes' slow paths) when it is long enough. With one
+    /// channel, once, both were still compiling during the first measurement (seen: 6.5 % of a 16-tunnel run's server
+    /// CPU); with 16 tunnels, 2 GiB leaves nothing to compile during a 1 GiB measurement (docs/benchmarks.md).
+    /// </summary>
     public static async Task WarmUpAsync(IEchoTarget target, LoadOptions options, CancellationToken cancellationToken)
     {
         if (options.WarmupBytes == 0) return;
-        await using var channel = await target.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var outcome = await EchoRun.RunAsync([channel], options.WarmupBytes, options.ChunkSize, options.Verify, cancellationToken).ConfigureAwait(false);
-        await channel.CloseAsync().ConfigureAwait(false);
-        if (!outcome.Exact) throw new InvalidOperationException($"warm-up through {target.Label}: {outcome.Fault}");
-        await Task.Delay(AfterWarmup, cancellationToken).ConfigureAwait(false);
+        for (int pass = 0; pass < WarmupPasses; pass++)
+        {
+            for (int opened = 0; opened < WarmupConnections; opened += options.Tunnels)
+                await EchoThroughFreshChannelsAsync(target, options, (long)options.Tunnels * options.ChunkSize, cancellationToken).ConfigureAwait(false);
+            await EchoThroughFreshChannelsAsync(target, options, options.WarmupBytes / WarmupPasses, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task EchoThroughFreshChannelsAsync(IEchoTarget target, LoadOptions options, long bytes, CancellationToken cancellationToken)
+    {
+        var channels = await target.OpenChannelsAsync(options.Tunnels, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var outcome = await EchoRun.RunAsync(channels, bytes, options.ChunkSize, options.Verify, cancellationToken).ConfigureAwait(false);
+            if (!outcome.Exact) throw new InvalidOperationException($"warm-up through {target.Label}: {outcome.Fault}");
+        }
+        finally
+        {
+            foreach (var channel in channels)
+            {
+                await channel.CloseAsync().ConfigureAwait(false);
+                await channel.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     public static async Task<BulkMeasurement> MeasureAsync(IEchoTarget target, LoadOptions options, int run, CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ internal static class BulkScenario
                 Progress.Write($"warming up {target.Label} (pid {target.Process.Pid}) with {options.WarmupBytes / (1 << 20)} MiB");
                 await BulkBench.WarmUpAsync(target, options, cancellationToken).ConfigureAwait(false);
             }
+            if (options.WarmupBytes > 0) await SettleAfterWarmup.WaitAsync(targets.Select(t => t.Process), cancellationToken).ConfigureAwait(false);
             report.ServerOpenFilesLimit = ProcFs.ReadOpenFilesLimit(targets[0].Process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
             // Turns, not blocks: drift on a shared machine then spreads over every target alike.

@@ -10,9 +10,6 @@ namespace Mtt.Benchmarks.Load;
 /// </summary>
 internal static class ChurnScenario
 {
-    // Tiered JIT promotes hot methods after a 100 ms quiet period; this lets the promotions finish before timing.
-    private static readonly TimeSpan AfterWarmup = TimeSpan.FromSeconds(1);
-
     // The server closes each backend as its tunnel ends; a few seconds covers a burst on a busy machine.
     private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(60);
 
@@ -63,7 +60,7 @@ internal static class ChurnScenario
                 if (warm.Failed > 0) throw new InvalidOperationException($"warm-up through {target.Label}: {warm.Failed} connections failed, first: {warm.FirstFault}");
                 await backend.WaitForActiveAtMostAsync(0, TeardownTimeout).ConfigureAwait(false);
             }
-            await Task.Delay(AfterWarmup, cancellationToken).ConfigureAwait(false);
+            await SettleAfterWarmup.WaitAsync(processes.Select(p => p.Process), cancellationToken).ConfigureAwait(false);
 
             // Turns, not blocks: drift on a shared machine then spreads over every target alike.
             string amount = options.Duration is { } d ? $"for {d.TotalSeconds:0.#} s" : $"{options.Connections:N0} connections";

@@ -14,9 +14,6 @@ internal static class LatencyScenario
     // Round trips per connection through each target before measuring, so the hot paths are jitted.
     private const int WarmupRoundTrips = 1000;
 
-    // Tiered JIT promotes hot methods after a 100 ms quiet period; this lets the promotions finish before timing.
-    private static readonly TimeSpan AfterWarmup = TimeSpan.FromSeconds(1);
-
     // A run that has not finished by then has hung; better a failure than a harness that waits forever.
     private static readonly TimeSpan MeasurementTimeout = TimeSpan.FromMinutes(10);
 
@@ -49,7 +46,7 @@ internal static class LatencyScenario
                 var (_, fault) = await MeasureAsync(target, options, warmupSamples, 0, Math.Min(m, WarmupRoundTrips), cancellationToken).ConfigureAwait(false);
                 if (fault is not null) throw new InvalidOperationException($"warm-up through {target.Label}: {fault}");
             }
-            await Task.Delay(AfterWarmup, cancellationToken).ConfigureAwait(false);
+            await SettleAfterWarmup.WaitAsync(processes.Select(p => p.Process), cancellationToken).ConfigureAwait(false);
 
             // Every sample of every run, per target: percentiles over all runs come from these.
             var samples = new long[targets.Length][];

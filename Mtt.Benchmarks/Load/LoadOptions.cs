@@ -30,7 +30,10 @@ internal sealed class LoadOptions
           --tunnels n            concurrent tunnels in bulk/floor (default 1)
           --bytes size           total bytes echoed per measurement (default 1GiB; suffixes K, M, G, KiB, MiB, GiB)
           --chunk size           bytes per send, one WebSocket message each (default 64KiB)
-          --warmup-bytes size    echoed once through each process before measuring, for the JIT (default 128MiB; 0 for none)
+          --warmup-bytes size    echoed through each process before measuring, for the JIT: in two passes, each after 128
+                                 connections opened and closed, through as many channels as measured (default 128MiB;
+                                 0 for none; 2GiB leaves nothing to compile during a 16-tunnel measurement); then
+                                 every process is left to go quiet
           --repeat n             measurements per target, interleaved; medians reported (default 1)
           --smux                 bulk/idle/floor/churn: smux_on sessions (docs/protocol.md §4) instead of smux_off tunnels; each --tunnels is one session
                                  (latency always runs a tunnel, the floor and a smux stream)
