@@ -5,8 +5,8 @@ namespace Mtt.Core.Mux;
 /// <summary>
 /// An auto-reset event for exactly one waiter at a time, reusable without allocating: a Set with no
 /// waiter is remembered until the next wait. Waiters re-check their condition after every wake-up, so
-/// a spurious wake (a remembered Set) is harmless. Continuations run on the thread pool, never inside
-/// the caller of <see cref="Set"/>.
+/// a spurious wake (a remembered Set) is harmless. After <see cref="Set(bool)"/> the waiter runs on the
+/// thread pool, never inside its caller; after <see cref="SetHere"/> it runs on the caller's thread.
 /// </summary>
 internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
 {
@@ -62,6 +62,7 @@ internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
             if (_state == Waiting)
             {
                 _state = Idle;
+                _core.RunContinuationsAsynchronously = true;
                 _core.SetResult(result);
             }
             else
@@ -70,6 +71,30 @@ internal sealed class AsyncSignal : IValueTaskSource, IValueTaskSource<bool>
                 _state = Signalled;
             }
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="Set(bool)"/>, but a waiter runs here, before this returns, until its next wait that does
+    /// not complete at once: no thread-pool hop and wake-up between a hand-off's two sides (on a busy session,
+    /// several per 64 KiB moved). Only for a caller that holds no lock and is itself at a point where the waiter
+    /// may run (a loop between two steps, as when the waiter ran on another thread at the same moment).
+    /// </summary>
+    public void SetHere(bool result = true)
+    {
+        lock (Gate)
+        {
+            if (_state != Waiting)
+            {
+                _remembered = result;
+                _state = Signalled;
+                return;
+            }
+            _state = Idle;
+            _core.RunContinuationsAsynchronously = false;
+        }
+        // Outside the lock, which the waiter takes when it waits again. Nobody else completes the core meanwhile: a
+        // Set finds the state Idle, and the one waiter cannot wait again before it has run.
+        _core.SetResult(result);
     }
 
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);

@@ -290,11 +290,15 @@ internal sealed class SmuxDispatcher
         }
     }
 
-    /// <summary>A stream's queued bytes reached its backend, or were dropped with it: the reader may go on.</summary>
-    public void OnDelivered(int count)
+    /// <summary>
+    /// A stream's queued bytes reached its backend, or were dropped with it: the reader may go on, on this thread when
+    /// <paramref name="resumeHere"/> (the stream's upstream loop, between two flushes) and on the thread pool otherwise.
+    /// </summary>
+    public void OnDelivered(int count, bool resumeHere)
     {
         Interlocked.Add(ref _queued, -count);
-        _room.Set();
+        if (resumeHere) _room.SetHere();
+        else _room.Set();
     }
 
     /// <summary>A stream ended or the session is stopping: a reader waiting for room looks again.</summary>

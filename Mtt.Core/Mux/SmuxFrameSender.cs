@@ -43,19 +43,22 @@ internal sealed class SmuxFrameSender
         set => Volatile.Write(ref _version, value);
     }
 
-    /// <summary>Queues the stream's prepared frame; the stream learns the outcome through <see cref="SmuxStream.OnFrameSent"/>.</summary>
+    /// <summary>
+    /// Queues the stream's prepared frame; the stream learns the outcome through <see cref="SmuxStream.OnFrameSent"/>.
+    /// An idle sender runs here, on the stream's copy loop, until its next wait (the client's socket full, or nothing
+    /// more to send): with the client keeping up, a turn goes out with no hop to another thread.
+    /// </summary>
     public void EnqueueFrame(SmuxStream stream)
     {
+        bool stopped;
         lock (_dataReady)
         {
-            if (!_stopped)
-            {
-                _dataReady.Enqueue(stream);
-                _wake.Set();
-                return;
-            }
+            stopped = _stopped;
+            if (!stopped) _dataReady.Enqueue(stream);
         }
-        stream.OnFrameSent(false);
+        // Outside the lock, which the sender takes: a Stop meanwhile leaves it a wake-up and an empty queue.
+        if (stopped) stream.OnFrameSent(false);
+        else _wake.SetHere();
     }
 
     /// <summary>Queues a window update for the stream (version 2); the stream keeps at most one queued.</summary>
@@ -131,7 +134,9 @@ internal sealed class SmuxFrameSender
                     else
                     {
                         sent = await SendDataAsync(stream.PendingData, stream.DataPrefix, cancellationToken).ConfigureAwait(false);
-                        stream.OnFrameSent(sent);
+                        // Holding nothing, between two turns: the stream's copy loop runs on here until it waits again
+                        // (its next turn queued, or its backend has nothing yet).
+                        stream.OnFrameSent(sent, resumeHere: true);
                     }
                     if (!sent) return false;
                 }

@@ -155,8 +155,8 @@ internal sealed class SmuxSession : ITunnelWatch
     /// <summary>Called once per stream: both sides have sent FIN (or the stream is gone), so it gives its place back.</summary>
     public void OnStreamEndedBothWays() => _streams.ReleasePlace();
 
-    /// <summary>A stream's queued bytes reached its backend, or were dropped with it: the reader may go on.</summary>
-    public void OnDelivered(int count) => _dispatcher.OnDelivered(count);
+    /// <summary>A stream's queued bytes reached its backend, or were dropped with it: the reader may go on (see <see cref="SmuxDispatcher.OnDelivered"/>).</summary>
+    public void OnDelivered(int count, bool resumeHere = false) => _dispatcher.OnDelivered(count, resumeHere);
 
     /// <summary>Data moved: the idle clock restarts.</summary>
     public void Touch() => _lifetime.Touch();

@@ -128,7 +128,11 @@ internal sealed class SmuxStream
     }
 
     /// <summary>Called by the sender once our frame went out (true) or never will (false).</summary>
-    public void OnFrameSent(bool sent) => _frameSent.Set(sent);
+    public void OnFrameSent(bool sent, bool resumeHere = false)
+    {
+        if (resumeHere) _frameSent.SetHere(sent);
+        else _frameSent.Set(sent);
+    }
 
     /// <summary>Called by the sender as it writes our UPD: what we have consumed and the window we grant.</summary>
     public (uint Consumed, uint Window) TakeUpdate() => _window.TakeUpdate();
@@ -261,7 +265,8 @@ internal sealed class SmuxStream
     /// </summary>
     internal void Delivered(int released, int count)
     {
-        if (released > 0) _session.OnDelivered(released);
+        // Called by the upstream loop between two flushes, holding nothing: a reader waiting for room runs on here.
+        if (released > 0) _session.OnDelivered(released, resumeHere: true);
         Consumed(count);
     }
 
