@@ -29,17 +29,20 @@ internal static class BulkBench
         for (int pass = 0; pass < WarmupPasses; pass++)
         {
             for (int opened = 0; opened < WarmupConnections; opened += options.Tunnels)
-                await EchoThroughFreshChannelsAsync(target, options, (long)options.Tunnels * options.ChunkSize, cancellationToken).ConfigureAwait(false);
+                await EchoThroughFreshChannelsAsync(target, options, bytes: null, cancellationToken).ConfigureAwait(false);
             await EchoThroughFreshChannelsAsync(target, options, options.WarmupBytes / WarmupPasses, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static async Task EchoThroughFreshChannelsAsync(IEchoTarget target, LoadOptions options, long bytes, CancellationToken cancellationToken)
+    // Opens the measurement's channels (tunnels, or sessions times streams), echoes bytes through them (one chunk per
+    // channel when null) and closes them.
+    private static async Task EchoThroughFreshChannelsAsync(IEchoTarget target, LoadOptions options, long? bytes, CancellationToken cancellationToken)
     {
         var channels = await target.OpenChannelsAsync(options.Tunnels, cancellationToken).ConfigureAwait(false);
         try
         {
-            var outcome = await EchoRun.RunAsync(channels, bytes, options.ChunkSize, options.Verify, cancellationToken).ConfigureAwait(false);
+            long total = bytes ?? (long)channels.Count * options.ChunkSize;
+            var outcome = await EchoRun.RunAsync(channels, total, options.ChunkSize, options.Verify, cancellationToken).ConfigureAwait(false);
             if (!outcome.Exact) throw new InvalidOperationException($"warm-up through {target.Label}: {outcome.Fault}");
         }
         finally
